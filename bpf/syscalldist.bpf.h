@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers for syscalldist.bpf.c: branch-free log2 (bcc's bits.bpf.h) and the slice of
+ * struct pt_regs the syscall and kprobe hooks read, relocated by CO-RE on the running kernel. */
+#ifndef SYSCALLDIST_BPF_H
+#define SYSCALLDIST_BPF_H
+
+static __always_inline __u64 sd_log2(__u32 v)
+{
+	__u32 shift, r;
+
+	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u64 sd_log2l(__u64 v)
+{
+	__u32 hi = v >> 32;
+
+	return hi ? sd_log2(hi) + 32 : sd_log2(v);
+}
+
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di, si, dx, cx, r10, r8, r9, ax;
+} __attribute__((preserve_access_index));
+
+/* where syscall argument n lives: the syscall ABI passes the 4th in r10, not cx */
+#define SD_SYSCALL_ARG_PTR(r, n)                                                       \
+	((n) == 0 ? &(r)->di : (n) == 1 ? &(r)->si : (n) == 2 ? &(r)->dx :              \
+	 (n) == 3 ? &(r)->r10 : (n) == 4 ? &(r)->r8 : &(r)->r9)
+/* function argument n (the C ABI) and return value, for kprobes */
+#define SD_FUNC_ARG(r, n)                                                              \
+	((n) == 0 ? (r)->di : (n) == 1 ? (r)->si : (n) == 2 ? (r)->dx :                 \
+	 (n) == 3 ? (r)->cx : (n) == 4 ? (r)->r8 : (r)->r9)
+#define SD_FUNC_RET(r) ((r)->ax)
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	unsigned long regs[31];
+} __attribute__((preserve_access_index));
+#define SD_SYSCALL_ARG_PTR(r, n) (&(r)->regs[(n)])
+#define SD_FUNC_ARG(r, n) ((r)->regs[(n)])
+#define SD_FUNC_RET(r) ((r)->regs[0])
+#else
+#error "define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
+#endif
+
+#endif
