@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "bpfsyscalldist",
+  products: [
+    .executable(name: "bpfsyscalldist", targets: ["bpfsyscalldist"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C libraries, each through a one-line shim header.
+    .systemLibrary(
+      name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev", "libelf-dev"])]),
+    .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+    // bpf/syscalldist.h, the one header the BPF program and Swift share.
+    .systemLibrary(name: "CSyscallDist"),
+    // Linux calls Swift's Glibc module does not expose.
+    .target(name: "CLinuxShims"),
+
+    // The generic BPF program, compiled by the toolchain's clang and embedded in the binary.
+    .plugin(name: "EmbedBPFObject", capability: .buildTool()),
+    .plugin(name: "EmbedProfiles", capability: .buildTool()),
+    .target(name: "BPFProgram", plugins: ["EmbedBPFObject"]),
+
+    // Pure logic: no BPF, no kernel.
+    .target(name: "Histograms"),
+    .target(name: "Profiles", dependencies: ["CYAML", "Histograms"], plugins: ["EmbedProfiles"]),
+    .target(name: "Rendering", dependencies: ["Histograms"]),
+
+    // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
+    .target(name: "BPFKit", dependencies: ["CLibbpf"]),
+    .target(
+      name: "Tracer",
+      dependencies: ["BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles"]),
+
+    .target(
+      name: "BPFSyscallDistCommand",
+      dependencies: [
+        "Tracer", "Profiles", "Histograms", "Rendering",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
+
+    // A workload with exactly known syscall counts, for the kernel tests and the benchmark.
+    .executableTarget(name: "sd-workload"),
+
+    .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
+    .testTarget(
+      name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms"]),
+    .testTarget(
+      name: "KernelTests",
+      dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "sd-workload", "bpfsyscalldist"]),
+  ]
+)

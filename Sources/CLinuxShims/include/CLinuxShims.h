@@ -1,0 +1,11 @@
+/* Linux calls Swift's Glibc module does not expose (they need _GNU_SOURCE or <sys/vfs.h>). */
+#ifndef CLINUXSHIMS_H
+#define CLINUXSHIMS_H
+
+/* unshare(CLONE_NEWNS): a mount namespace for the calling thread; 0 or -1 with errno. */
+int CLinuxShims_unshare_mount_namespace(void);
+
+/* 1 if path is on a cgroup v2 file system, 0 if not, -1 with errno on error. */
+int CLinuxShims_is_cgroup2(const char *path);
+
+#endif
