@@ -1,0 +1,160 @@
+import ArgumentParser
+import BPFKit
+import Histograms
+import Profiles
+import Rendering
+import Tracer
+
+@preconcurrency import Glibc
+
+/// `bpfsyscalldist`: latency histograms of syscalls and kernel functions, as YAML profiles say.
+public struct BPFSyscallDist: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "bpfsyscalldist",
+    abstract: "Latency histograms of system calls and kernel functions, from eBPF.",
+    discussion: """
+      Attaches one pre-built BPF program, configured by a YAML profile, and prints a latency \
+      histogram per key on Ctrl-C (SIGINT or SIGTERM), after --duration, or every --interval. \
+      The default profile, bpfsyscalldist, shows bpf() per command; invoked as syscalldist, \
+      the default is every syscall by name. See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
+      """,
+    version: "0.1.0")
+
+  @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
+  @OptionGroup(title: "Filters") var filterOptions: FilterOptions
+  @OptionGroup(title: "Timing") var timingOptions: TimingOptions
+  @OptionGroup(title: "Output") var outputOptions: OutputOptions
+  @OptionGroup(title: "Profiles") var catalogOptions: CatalogOptions
+
+  public init() {}
+
+  /// The profile used when --profile is not given: it follows the name the tool was run by.
+  static var defaultProfile: String {
+    let invokedAs = CommandLine.arguments.first?.split(separator: "/").last.map(String.init)
+    return invokedAs == "syscalldist" ? "syscalldist" : "bpfsyscalldist"
+  }
+
+  public func run() throws {
+    // Before any thread exists: SIGINT/SIGTERM wait for sigtimedwait, even when inherited as ignored.
+    Signals.block()
+    let catalog = ProfileCatalog.standard()
+    if catalogOptions.listProfiles { return try listProfiles(catalog) }
+    if let name = catalogOptions.printProfile { return try printProfile(name, catalog) }
+    LibbpfLog.install(verbose: outputOptions.verbose)
+    let btf = try? KernelBTF()
+    if let argument = catalogOptions.check { return try check(argument, catalog, btf) }
+
+    var profile = try loadProfile(profileOptions.profile ?? Self.defaultProfile, catalog, btf)
+    if let unit = outputOptions.unitOverride { profile.unit = unit }
+    var notes: [String] = []
+    var enumerators: [UInt64: String] = [:]
+    if let name = profile.decoding.btfEnum {
+      if let found = btf?.enumerators(of: name) {
+        enumerators = found
+      } else {
+        notes.append("the kernel's BTF is not readable: names come from the profile's 'map' alone")
+      }
+    }
+    let request = TraceRequest(
+      profile: profile, enumerators: enumerators, filters: filterOptions.filters,
+      splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method)
+    let session: Session
+    do {
+      session = Session(
+        tracer: try Tracer(request), profile: profile,
+        decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
+        timing: timingOptions, format: outputOptions.effectiveFormat)
+    } catch {
+      throw Failure.runtime(String(describing: error))
+    }
+    for line in notes + session.tracer.notes { Output.status("note: " + line) }
+    for attachment in session.tracer.attachments { Output.status("Attached " + attachment) }
+    Output.status("Hit Ctrl-C to end.")
+    try session.run()
+  }
+
+  func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws -> Profile {
+    let entry: ProfileCatalog.Entry
+    do {
+      entry = try catalog.entry(for: argument)
+    } catch {
+      throw Failure.usage(error.description)
+    }
+    do {
+      return try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.origin == ProfileCatalog.builtInOrigin ? "<built-in \(entry.name)>" : entry.origin)
+    } catch {
+      throw Failure.profile(error.description)
+    }
+  }
+
+  func listProfiles(_ catalog: ProfileCatalog) throws {
+    let entries = catalog.all()
+    let width = entries.map(\.name.count).max() ?? 0
+    for entry in entries {
+      let description = (try? ProfileLoader(enumSource: nil).load(text: entry.text, file: entry.origin))?.description ?? "(does not load: --check it)"
+      try Output.print(entry.name.padding(to: width) + "  " + description + "  [" + entry.origin + "]")
+    }
+  }
+
+  func printProfile(_ name: String, _ catalog: ProfileCatalog) throws {
+    do {
+      try Output.write(try catalog.entry(for: name).text)
+    } catch let error as ProfileCatalog.LookupError {
+      throw Failure.usage(error.description)
+    }
+  }
+
+  func check(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws {
+    let profile = try loadProfile(argument, catalog, btf)
+    let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
+    try Output.write(ProfileSummary.render(profile, enumerators: enumerators))
+  }
+}
+
+/// Why the tool stopped early: printed as one line, with the exit status it implies.
+enum Failure: Error, CustomStringConvertible {
+  /// A bad argument or an unknown profile: exit 2.
+  case usage(String)
+  /// A broken profile: its diagnostics are the message; exit 2.
+  case profile(String)
+  /// The kernel or privileges said no: exit 1.
+  case runtime(String)
+
+  var description: String {
+    switch self {
+    case .usage(let message), .runtime(let message): return "bpfsyscalldist: error: " + message
+    case .profile(let diagnostics): return diagnostics
+    }
+  }
+
+  var exitCode: Int32 {
+    switch self {
+    case .usage, .profile: return 2
+    case .runtime: return 1
+    }
+  }
+}
+
+extension BPFSyscallDist {
+  /// Runs the command and exits: errors are one line (or a profile's diagnostics), never a trace.
+  public static func runAndExit() -> Never {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+      Glibc.exit(0)
+    } catch let failure as Failure {
+      Output.status(failure.description)
+      Glibc.exit(failure.exitCode)
+    } catch is Output.BrokenPipe {
+      Glibc.exit(0)  // the reader went away (`| head`): nothing more to say
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+extension String {
+  func padding(to width: Int) -> String {
+    count >= width ? self : self + String(repeating: " ", count: width - count)
+  }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Histograms
+import Tracer
+
+/// What to trace and how to hook it.
+struct ProfileOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "A profile name (searched in $XDG_CONFIG_HOME/bpfsyscalldist/profiles, PREFIX/share/bpfsyscalldist/profiles, then the built-in ones) or a YAML file (contains '/' or ends in .yaml).",
+      valueName: "name|file.yaml"))
+  var profile: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "How to hook the kernel: auto, \(ProbeMethod.allCases.map(\.rawValue).joined(separator: ", ")). auto tries the best the kernel offers and says when it falls back.",
+      valueName: "method"))
+  var probeMethod: ProbeMethodChoice = .auto
+
+  @Flag(name: .long, help: "A histogram per key and outcome (ok, or failed with an error).")
+  var splitOutcome = false
+}
+
+enum ProbeMethodChoice: String, ExpressibleByArgument, CaseIterable {
+  case auto, tracepoint
+  case rawTracepoint = "raw_tp"
+  case btfTracepoint = "tp_btf"
+  case fentry, kprobe
+
+  var method: ProbeMethod? { ProbeMethod(rawValue: rawValue) }
+}
+
+/// Which calls to count; every filter runs in the kernel.
+struct FilterOptions: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Trace only this process (all its threads).")
+  var pid: Int32?
+
+  @Option(name: .shortAndLong, help: "Trace only this thread.")
+  var tid: Int32?
+
+  @Option(name: .shortAndLong, help: "Trace only tasks with this name (at most 15 characters).")
+  var comm: String?
+
+  @Option(name: .long, help: ArgumentHelp("Trace only tasks in this cgroup v2 directory.", valueName: "path"))
+  var cgroup: String?
+
+  func validate() throws {
+    if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process id") }
+    if let tid, tid <= 0 { throw ValidationError("--tid must be a positive thread id") }
+    if let comm, comm.isEmpty || comm.utf8.count > 15 {
+      throw ValidationError("--comm must be 1 to 15 bytes, as the kernel keeps task names")
+    }
+  }
+
+  var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
+}
+
+/// When to print and stop.
+struct TimingOptions: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Stop after this many seconds.")
+  var duration: Double?
+
+  @Option(name: .shortAndLong, help: "Print (and start afresh) every this many seconds.")
+  var interval: Double?
+
+  @Option(name: .long, help: "Stop after this many intervals.")
+  var count: Int?
+
+  @Flag(name: [.customShort("T"), .long], help: "Print a timestamp line before each print.")
+  var timestamp = false
+
+  func validate() throws {
+    if let duration, !(duration > 0) { throw ValidationError("--duration must be more than 0 seconds") }
+    if let interval, !(interval > 0) { throw ValidationError("--interval must be more than 0 seconds") }
+    if let count {
+      guard count > 0 else { throw ValidationError("--count must be at least 1") }
+      guard interval != nil else { throw ValidationError("--count needs --interval") }
+    }
+  }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json, openmetrics
+}
+
+/// How to print.
+struct OutputOptions: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "Print JSON (one object per print); the same as --format json.")
+  var json = false
+
+  @Option(name: .long, help: "text, json or openmetrics.")
+  var format: OutputFormat = .text
+
+  @Flag(name: .customLong("ns"), help: "Show nanoseconds, whatever the profile says.")
+  var nanoseconds = false
+
+  @Flag(name: [.customShort("u"), .customLong("us")], help: "Show microseconds.")
+  var microseconds = false
+
+  @Flag(name: [.customShort("m"), .customLong("ms")], help: "Show milliseconds.")
+  var milliseconds = false
+
+  @Flag(name: .shortAndLong, help: "Print libbpf's messages, including the verifier's log.")
+  var verbose = false
+
+  func validate() throws {
+    if [nanoseconds, microseconds, milliseconds].filter({ $0 }).count > 1 {
+      throw ValidationError("pick one of --ns, -u and -m")
+    }
+    if json && format != .text && format != .json {
+      throw ValidationError("-j and --format \(format.rawValue) disagree")
+    }
+  }
+
+  var effectiveFormat: OutputFormat { json ? .json : format }
+
+  var unitOverride: TimeUnit? {
+    nanoseconds ? .ns : microseconds ? .us : milliseconds ? .ms : nil
+  }
+}
+
+/// Profile housekeeping that needs no kernel.
+struct CatalogOptions: ParsableArguments {
+  @Flag(name: .long, help: "List the profiles --profile can find, with where each comes from.")
+  var listProfiles = false
+
+  @Option(name: .long, help: ArgumentHelp("Check a profile and print its settings; attach nothing.", valueName: "name|file.yaml"))
+  var check: String?
+
+  @Option(name: .long, help: ArgumentHelp("Print a profile's YAML, to copy and edit.", valueName: "name"))
+  var printProfile: String?
+}

@@ -1,0 +1,68 @@
+@preconcurrency import Glibc
+
+/// Writes to stdout (results) and stderr (status), and turns a closed pipe into a quiet stop.
+enum Output {
+  /// stdout's reader is gone (`| head`).
+  struct BrokenPipe: Error {}
+
+  static func write(_ text: String) throws {
+    signal(SIGPIPE, SIG_IGN)  // EPIPE from write() instead of death by signal
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+      if written < 0 {
+        if errno == EINTR { continue }
+        throw BrokenPipe()
+      }
+      offset += written
+    }
+  }
+
+  static func print(_ line: String) throws {
+    try write(line + "\n")
+  }
+
+  /// A status line on stderr ("Attached ...", errors); failures to write it are ignored.
+  static func status(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+  }
+}
+
+/// SIGINT and SIGTERM end a run: blocked at start, then taken with sigtimedwait, so a signal
+/// is never lost between prints and the program always prints what it gathered.
+enum Signals {
+  static func block() {
+    var set = stopSet
+    pthread_sigmask(SIG_BLOCK, &set, nil)
+  }
+
+  /// Waits up to `seconds` (forever when nil); true when a stop signal came.
+  static func waitForStop(seconds: Double?) -> Bool {
+    var set = stopSet
+    guard let seconds else {
+      var signal: Int32 = 0
+      while sigwait(&set, &signal) != 0 {}
+      return true
+    }
+    var timeout = timespec(
+      tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+    while true {
+      let result = sigtimedwait(&set, nil, &timeout)
+      if result > 0 { return true }
+      if errno == EAGAIN { return false }
+      // EINTR: another signal (e.g. SIGWINCH) interrupted the wait; the remainder is lost, so
+      // wait a short while more rather than the whole interval again
+      timeout = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+    }
+  }
+
+  private static var stopSet: sigset_t {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    return set
+  }
+}

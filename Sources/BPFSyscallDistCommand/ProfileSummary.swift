@@ -1,0 +1,52 @@
+import Histograms
+import Profiles
+
+/// What `--check` prints: the profile as the tool will run it.
+enum ProfileSummary {
+  static func render(_ profile: Profile, enumerators: [UInt64: String]) -> String {
+    let target: String
+    switch profile.target {
+    case .syscall(let name, let number): target = "syscall \(name) (\(number))"
+    case .allSyscalls: target = "all syscalls"
+    case .kernelFunction(let name): target = "kernel function \(name)"
+    }
+    let source: String
+    switch profile.keySource {
+    case .argument(let index): source = "arg\(index)"
+    case .syscall: source = "syscall"
+    case .retval: source = profile.decoding.errnoNames ? "retval (as errno)" : "retval"
+    case .pid: source = "pid"
+    case .tid: source = "tid"
+    case .comm: source = "comm"
+    case .none: source = "none"
+    }
+    var decoders: [String] = []
+    if let name = profile.decoding.btfEnum {
+      decoders.append("btf_enum \(name) (\(enumerators.isEmpty ? "not in this kernel's BTF" : "\(enumerators.count) names"))")
+    }
+    if !profile.decoding.names.isEmpty { decoders.append("map (\(profile.decoding.names.count) names)") }
+    if profile.decoding.syscallNames { decoders.append("syscall names") }
+    if profile.decoding.errnoNames { decoders.append("errno names") }
+    let storage: String
+    switch KeySpace(for: profile, enumerators: enumerators) {
+    case .dense(let keyCount): storage = "dense per-CPU array, keys 0..\(keyCount - 1)"
+    case .sparse: storage = "per-CPU hash"
+    }
+    let layout = profile.layout
+    var buckets = "\(layout.kindName), \(layout.slotCount) slots"
+    if case .linear(let min, let max, let step) = layout { buckets += " (min \(min), max \(max), step \(step))" }
+    if case .log2Linear(let bits) = layout { buckets += " (\(1 << bits) sub-buckets)" }
+    return """
+      profile:     \(profile.name)
+      description: \(profile.description)
+      probe:       \(target)
+      key:         \(source), label '\(profile.keyLabel)'
+      decode:      \(decoders.isEmpty ? "numbers" : decoders.joined(separator: ", then "))
+      storage:     \(storage)
+      buckets:     \(buckets)
+      unit:        \(profile.unit.rawValue)
+      title:       \(profile.title)
+
+      """
+  }
+}

@@ -1,0 +1,74 @@
+/// Whether the calls in a series returned an error, when a profile splits by outcome.
+public enum Outcome: String, Sendable, Equatable {
+  case ok, failed
+}
+
+/// One histogram of a print: the calls of one key (and, with outcome split, one outcome).
+public struct Series: Equatable, Sendable {
+  /// The key as a number, when it is one (a bpf cmd, a syscall number, a pid).
+  public var rawKey: UInt64?
+  /// The key as users read it: a decoded name, else the number.
+  public var keyName: String
+  public var outcome: Outcome?
+  /// The heading the text output prints, already formatted from the profile's title.
+  public var title: String
+  public var histogram: Histogram
+
+  public init(
+    rawKey: UInt64?, keyName: String, outcome: Outcome? = nil, title: String,
+    histogram: Histogram
+  ) {
+    self.rawKey = rawKey
+    self.keyName = keyName
+    self.outcome = outcome
+    self.title = title
+    self.histogram = histogram
+  }
+}
+
+/// What was lost, so a user knows when the numbers are incomplete.
+public struct Accounting: Equatable, Sendable {
+  /// Calls counted in some histogram.
+  public var counted: UInt64 = 0
+  /// Calls not counted because their key was beyond the profile's key range.
+  public var keyOutOfRange: UInt64 = 0
+  /// Calls not counted because the sparse histogram map was full.
+  public var mapFull: UInt64 = 0
+  /// Calls not counted because the bucket step was missing (a bug, never expected).
+  public var dispatchFailed: UInt64 = 0
+
+  public init(counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0) {
+    self.counted = counted
+    self.keyOutOfRange = keyOutOfRange
+    self.mapFull = mapFull
+    self.dispatchFailed = dispatchFailed
+  }
+
+  public var dropped: UInt64 { keyOutOfRange &+ mapFull &+ dispatchFailed }
+}
+
+/// Everything one print shows: the histograms of an interval (or of the whole run).
+public struct Snapshot: Equatable, Sendable {
+  public var profileName: String
+  /// The profile's key label ("cmd", "syscall"), for JSON and OpenMetrics labels.
+  public var keyLabel: String
+  public var unit: TimeUnit
+  public var layout: BucketLayout
+  public var series: [Series]
+  public var accounting: Accounting
+  /// Wall-clock seconds since the epoch when the snapshot was taken.
+  public var timestamp: Double
+
+  public init(
+    profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,
+    series: [Series], accounting: Accounting, timestamp: Double
+  ) {
+    self.profileName = profileName
+    self.keyLabel = keyLabel
+    self.unit = unit
+    self.layout = layout
+    self.series = series
+    self.accounting = accounting
+    self.timestamp = timestamp
+  }
+}

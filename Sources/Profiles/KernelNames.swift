@@ -1,0 +1,59 @@
+/// Syscall and errno names of the architecture this binary runs on, from the generated tables.
+public enum KernelNames {
+  #if arch(arm64)
+    public static let syscalls = KernelTables.arm64Syscalls
+  #else
+    public static let syscalls = KernelTables.x86_64Syscalls
+  #endif
+  public static let syscallNumbers: [String: Int] = Dictionary(
+    syscalls.map { ($1, $0) }, uniquingKeysWith: min)
+  public static let errnos = KernelTables.errnoNames
+
+  /// One past the highest syscall number: the size of the dense key range for syscall keys.
+  public static let syscallKeyCount = (syscalls.keys.max() ?? 511) + 1
+  /// Errno keys stay below this: user-visible errnos end near 133, and the kernel-internal ones
+  /// a syscall-exit hook can still see (ERESTARTSYS…) end at 530.
+  public static let errnoKeyCount = 1024
+
+  /// Kernel-internal errnos (include/linux/errno.h, not in the uapi headers). A syscall-exit hook
+  /// sees them before signal handling turns them into a restart or EINTR.
+  public static let kernelInternalErrnos: [Int: String] = [
+    512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND", 515: "ENOIOCTLCMD",
+    516: "ERESTART_RESTARTBLOCK", 517: "EPROBE_DEFER", 518: "EOPENSTALE", 519: "ENOPARAM",
+    521: "EBADHANDLE", 522: "ENOTSYNC", 523: "EBADCOOKIE", 524: "ENOTSUPP", 525: "ETOOSMALL",
+    526: "ESERVERFAULT", 527: "EBADTYPE", 528: "EJUKEBOX", 529: "EIOCBQUEUED",
+    530: "ERECALLCONDITION",
+  ]
+
+  /// Both tables, for tests that compare them with the headers.
+  public static var generatedTables: (x86_64: [Int: String], arm64: [Int: String], errno: [Int: String]) {
+    (KernelTables.x86_64Syscalls, KernelTables.arm64Syscalls, KernelTables.errnoNames)
+  }
+
+  /// The closest known syscall name, for "did you mean".
+  public static func suggestion(forSyscall name: String) -> String? {
+    let limit = max(2, name.count / 3)
+    var best: (name: String, distance: Int)?
+    for candidate in syscallNumbers.keys.sorted() {
+      let distance = editDistance(candidate, name)
+      if distance <= limit && distance < (best?.distance ?? Int.max) {
+        best = (candidate, distance)
+      }
+    }
+    return best?.name
+  }
+
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8), b = Array(b.utf8)
+    var previous = Array(0...b.count)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+      var current = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...max(1, b.count) where !b.isEmpty {
+        current[j] = min(
+          previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+  }
+}

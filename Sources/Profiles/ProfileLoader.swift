@@ -1,0 +1,405 @@
+import Histograms
+
+/// Enums of the running kernel's BTF. The BPF layer provides the real one; tests pass a table.
+public protocol EnumSource: Sendable {
+  /// The enumerators of `name` by value (the first name of a value), nil if there is no such enum.
+  func enumerators(of name: String) -> [UInt64: String]?
+}
+
+/// Turns profile text into a `Profile`, or every problem in it, each with its place.
+public struct ProfileLoader: Sendable {
+  /// Checks `btf_enum` names; nil skips the check (the tracer still resolves them at run time).
+  public var enumSource: (any EnumSource)?
+
+  public init(enumSource: (any EnumSource)?) {
+    self.enumSource = enumSource
+  }
+
+  public func load(text: String, file: String) throws(ProfileError) -> Profile {
+    var checker = Checker(file: file, text: text, enumSource: enumSource)
+    let root: YAMLNode
+    do {
+      root = try YAMLNode.parse(text)
+    } catch {
+      checker.error(error.message, at: error.location)
+      throw ProfileError(checker.diagnostics)
+    }
+    let profile = checker.profile(from: root)
+    guard let profile, checker.diagnostics.isEmpty else {
+      throw ProfileError(checker.diagnostics)
+    }
+    return profile
+  }
+}
+
+/// Walks the YAML tree once, collecting every diagnostic instead of stopping at the first.
+struct Checker {
+  let file: String
+  let lines: [Substring]
+  let enumSource: (any EnumSource)?
+  var diagnostics: [Diagnostic] = []
+
+  init(file: String, text: String, enumSource: (any EnumSource)?) {
+    self.file = file
+    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    self.enumSource = enumSource
+  }
+
+  mutating func error(_ message: String, at location: SourceLocation) {
+    let line = location.line - 1
+    let source = lines.indices.contains(line) ? String(lines[line]) : nil
+    diagnostics.append(
+      Diagnostic(file: file, location: location, message: message, sourceLine: source))
+  }
+
+  // MARK: - The schema
+
+  static let sources =
+    ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "syscall", "retval", "pid", "tgid", "tid", "comm", "none"]
+
+  mutating func profile(from root: YAMLNode) -> Profile? {
+    guard
+      let top = fields(
+        of: root, in: "the profile",
+        allowed: ["version", "name", "description", "probe", "key", "histogram", "title"],
+        required: ["version", "name", "probe"])
+    else { return nil }
+
+    if let version = top["version"] {
+      if let number = integer(version, "'version'"), number != 1 {
+        error("unsupported profile version \(number); this bpfsyscalldist reads version 1", at: version.location)
+      }
+    }
+    var name: String?
+    if let node = top["name"], let value = string(node, "'name'") {
+      if value.isEmpty || !value.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+        error("'name' may hold only letters, digits, '-', '_' and '.'", at: node.location)
+      } else {
+        name = value
+      }
+    }
+    let description = top["description"].flatMap { string($0, "'description'") } ?? ""
+    let target = top["probe"].flatMap { probe($0) }
+    let key = key(top["key"], target: target)
+    let (layout, unit) = histogram(top["histogram"])
+    var title = "\(key?.label ?? "key")({key})"
+    if let node = top["title"], let value = string(node, "'title'") {
+      checkPlaceholders(value, at: node.location)
+      title = value
+    }
+    guard let name, let target, let key, let layout, let unit else { return nil }
+    return Profile(
+      name: name, description: description, target: target, keySource: key.source,
+      keyLabel: key.label, decoding: key.decoding, layout: layout, unit: unit, title: title)
+  }
+
+  mutating func probe(_ node: YAMLNode) -> Profile.Target? {
+    guard
+      let probe = fields(
+        of: node, in: "'probe'", allowed: ["syscall", "syscalls", "kernel_function"], required: [])
+    else { return nil }
+    guard probe.count == 1, let (field, value) = probe.first else {
+      error(
+        "'probe' needs exactly one of 'syscall: NAME', 'syscalls: all' or 'kernel_function: NAME'",
+        at: node.location)
+      return nil
+    }
+    guard let text = string(value, "'probe.\(field)'") else { return nil }
+    switch field {
+    case "syscall":
+      guard let number = KernelNames.syscallNumbers[text] else {
+        let hint = KernelNames.suggestion(forSyscall: text).map { " (did you mean '\($0)'?)" } ?? ""
+        error("unknown syscall '\(text)'\(hint)", at: value.location)
+        return nil
+      }
+      return .syscall(name: text, number: number)
+    case "syscalls":
+      guard text == "all" else {
+        error("'syscalls' takes only 'all' (for one syscall, write 'syscall: NAME')", at: value.location)
+        return nil
+      }
+      return .allSyscalls
+    default:
+      let identifier = text.first.map { $0.isLetter || $0 == "_" } == true
+        && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }
+      guard identifier else {
+        error("'\(text)' is not a kernel function name", at: value.location)
+        return nil
+      }
+      return .kernelFunction(text)
+    }
+  }
+
+  struct Key {
+    var source: Profile.KeySource
+    var label: String
+    var decoding: Profile.Decoding
+  }
+
+  mutating func key(_ node: YAMLNode?, target: Profile.Target?) -> Key? {
+    guard let node else { return Key(source: .none, label: "key", decoding: .init()) }
+    guard
+      let key = fields(
+        of: node, in: "'key'", allowed: ["source", "label", "decode"], required: ["source"]),
+      let sourceNode = key["source"], let sourceName = string(sourceNode, "'key.source'")
+    else { return nil }
+    let source: Profile.KeySource
+    switch sourceName {
+    case let arg where arg.hasPrefix("arg") && Self.sources.contains(arg):
+      source = .argument(Int(arg.dropFirst(3))!)
+    case "syscall": source = .syscall
+    case "retval": source = .retval
+    case "pid", "tgid": source = .pid
+    case "tid": source = .tid
+    case "comm": source = .comm
+    case "none": source = .none
+    default:
+      error(
+        "unknown key source '\(sourceName)'; expected one of: \(Self.sources.joined(separator: ", "))",
+        at: sourceNode.location)
+      return nil
+    }
+    if source == .syscall, case .kernelFunction = target {
+      error("key source 'syscall' needs a syscall probe, not a kernel function", at: sourceNode.location)
+    }
+    var label = sourceName
+    if let labelNode = key["label"], let text = string(labelNode, "'key.label'") {
+      if text.isEmpty || !text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+        || text.first!.isNumber
+      {
+        error("'key.label' must be a name of letters, digits and '_' (it becomes a metric label)", at: labelNode.location)
+      } else {
+        label = text
+      }
+    }
+    var decoding = Profile.Decoding()
+    if let decodeNode = key["decode"] {
+      decoding = decode(decodeNode, source: source, sourceName: sourceName) ?? decoding
+    }
+    return Key(source: source, label: label, decoding: decoding)
+  }
+
+  mutating func decode(_ node: YAMLNode, source: Profile.KeySource, sourceName: String) -> Profile.Decoding? {
+    guard
+      let decode = fields(
+        of: node, in: "'key.decode'", allowed: ["btf_enum", "map", "syscall_name", "errno"],
+        required: [])
+    else { return nil }
+    var decoding = Profile.Decoding()
+    if [.comm, .none].contains(source) {
+      error("key source '\(sourceName)' cannot be decoded", at: node.location)
+    }
+    if let enumNode = decode["btf_enum"], let name = string(enumNode, "'btf_enum'") {
+      if let enumSource, enumSource.enumerators(of: name) == nil {
+        error("the running kernel's BTF has no enum '\(name)'", at: enumNode.location)
+      }
+      decoding.btfEnum = name
+    }
+    if let mapNode = decode["map"] {
+      decoding.names = names(mapNode)
+    }
+    if let flag = decode["syscall_name"], let on = boolean(flag, "'syscall_name'") {
+      decoding.syscallNames = on
+    }
+    if let flag = decode["errno"], let on = boolean(flag, "'errno'") {
+      if on && source != .retval {
+        error("'errno' decodes return values: it needs 'source: retval'", at: flag.location)
+      }
+      decoding.errnoNames = on
+    }
+    return decoding
+  }
+
+  mutating func names(_ node: YAMLNode) -> [UInt64: String] {
+    guard case .mapping(let pairs, _) = node else {
+      error("'map' must be a mapping of numbers to names, found \(node.kindName)", at: node.location)
+      return [:]
+    }
+    var names: [UInt64: String] = [:]
+    for (keyNode, valueNode) in pairs {
+      guard let number = integer(keyNode, "a 'map' key"), let name = string(valueNode, "a 'map' name")
+      else { continue }
+      guard number >= 0 else {
+        error("'map' keys are non-negative numbers", at: keyNode.location)
+        continue
+      }
+      if names[UInt64(number)] != nil {
+        error("'map' names \(number) twice", at: keyNode.location)
+      }
+      names[UInt64(number)] = name
+    }
+    return names
+  }
+
+  mutating func histogram(_ node: YAMLNode?) -> (BucketLayout?, TimeUnit?) {
+    guard let node else { return (.log2, .us) }
+    guard
+      let histogram = fields(
+        of: node, in: "'histogram'", allowed: ["buckets", "unit", "linear", "log2-linear"],
+        required: [])
+    else { return (nil, nil) }
+    var unit: TimeUnit? = .us
+    if let unitNode = histogram["unit"], let text = string(unitNode, "'unit'") {
+      unit = TimeUnit(rawValue: text)
+      if unit == nil {
+        error("unknown unit '\(text)'; expected one of: ns, us, ms, s", at: unitNode.location)
+      }
+    }
+    var kind = "log2"
+    if let bucketsNode = histogram["buckets"], let text = string(bucketsNode, "'buckets'") {
+      kind = text
+      if !["log2", "linear", "log2-linear"].contains(text) {
+        error("unknown bucket kind '\(text)'; expected one of: log2, linear, log2-linear", at: bucketsNode.location)
+        return (nil, unit)
+      }
+    }
+    for (field, wanted) in [("linear", "linear"), ("log2-linear", "log2-linear")] {
+      if let extra = histogram[field], kind != wanted {
+        error("'\(field)' settings need 'buckets: \(wanted)' (buckets are \(kind))", at: extra.location)
+      }
+    }
+    switch kind {
+    case "linear":
+      guard let linearNode = histogram["linear"] else {
+        error("'buckets: linear' needs 'linear: {min: ..., max: ..., step: ...}'", at: node.location)
+        return (nil, unit)
+      }
+      return (linear(linearNode), unit)
+    case "log2-linear":
+      var bits: UInt32 = 2
+      if let settings = histogram["log2-linear"] {
+        guard let fields = fields(of: settings, in: "'log2-linear'", allowed: ["sub_buckets"], required: []) else {
+          return (nil, unit)
+        }
+        if let subNode = fields["sub_buckets"], let sub = integer(subNode, "'sub_buckets'") {
+          guard let choice = BucketLayout.subBucketChoices.firstIndex(of: UInt32(clamping: max(0, sub))) else {
+            error("'sub_buckets' must be one of 1, 2, 4, 8, 16 (got \(sub))", at: subNode.location)
+            return (nil, unit)
+          }
+          bits = UInt32(choice)
+        }
+      }
+      return (.log2Linear(subBucketBits: bits), unit)
+    default:
+      return (.log2, unit)
+    }
+  }
+
+  mutating func linear(_ node: YAMLNode) -> BucketLayout? {
+    guard
+      let linear = fields(
+        of: node, in: "'linear'", allowed: ["min", "max", "step"], required: ["max", "step"])
+    else { return nil }
+    let minimum = linear["min"].map { integer($0, "'min'") } ?? 0
+    let maximum = linear["max"].flatMap { integer($0, "'max'") }
+    let step = linear["step"].flatMap { integer($0, "'step'") }
+    guard let minimum, let maximum, let step else { return nil }
+    var valid = true
+    if minimum < 0 {
+      error("'min' must not be negative", at: linear["min"]!.location)
+      valid = false
+    }
+    if step <= 0 {
+      error("'step' must be greater than 0", at: linear["step"]!.location)
+      valid = false
+    }
+    if maximum <= minimum {
+      error("'max' (\(maximum)) must be greater than 'min' (\(minimum))", at: linear["max"]!.location)
+      valid = false
+    }
+    guard valid else { return nil }
+    if (maximum - minimum) % step != 0 {
+      error("'max' - 'min' (\(maximum - minimum)) must be a multiple of 'step' (\(step))", at: linear["max"]!.location)
+      return nil
+    }
+    let layout = BucketLayout.linear(min: UInt64(minimum), max: UInt64(maximum), step: UInt64(step))
+    if layout.slotCount > BucketLayout.maxSlots {
+      error(
+        "\(layout.slotCount - 2) linear buckets are too many; at most \(BucketLayout.maxSlots - 2) (raise 'step')",
+        at: linear["step"]!.location)
+      return nil
+    }
+    return layout
+  }
+
+  mutating func checkPlaceholders(_ title: String, at location: SourceLocation) {
+    var rest = title[...]
+    while let open = rest.firstIndex(of: "{") {
+      guard let close = rest[open...].firstIndex(of: "}") else {
+        error("'title' has an unclosed '{'", at: location)
+        return
+      }
+      let name = rest[rest.index(after: open)..<close]
+      if !["key", "raw", "label"].contains(name) {
+        error("'title' has unknown placeholder '{\(name)}'; use {key}, {raw} or {label}", at: location)
+      }
+      rest = rest[rest.index(after: close)...]
+    }
+  }
+
+  // MARK: - Typed access
+
+  /// The fields of a mapping, after checking that every key is allowed, none repeats and the
+  /// required ones are there. Nil when `node` is not a mapping.
+  mutating func fields(
+    of node: YAMLNode, in context: String, allowed: [String], required: [String]
+  ) -> [String: YAMLNode]? {
+    guard case .mapping(let pairs, let location) = node else {
+      error("\(context) must be a mapping, found \(node.kindName)", at: node.location)
+      return nil
+    }
+    var result: [String: YAMLNode] = [:]
+    for (keyNode, value) in pairs {
+      guard case .scalar(let key, _, let keyLocation) = keyNode else {
+        error("keys in \(context) must be plain names", at: keyNode.location)
+        continue
+      }
+      guard allowed.contains(key) else {
+        error(
+          "unknown key '\(key)' in \(context); expected one of: \(allowed.joined(separator: ", "))",
+          at: keyLocation)
+        continue
+      }
+      if result[key] != nil {
+        error("'\(key)' appears twice in \(context)", at: keyLocation)
+      }
+      result[key] = value
+    }
+    for key in required where result[key] == nil {
+      error("\(context) is missing '\(key)'", at: location)
+    }
+    return result
+  }
+
+  mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+    guard case .scalar(let text, _, _) = node else {
+      error("\(what) must be a string, found \(node.kindName)", at: node.location)
+      return nil
+    }
+    return text
+  }
+
+  mutating func integer(_ node: YAMLNode, _ what: String) -> Int64? {
+    guard case .scalar(let text, let quoted, _) = node, !quoted else {
+      error("\(what) must be a number, found \(node.kindName == "a scalar" ? "a string" : node.kindName)", at: node.location)
+      return nil
+    }
+    let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
+    let magnitude =
+      digits.hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits, radix: 10)
+    guard let magnitude, magnitude <= UInt64(Int64.max) else {
+      error("\(what) must be a whole number, found '\(text)'", at: node.location)
+      return nil
+    }
+    return text.hasPrefix("-") ? -Int64(magnitude) : Int64(magnitude)
+  }
+
+  mutating func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
+    if case .scalar(let text, false, _) = node {
+      if text == "true" { return true }
+      if text == "false" { return false }
+    }
+    error("\(what) must be true or false", at: node.location)
+    return nil
+  }
+}

@@ -1,0 +1,81 @@
+import Histograms
+import Profiles
+
+/// One histogram's identity in the kernel's maps.
+public struct CountKey: Hashable, Sendable, Comparable {
+  public var raw: UInt64
+  /// A key that is a name, not a number (comm).
+  public var text: String?
+  public var outcome: Outcome?
+
+  public static func < (a: CountKey, b: CountKey) -> Bool {
+    if a.text != b.text { return (a.text ?? "") < (b.text ?? "") }
+    if a.raw != b.raw { return a.raw < b.raw }
+    return (a.outcome?.rawValue ?? "") > (b.outcome?.rawValue ?? "")  // ok before failed
+  }
+}
+
+/// One series as the kernel keeps it: a count per slot and the latency sum.
+public struct SeriesCounts: Equatable, Sendable {
+  public var buckets: [UInt64]
+  public var sumNanoseconds: UInt64
+
+  public init(buckets: [UInt64], sumNanoseconds: UInt64) {
+    self.buckets = buckets
+    self.sumNanoseconds = sumNanoseconds
+  }
+}
+
+/// Raw counts as read from the kernel, cumulative since attach.
+public struct Counts: Equatable, Sendable {
+  public var histograms: [CountKey: SeriesCounts] = [:]
+  public var keyOutOfRange: UInt64 = 0
+  public var mapFull: UInt64 = 0
+  public var dispatchFailed: UInt64 = 0
+
+  public init() {}
+
+  /// What was counted after `earlier`: an interval, without clearing the kernel's maps (so no
+  /// call that lands between a read and a clear is lost).
+  public func subtracting(_ earlier: Counts) -> Counts {
+    var result = Counts()
+    for (key, series) in histograms {
+      let before = earlier.histograms[key]
+      let delta = series.buckets.enumerated().map { $0.element &- (before?.buckets[$0.offset] ?? 0) }
+      if delta.contains(where: { $0 > 0 }) {
+        result.histograms[key] = SeriesCounts(
+          buckets: delta, sumNanoseconds: series.sumNanoseconds &- (before?.sumNanoseconds ?? 0))
+      }
+    }
+    result.keyOutOfRange = keyOutOfRange &- earlier.keyOutOfRange
+    result.mapFull = mapFull &- earlier.mapFull
+    result.dispatchFailed = dispatchFailed &- earlier.dispatchFailed
+    return result
+  }
+
+  /// The snapshot users read: keys decoded, titles filled in, sorted by key.
+  public func snapshot(
+    profile: Profile, decoder: KeyDecoder, timestamp: Double
+  ) -> Snapshot {
+    let series = histograms.keys.sorted().map { key -> Series in
+      let name = key.text ?? decoder.name(for: key.raw)
+      let raw = key.text == nil ? String(key.raw) : name
+      var title = profile.title(forKey: name, raw: raw)
+      if let outcome = key.outcome { title += " outcome(\(outcome.rawValue))" }
+      return Series(
+        rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: key.outcome,
+        title: title,
+        histogram: Histogram(
+          layout: profile.layout, counts: histograms[key]!.buckets,
+          sumNanoseconds: histograms[key]!.sumNanoseconds))
+    }
+    let counted = series.reduce(UInt64(0)) { $0 &+ $1.histogram.total }
+    return Snapshot(
+      profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
+      layout: profile.layout, series: series,
+      accounting: Accounting(
+        counted: counted, keyOutOfRange: keyOutOfRange, mapFull: mapFull,
+        dispatchFailed: dispatchFailed),
+      timestamp: timestamp)
+  }
+}

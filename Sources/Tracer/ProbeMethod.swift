@@ -1,0 +1,85 @@
+import Profiles
+
+/// How the program hooks the kernel. A profile says what to probe; this says how.
+public enum ProbeMethod: String, CaseIterable, Sendable {
+  /// `syscalls:sys_{enter,exit}_NAME` or `raw_syscalls:*`; needs tracefs to find the event.
+  case tracepoint
+  /// `raw_tp/sys_{enter,exit}`: every syscall runs it, filtered in the kernel; no tracefs.
+  case rawTracepoint = "raw_tp"
+  /// `tp_btf/sys_{enter,exit}`: like raw_tp, reads arguments without probe_read; needs BTF.
+  case btfTracepoint = "tp_btf"
+  /// fentry/fexit on a kernel function; needs BTF and ftrace sites.
+  case fentry
+  /// kprobe/kretprobe on a kernel function; needs CONFIG_KPROBES.
+  case kprobe
+
+  /// What the method's programs are called in `bpf/syscalldist.bpf.c`.
+  var programs: (enter: String, exit: String, stepPrefix: String) {
+    switch self {
+    case .tracepoint: return ("sd_tp_enter", "sd_tp_exit", "sd_tp")
+    case .rawTracepoint: return ("sd_raw_enter", "sd_raw_exit", "sd_raw")
+    case .btfTracepoint: return ("sd_btf_enter", "sd_btf_exit", "sd_btf")
+    case .fentry: return ("sd_fentry", "sd_fexit", "sd_fexit")
+    case .kprobe: return ("sd_kprobe", "sd_kretprobe", "sd_kprobe")
+    }
+  }
+
+  /// The bucket steps, in `SD_BUCKET_*` (tail-call index) order.
+  var stepPrograms: [String] {
+    ["_log2", "_linear", "_log2lin"].map { programs.stepPrefix + $0 }
+  }
+}
+
+/// Which methods to try for a target, best first. The order comes from the benchmark
+/// (bench/README.md): for one syscall a per-syscall tracepoint taxes the rest of the system
+/// least (raw hooks run on every syscall); for all syscalls tp_btf is the cheapest hook and
+/// reads arguments without a helper call.
+public enum ProbePlan {
+  public static func candidates(for target: Profile.Target) -> [ProbeMethod] {
+    switch target {
+    case .syscall: return [.tracepoint, .btfTracepoint, .rawTracepoint]
+    case .allSyscalls: return [.btfTracepoint, .rawTracepoint, .tracepoint]
+    case .kernelFunction: return [.fentry, .kprobe]
+    }
+  }
+
+  public enum PlanError: Error, Equatable, CustomStringConvertible {
+    case notApplicable(ProbeMethod, target: String, usable: [ProbeMethod])
+
+    public var description: String {
+      switch self {
+      case .notApplicable(let method, let target, let usable):
+        return "--probe-method \(method.rawValue) cannot trace \(target); use one of: \(usable.map(\.rawValue).joined(separator: ", "))"
+      }
+    }
+  }
+
+  /// The methods to try: the forced one alone, else every candidate in order.
+  public static func methods(for target: Profile.Target, forced: ProbeMethod?) throws(PlanError) -> [ProbeMethod] {
+    let candidates = candidates(for: target)
+    guard let forced else { return candidates }
+    guard candidates.contains(forced) else {
+      throw .notApplicable(forced, target: target.displayName, usable: candidates)
+    }
+    return [forced]
+  }
+
+  /// The first method the kernel offers, given what works here; the rest of the decision the
+  /// tracer makes by trying. Pure, so every combination of capabilities can be tested.
+  public static func choose(
+    for target: Profile.Target, forced: ProbeMethod?, available: Set<ProbeMethod>
+  ) throws(PlanError) -> ProbeMethod? {
+    try methods(for: target, forced: forced).first { available.contains($0) }
+  }
+}
+
+extension Profile.Target {
+  /// How error lines name the target: "syscall bpf", "all syscalls", "kernel function vfs_read".
+  public var displayName: String {
+    switch self {
+    case .syscall(let name, _): return "syscall \(name)"
+    case .allSyscalls: return "all syscalls"
+    case .kernelFunction(let name): return "kernel function \(name)"
+    }
+  }
+}

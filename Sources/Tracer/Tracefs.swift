@@ -1,0 +1,30 @@
+import CLinuxShims
+@preconcurrency import Glibc
+import BPFKit
+
+/// tracefs, which tracepoint attachment reads event ids from. It is often not mounted at boot:
+/// then it is mounted in a mount namespace private to this thread, so the mount cannot outlive
+/// the tool or change what anyone else sees.
+enum Tracefs {
+  static let paths = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+
+  static var isMounted: Bool {
+    paths.contains { access($0 + "/events", F_OK) == 0 }
+  }
+
+  /// Makes tracefs reachable; returns the line to tell the user, or throws why it cannot.
+  static func ensureMounted() throws(TracerError) -> String? {
+    if isMounted { return nil }
+    // libbpf opens tracefs files from this thread, so this thread's namespace is enough
+    guard CLinuxShims_unshare_mount_namespace() == 0 else {
+      throw .tracefsUnavailable("unshare(CLONE_NEWNS): \(Errno.current.description)")
+    }
+    guard mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else {
+      throw .tracefsUnavailable("make / private: \(Errno.current.description)")
+    }
+    guard mount("tracefs", paths[0], "tracefs", 0, nil) == 0 else {
+      throw .tracefsUnavailable("mount tracefs on \(paths[0]): \(Errno.current.description)")
+    }
+    return "tracefs was not mounted: mounted it on \(paths[0]) for this run only (private mount namespace)"
+  }
+}

@@ -1,0 +1,356 @@
+import BPFKit
+import BPFProgram
+import CSyscallDist
+import Histograms
+import Profiles
+
+@preconcurrency import Glibc
+
+/// Which calls to count, all decided in the kernel.
+public struct Filters: Sendable, Equatable {
+  /// A process: all its threads.
+  public var pid: Int32?
+  public var tid: Int32?
+  /// A task name (at most 15 bytes, as the kernel keeps it).
+  public var comm: String?
+  /// A cgroup v2 directory.
+  public var cgroupPath: String?
+
+  public init(pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil) {
+    self.pid = pid
+    self.tid = tid
+    self.comm = comm
+    self.cgroupPath = cgroupPath
+  }
+}
+
+/// Everything the tracer needs to configure the generic program.
+public struct TraceRequest: Sendable {
+  public var profile: Profile
+  /// The profile's `btf_enum` as the running kernel has it (empty when absent).
+  public var enumerators: [UInt64: String]
+  public var filters: Filters
+  /// A histogram per (key, ok / failed) instead of per key.
+  public var splitOutcome: Bool
+  public var forcedMethod: ProbeMethod?
+  /// Entries of the sparse histogram hash: (key, outcome, slot) triples.
+  public var sparseEntries: Int
+
+  public init(
+    profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
+    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseEntries: Int = 16384
+  ) {
+    self.profile = profile
+    self.enumerators = enumerators
+    self.filters = filters
+    self.splitOutcome = splitOutcome
+    self.forcedMethod = forcedMethod
+    self.sparseEntries = sparseEntries
+  }
+
+  public var keySpace: KeySpace { KeySpace(for: profile, enumerators: enumerators) }
+}
+
+/// The generic program loaded, configured for one profile and attached. Detaches when released:
+/// links first, then the object (which owns the PROG_ARRAY the links depend on).
+public final class Tracer {
+  public let request: TraceRequest
+  public let method: ProbeMethod
+  /// Lines for the user about how the tracer got here (a fallback, a private tracefs mount).
+  public let notes: [String]
+  private var links: [Link]
+  private let object: LoadedObject
+  private let dense: Map
+  private let sparse: Map
+  private let stats: Map
+
+  /// What was attached, as "Attached ..." lines show it.
+  public var attachments: [String] { links.map(\.description) }
+
+  public init(_ request: TraceRequest) throws(TracerError) {
+    let missing = KernelFacts.missingCapabilities()
+    guard missing.isEmpty else { throw .missingPrivileges(missing) }
+    if let pid = request.filters.pid, !KernelFacts.processExists(pid) {
+      throw .noSuchProcess(pid)
+    }
+    if let tid = request.filters.tid, !KernelFacts.threadExists(tid) {
+      throw .noSuchThread(tid)
+    }
+    let settings = try Self.settings(for: request)
+    let methods: [ProbeMethod]
+    do {
+      methods = try ProbePlan.methods(for: request.profile.target, forced: request.forcedMethod)
+    } catch {
+      throw .probeMethodUnsupported(error)
+    }
+    var attempts: [(ProbeMethod, String)] = []
+    for method in methods {
+      let started: Started
+      do {
+        started = try Self.start(method, request: request, settings: settings)
+      } catch {
+        attempts.append((method, error.shortReason))
+        continue
+      }
+      self.request = request
+      self.method = method
+      object = started.object
+      links = started.links
+      dense = started.dense
+      sparse = started.sparse
+      stats = started.stats
+      notes = attempts.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
+        + (started.note.map { [$0] } ?? [])
+      return
+    }
+    throw .noProbeMethod(target: request.profile.target.displayName, attempts: attempts)
+  }
+
+  /// Detaches now (the same happens when the tracer is released).
+  public func detach() {
+    links.removeAll()
+  }
+
+  /// Instructions of each loaded program, for the benchmark's record.
+  public func instructionCounts() -> [(program: String, instructions: Int)] {
+    let (enter, exit, _) = method.programs
+    return ([enter, exit] + method.stepPrograms).compactMap { name in
+      (try? object.program(name)).map { (name, $0.instructionCount) }
+    }
+  }
+
+  // MARK: - Reading
+
+  /// Everything counted since attach.
+  public func counts() throws(TracerError) -> Counts {
+    do {
+      var counts = Counts()
+      let cpus = Map.possibleCPUs
+      let layout = request.profile.layout
+      let slots = layout.slotCount
+      switch request.keySpace {
+      case .dense:
+        let values = try dense.perCPUArrayCounters()
+        let outcomes = request.splitOutcome ? 2 : 1
+        let stride = slots + 1  // the buckets, then the latency sum
+        func total(_ entry: Int) -> UInt64 {
+          values[entry * cpus..<(entry + 1) * cpus].reduce(0, &+)
+        }
+        for series in 0..<(values.count / cpus / stride) {
+          let buckets = (0..<slots).map { total(series * stride + $0) }
+          guard buckets.contains(where: { $0 > 0 }) else { continue }
+          let key = CountKey(
+            raw: UInt64(series / outcomes), text: nil,
+            outcome: request.splitOutcome ? (series % outcomes == 1 ? .failed : .ok) : nil)
+          counts.histograms[key] = SeriesCounts(
+            buckets: buckets, sumNanoseconds: total(series * stride + slots))
+        }
+      case .sparse:
+        for (key, perCPU) in try sparse.perCPUHashCounters(keyType: sd_sparse_key.self) {
+          let text = request.profile.keySource == .comm ? Self.comm(key.key) : nil
+          let countKey = CountKey(
+            raw: text == nil ? key.key.0 : 0, text: text,
+            outcome: request.splitOutcome ? (key.failed == 1 ? .failed : .ok) : nil)
+          var series =
+            counts.histograms[countKey]
+            ?? SeriesCounts(buckets: Array(repeating: 0, count: slots), sumNanoseconds: 0)
+          let value = perCPU.reduce(0, &+)
+          if key.slot == SD_SUM_SLOT {
+            series.sumNanoseconds &+= value
+          } else {
+            series.buckets[Int(key.slot)] &+= value
+          }
+          counts.histograms[countKey] = series
+        }
+      }
+      let lost = try stats.perCPUArrayCounters()
+      func stat(_ index: Int32) -> UInt64 {
+        lost[Int(index) * cpus..<Int(index + 1) * cpus].reduce(0, &+)
+      }
+      counts.keyOutOfRange = stat(SD_STAT_KEY_RANGE)
+      counts.mapFull = stat(SD_STAT_MAP_FULL)
+      counts.dispatchFailed = stat(SD_STAT_DISPATCH)
+      return counts
+    } catch {
+      throw .kernel(error)
+    }
+  }
+
+  static func comm(_ words: (UInt64, UInt64)) -> String {
+    withUnsafeBytes(of: words) { bytes in
+      String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+  }
+
+  // MARK: - Setting up
+
+  /// The profile and filters as the BPF program's read-only settings.
+  static func settings(for request: TraceRequest) throws(TracerError) -> sd_settings {
+    var settings = sd_settings()
+    let profile = request.profile
+    switch profile.target {
+    case .syscall(_, let number):
+      settings.target = UInt32(SD_TARGET_SYSCALL)
+      settings.syscall_nr = UInt32(number)
+    case .allSyscalls:
+      settings.target = UInt32(SD_TARGET_ALL_SYSCALLS)
+    case .kernelFunction:
+      settings.target = UInt32(SD_TARGET_KERNEL_FUNCTION)
+    }
+    switch profile.keySource {
+    case .argument(let index): settings.key_source = UInt32(index)
+    case .syscall: settings.key_source = UInt32(SD_KEY_SYSCALL)
+    case .retval:
+      settings.key_source = UInt32(profile.decoding.errnoNames ? SD_KEY_ERRNO : SD_KEY_RETVAL)
+    case .pid: settings.key_source = UInt32(SD_KEY_PID)
+    case .tid: settings.key_source = UInt32(SD_KEY_TID)
+    case .comm: settings.key_source = UInt32(SD_KEY_COMM)
+    case .none: settings.key_source = UInt32(SD_KEY_NONE)
+    }
+    switch request.keySpace {
+    case .dense(let keyCount):
+      settings.storage = UInt32(SD_STORAGE_DENSE)
+      settings.key_count = UInt32(keyCount)
+    case .sparse:
+      settings.storage = UInt32(SD_STORAGE_SPARSE)
+    }
+    let layout = profile.layout
+    settings.bucket_slots = UInt32(layout.slotCount)
+    switch layout {
+    case .log2:
+      settings.bucket_kind = UInt32(SD_BUCKET_LOG2)
+    case .linear(let min, _, let step):
+      settings.bucket_kind = UInt32(SD_BUCKET_LINEAR)
+      settings.linear_min = min
+      settings.linear_step = step
+    case .log2Linear(let bits):
+      settings.bucket_kind = UInt32(SD_BUCKET_LOG2_LINEAR)
+      settings.sub_bucket_bits = bits
+    }
+    settings.unit_ns = profile.unit.nanoseconds
+    settings.split_outcome = request.splitOutcome ? 1 : 0
+    let filters = request.filters
+    settings.filter_tgid = UInt32(bitPattern: filters.pid ?? 0)
+    settings.filter_tid = UInt32(bitPattern: filters.tid ?? 0)
+    // system-wide, the tool's own bpf() calls (reading the maps) must not count
+    settings.self_tgid = filters.pid == nil ? UInt32(getpid()) : 0
+    if let path = filters.cgroupPath {
+      settings.filter_cgroup = try KernelFacts.cgroupID(path)
+    }
+    if let comm = filters.comm {
+      var words: (UInt64, UInt64) = (0, 0)
+      withUnsafeMutableBytes(of: &words) { bytes in
+        for (index, byte) in comm.utf8.prefix(15).enumerated() { bytes[index] = byte }
+      }
+      settings.filter_comm = words
+      settings.filter_comm_set = 1
+    }
+    return settings
+  }
+
+  /// A method that worked: the loaded object, its links and the maps read later.
+  struct Started {
+    var object: LoadedObject
+    var links: [Link]
+    var note: String?
+    var dense, sparse, stats: Map
+  }
+
+  /// Opens, configures, loads and attaches the object for one method.
+  static func start(
+    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings
+  ) throws(TracerError) -> Started {
+    var note: String?
+    if method == .kprobe, let reason = KernelFacts.kprobesMissingReason {
+      throw .kernel(BPFError(reason, .notSupported))
+    }
+    if method == .tracepoint {
+      note = try Tracefs.ensureMounted()
+    }
+    do {
+      let open = try OpenObject(bytes: BPFProgram.object, name: "syscalldist")
+      try open.writeReadOnlyData(settings)
+      try open.setMaxEntries(KernelFacts.pidMax, ofMap: "starts")
+      let slots = request.profile.layout.slotCount
+      switch request.keySpace {
+      case .dense(let keyCount):
+        try open.setMaxEntries(
+          keyCount * (request.splitOutcome ? 2 : 1) * (slots + 1), ofMap: "counts")
+        try open.setMaxEntries(1, ofMap: "sparse")
+      case .sparse:
+        try open.setMaxEntries(1, ofMap: "counts")
+        try open.setMaxEntries(request.sparseEntries, ofMap: "sparse")
+      }
+      let (enter, exit, _) = method.programs
+      open.setAutoload(only: Set([enter, exit] + method.stepPrograms))
+      if method == .fentry, case .kernelFunction(let function) = request.profile.target {
+        for program in [enter, exit] + method.stepPrograms {
+          try open.setAttachTarget(function, ofProgram: program)
+        }
+      }
+      _ = LibbpfLog.drain()
+      let object = try open.load()
+      let steps = try object.map("bucket_steps")
+      for (index, name) in method.stepPrograms.enumerated() {
+        try steps.setProgram(try object.program(name), at: UInt32(index))
+      }
+      let links = try attach(method, object: object, target: request.profile.target)
+      return Started(
+        object: object, links: links, note: note, dense: try object.map("counts"),
+        sparse: try object.map("sparse"), stats: try object.map("stats"))
+    } catch {
+      throw .kernel(error)
+    }
+  }
+
+  static func attach(
+    _ method: ProbeMethod, object: LoadedObject, target: Profile.Target
+  ) throws(BPFError) -> [Link] {
+    let (enterName, exitName, _) = method.programs
+    let enter = try object.program(enterName)
+    let exit = try object.program(exitName)
+    switch (method, target) {
+    case (.tracepoint, .syscall(let name, _)):
+      return [
+        try enter.attachTracepoint(category: "syscalls", name: "sys_enter_\(name)"),
+        try exit.attachTracepoint(category: "syscalls", name: "sys_exit_\(name)"),
+      ]
+    case (.tracepoint, _):
+      return [
+        try enter.attachTracepoint(category: "raw_syscalls", name: "sys_enter"),
+        try exit.attachTracepoint(category: "raw_syscalls", name: "sys_exit"),
+      ]
+    case (.rawTracepoint, _):
+      return [try enter.attachRawTracepoint("sys_enter"), try exit.attachRawTracepoint("sys_exit")]
+    case (.btfTracepoint, _):
+      return [
+        try enter.attachTrace(description: "tp_btf(sys_enter)"),
+        try exit.attachTrace(description: "tp_btf(sys_exit)"),
+      ]
+    case (.fentry, .kernelFunction(let function)):
+      return [
+        try enter.attachTrace(description: "fentry(\(function))"),
+        try exit.attachTrace(description: "fexit(\(function))"),
+      ]
+    case (.kprobe, .kernelFunction(let function)):
+      return [
+        try enter.attachKprobe(function: function, returning: false),
+        try exit.attachKprobe(function: function, returning: true),
+      ]
+    default:
+      throw BPFError("\(method.rawValue) cannot trace \(target.displayName)", .invalid)
+    }
+  }
+}
+
+extension TracerError {
+  /// The reason alone, for a list of tried methods.
+  var shortReason: String {
+    switch self {
+    case .kernel(let error) where error.operation == "load BPF object" && error.errno == .permissionDenied:
+      return "the kernel refused to load the program (EPERM)"
+    default:
+      return description
+    }
+  }
+}

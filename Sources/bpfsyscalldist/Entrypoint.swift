@@ -1,0 +1,3 @@
+import BPFSyscallDistCommand
+
+BPFSyscallDist.runAndExit()
