@@ -44,12 +44,12 @@ let package = Package(
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
 
     // A workload with exactly known syscall counts, for the kernel tests and the benchmark.
-    .executableTarget(name: "sd-workload"),
+    .executableTarget(name: "sd-workload", linkerSettings: [.linkedLibrary("pthread")]),
 
     .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
     .testTarget(
       name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms"], exclude: ["Fixtures"]),
     .testTarget(
       name: "KernelTests",
       dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "sd-workload", "bpfsyscalldist"]),

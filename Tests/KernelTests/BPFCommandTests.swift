@@ -1,0 +1,91 @@
+import BPFKit
+import Foundation
+import Histograms
+import Profiles
+import Tracer
+import XCTest
+
+/// The origin tool's job, against the real kernel: bpf() latency per command, counted exactly.
+final class BPFCommandTests: XCTestCase {
+  static let btf = try? KernelBTF()
+
+  func profile(_ name: String) throws -> Profile {
+    let entry = try ProfileCatalog(searchDirectories: []).entry(for: name)
+    return try ProfileLoader(enumSource: Self.btf).load(text: entry.text, file: name)
+  }
+
+  func trace(
+    _ profileName: String, workload: Workload, method: ProbeMethod? = nil, splitOutcome: Bool = false
+  ) throws -> (Snapshot, [String: Any], Tracer) {
+    let profile = try profile(profileName)
+    let enumerators = profile.decoding.btfEnum.flatMap { Self.btf?.enumerators(of: $0) } ?? [:]
+    let tracer = try Tracer(
+      TraceRequest(
+        profile: profile, enumerators: enumerators, filters: Filters(pid: workload.pid),
+        splitOutcome: splitOutcome, forcedMethod: method))
+    let report = try workload.finish()
+    let snapshot = try tracer.counts().snapshot(
+      profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
+      timestamp: 0)
+    return (snapshot, report, tracer)
+  }
+
+  func counts(_ snapshot: Snapshot) -> [String: Int] {
+    var result: [String: Int] = [:]
+    for series in snapshot.series { result[series.keyName, default: 0] += Int(series.histogram.total) }
+    return result
+  }
+
+  func testEveryBPFCommandOfAKnownMixIsCountedExactly() throws {
+    let workload = try Workload("bpf-mix", "500")
+    let (snapshot, report, _) = try trace("bpfsyscalldist", workload: workload)
+    let expected = (report["counts"] as? [String: Int]) ?? [:]
+    XCTAssertEqual(expected.count, 5)
+    XCTAssertEqual(counts(snapshot), expected)
+    XCTAssertEqual(snapshot.accounting.dropped, 0)
+  }
+
+  func testTheThreeSyscallHooksCountTheSame() throws {
+    for method in [ProbeMethod.tracepoint, .rawTracepoint, .btfTracepoint] {
+      let workload = try Workload("bpf-mix", "200")
+      let (snapshot, report, tracer) = try trace("bpfsyscalldist", workload: workload, method: method)
+      XCTAssertEqual(tracer.method, method)
+      XCTAssertEqual(counts(snapshot), report["counts"] as? [String: Int], "\(method)")
+    }
+  }
+
+  func testOutcomeSplitSeparatesFailedLookups() throws {
+    let workload = try Workload("bpf-mix", "300")
+    let (snapshot, report, _) = try trace("bpfsyscalldist", workload: workload, splitOutcome: true)
+    let failed = report["failed"] as? [String: Int] ?? [:]
+    let total = report["counts"] as? [String: Int] ?? [:]
+    for series in snapshot.series {
+      let expected = series.outcome == .failed
+        ? failed[series.keyName] ?? 0 : (total[series.keyName] ?? 0) - (failed[series.keyName] ?? 0)
+      XCTAssertEqual(Int(series.histogram.total), expected, "\(series.keyName) \(series.outcome!)")
+    }
+    XCTAssertEqual(snapshot.series.filter { $0.outcome == .failed }.count, 2)
+  }
+
+  /// The origin tool's scenario: many threads updating and deleting in one PROG_ARRAY.
+  func testProgArrayUpdatesFromManyThreadsAreAllCounted() throws {
+    let workload = try Workload("progarray", "64", "200")
+    let (snapshot, report, _) = try trace("bpfsyscalldist", workload: workload)
+    XCTAssertEqual(report["errors"] as? Int, 0)
+    XCTAssertEqual(counts(snapshot), report["counts"] as? [String: Int])
+  }
+
+  func testReleasingTheTracerLeavesNoProgramMapOrLinkBehind() throws {
+    let before = bpfObjectIDs()
+    do {
+      let workload = try Workload("bpf-mix", "10")
+      let (_, _, tracer) = try trace("bpfsyscalldist", workload: workload)
+      XCTAssertFalse(bpfObjectIDs().programs.subtracting(before.programs).isEmpty)
+      _ = tracer
+    }
+    let after = waitForBPFObjects(toReturnTo: before)
+    XCTAssertEqual(after.programs.subtracting(before.programs), [])
+    XCTAssertEqual(after.links.subtracting(before.links), [])
+    XCTAssertEqual(after.maps.subtracting(before.maps), [])
+  }
+}

@@ -1,0 +1,133 @@
+import BPFKit
+import Foundation
+import XCTest
+
+/// Where `swift build` put the binaries the tests run.
+enum Products {
+  static let directory: URL = {
+    let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return testBinary.deletingLastPathComponent()
+  }()
+
+  static var tool: String { directory.appending(path: "bpfsyscalldist").path }
+  static var workload: String { directory.appending(path: "sd-workload").path }
+}
+
+/// `sd-workload --stop MODE ...`: stopped after its setup until `finish()` resumes it.
+final class Workload {
+  let process = Process()
+  private let output = Pipe()
+
+  init(_ arguments: String...) throws {
+    process.executableURL = URL(fileURLWithPath: Products.workload)
+    process.arguments = ["--stop"] + arguments
+    process.standardOutput = output
+    try process.run()
+    // wait until it stopped itself (state T)
+    for _ in 0..<2000 {
+      if let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+        let state = stat.split(separator: ")").last?.split(separator: " ").first, state == "T"
+      {
+        return
+      }
+      usleep(1000)
+    }
+    throw XCTSkip("sd-workload did not stop itself")
+  }
+
+  var pid: Int32 { process.processIdentifier }
+
+  /// Resumes it, waits for it to exit and returns its JSON report.
+  func finish() throws -> [String: Any] {
+    kill(pid, SIGCONT)
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0, "sd-workload failed")
+    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+  }
+}
+
+/// The built `bpfsyscalldist`, run with its output in files (no pipe can fill up and block it).
+final class ToolRun {
+  let process = Process()
+  let stdoutPath: String
+  let stderrPath: String
+
+  init(_ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool) throws {
+    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    stdoutPath = directory.appending(path: "stdout").path
+    stderrPath = directory.appending(path: "stderr").path
+    _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+    process.standardError = FileHandle(forWritingAtPath: stderrPath)
+    try process.run()
+  }
+
+  var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+  var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+  /// Waits until the tool says it is attached ("Hit Ctrl-C to end.").
+  func waitUntilAttached(timeout: Double = 30) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if stderr.contains("Hit Ctrl-C to end.") { return }
+      if !process.isRunning {
+        XCTFail("bpfsyscalldist exited before attaching: \(stderr)")
+        return
+      }
+      usleep(5000)
+    }
+    XCTFail("bpfsyscalldist did not attach in \(timeout) s: \(stderr)")
+  }
+
+  /// Sends `signal` and waits for the exit status.
+  @discardableResult
+  func stop(with signal: Int32 = SIGINT) -> Int32 {
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  /// Runs to completion (for commands that exit on their own).
+  static func complete(_ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool) throws -> (status: Int32, stdout: String, stderr: String) {
+    let run = try ToolRun(arguments, environment: environment, executable: executable)
+    run.process.waitUntilExit()
+    return (run.process.terminationStatus, run.stdout, run.stderr)
+  }
+}
+
+/// Counts per key name from one `-j` object: `{"NAME": count}`.
+func countsByKey(json line: String) throws -> [String: Int] {
+  let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+  var counts: [String: Int] = [:]
+  for series in object["histograms"] as? [[String: Any]] ?? [] {
+    counts[series["key"] as? String ?? "?", default: 0] += series["count"] as? Int ?? 0
+  }
+  return counts
+}
+
+/// BPF programs, links and maps on the system now (ids), to prove nothing outlives a run.
+func bpfObjectIDs() -> (programs: Set<UInt32>, maps: Set<UInt32>, links: Set<UInt32>) {
+  (Set(BPFInventory.programIDs()), Set(BPFInventory.mapIDs()), Set(BPFInventory.linkIDs()))
+}
+
+/// The kernel frees programs and maps asynchronously (RCU, work queues): waits up to 5 s for
+/// the system's objects to be `before` again, and returns what it then sees.
+func waitForBPFObjects(
+  toReturnTo before: (programs: Set<UInt32>, maps: Set<UInt32>, links: Set<UInt32>)
+) -> (programs: Set<UInt32>, maps: Set<UInt32>, links: Set<UInt32>) {
+  var now = bpfObjectIDs()
+  for _ in 0..<500 {
+    let extra = now.programs.subtracting(before.programs).count + now.maps.subtracting(before.maps).count
+      + now.links.subtracting(before.links).count
+    if extra == 0 { break }
+    usleep(10_000)
+    now = bpfObjectIDs()
+  }
+  return now
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Histograms
+import Rendering
+import XCTest
+
+final class RenderingTests: XCTestCase {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Fixtures")
+
+  /// The origin tool's BPF_PROG_LOAD histogram, from its write-up.
+  static func seedSeries() -> Series {
+    var counts = [UInt64](repeating: 0, count: 64)
+    counts[12] = 9
+    counts[13] = 10
+    counts[14] = 24
+    counts[15] = 8
+    counts[16] = 3
+    return Series(
+      rawKey: 5, keyName: "BPF_PROG_LOAD", title: "syscall(BPF) cmd(BPF_PROG_LOAD)",
+      histogram: Histogram(layout: .log2, counts: counts, sumNanoseconds: 1_234_567_890))
+  }
+
+  static func snapshot(_ series: [Series]) -> Snapshot {
+    Snapshot(
+      profileName: "bpfsyscalldist", keyLabel: "cmd", unit: .us, layout: .log2, series: series,
+      accounting: Accounting(counted: 54), timestamp: 1_700_000_000.5)
+  }
+
+  func testTextMatchesTheOriginToolByteForByte() throws {
+    let expected = try String(contentsOf: Self.fixtures.appending(path: "seed-histogram.txt"), encoding: .utf8)
+    XCTAssertEqual(TextRenderer(showSummary: false).render(Self.seedSeries(), unit: .us), expected)
+  }
+
+  /// p50: rank 27 of 54 lies 8/24 into 16384…32767 us, so 16384 + 16384 × 1/3 ≈ 21.8 ms.
+  func testSummaryLineStatesCountMeanPercentilesAndError() {
+    let text = TextRenderer().render(Self.seedSeries(), unit: .us)
+    let summary = text.split(separator: "\n").last.map(String.init)
+    XCTAssertEqual(summary, "     count 54, mean 22.9ms, p50 ≈ 21.8ms, p90 ≈ 55.7ms, p99 ≈ 119.3ms (±50%, log2)")
+  }
+
+  func testLinearRowsStartAtTheFirstCountAndEndOpen() {
+    var histogram = Histogram(layout: .linear(min: 0, max: 30, step: 10))
+    histogram.record(12)
+    histogram.record(35)
+    let text = TextRenderer(showSummary: false).render(
+      Series(rawKey: nil, keyName: "x", title: "t", histogram: histogram), unit: .ms)
+    XCTAssertEqual(
+      text,
+      """
+      Histogram for t (sum 2):
+           msecs               : count         distribution
+              10 -> 19         : 1             |****************************************|
+              20 -> 29         : 0             |                                        |
+              30 -> inf        : 1             |****************************************|
+
+      """)
+  }
+
+  func testEmptySeriesPrintsOnlyItsHeading() {
+    let series = Series(rawKey: 1, keyName: "x", title: "t", histogram: Histogram(layout: .log2))
+    XCTAssertEqual(TextRenderer().render(series, unit: .us), "Histogram for t (sum 0):\n")
+  }
+
+  func testAccountingLineNamesEveryDropReason() {
+    XCTAssertEqual(AccountingLine.render(Accounting(counted: 10)), "Counted 10 calls, dropped 0.")
+    XCTAssertEqual(
+      AccountingLine.render(Accounting(counted: 10, keyOutOfRange: 2, mapFull: 1)),
+      "Counted 10 calls, dropped 3 (2 with a key beyond the profile's range, 1 because the histogram map was full).")
+  }
+
+  func testJSONHasSchemaStableKeyOrderAndRawBuckets() throws {
+    let json = JSONRenderer().render(Self.snapshot([Self.seedSeries()]))
+    XCTAssertTrue(json.hasPrefix(#"{"schema":1,"profile":"bpfsyscalldist","timestamp":1700000000.5,"unit":"us","buckets":"log2","key_label":"cmd","accounting":{"counted":54,"dropped":0,"#), json)
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    let series = try XCTUnwrap((object["histograms"] as? [[String: Any]])?.first)
+    XCTAssertEqual(series["key"] as? String, "BPF_PROG_LOAD")
+    XCTAssertEqual(series["raw"] as? Int, 5)
+    XCTAssertEqual(series["count"] as? Int, 54)
+    XCTAssertEqual(series["sum_ns"] as? Int, 1_234_567_890)
+    let buckets = try XCTUnwrap(series["buckets"] as? [[String: Any]])
+    XCTAssertEqual(buckets.map { $0["low"] as? Int }, [4096, 8192, 16384, 32768, 65536])
+    XCTAssertEqual(buckets.map { $0["count"] as? Int }, [9, 10, 24, 8, 3])
+  }
+
+  func testJSONEscapesKeyNames() throws {
+    var series = Self.seedSeries()
+    series.keyName = "a\"b\\c\n"
+    let json = JSONRenderer().render(Self.snapshot([series]))
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    XCTAssertEqual((object["histograms"] as? [[String: Any]])?.first?["key"] as? String, "a\"b\\c\n")
+  }
+
+  func testOpenMetricsBucketsAreCumulativeInSeconds() {
+    let text = OpenMetricsRenderer().render(Self.snapshot([Self.seedSeries()]))
+    let lines = text.split(separator: "\n").map(String.init)
+    XCTAssertEqual(lines.first, "# TYPE bpfsyscalldist_latency_seconds histogram")
+    XCTAssertTrue(lines.contains(#"bpfsyscalldist_latency_seconds_bucket{cmd="BPF_PROG_LOAD",le="0.008192"} 9"#), text)
+    XCTAssertTrue(lines.contains(#"bpfsyscalldist_latency_seconds_bucket{cmd="BPF_PROG_LOAD",le="0.131072"} 54"#), text)
+    XCTAssertTrue(lines.contains(#"bpfsyscalldist_latency_seconds_bucket{cmd="BPF_PROG_LOAD",le="+Inf"} 54"#))
+    XCTAssertTrue(lines.contains(#"bpfsyscalldist_latency_seconds_sum{cmd="BPF_PROG_LOAD"} 1.23456789"#))
+    XCTAssertTrue(lines.contains(#"bpfsyscalldist_latency_seconds_count{cmd="BPF_PROG_LOAD"} 54"#))
+    XCTAssertEqual(lines.last, "# EOF")
+  }
+}

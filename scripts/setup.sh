@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages bpfsyscalldist builds against, if any is missing.
+# Needs root (or sudo) only when something has to be installed.
+set -eu
+packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "setup: installing$missing" >&2
+as_root=""
+[ "$(id -u)" = 0 ] || as_root=sudo
+$as_root apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
