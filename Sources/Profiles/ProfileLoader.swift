@@ -21,7 +21,7 @@ public struct ProfileLoader: Sendable {
     do {
       root = try YAMLNode.parse(text)
     } catch {
-      checker.error(error.message, at: error.location)
+      checker.syntaxError(error)
       throw ProfileError(checker.diagnostics)
     }
     let profile = checker.profile(from: root)
@@ -50,6 +50,19 @@ struct Checker {
     let source = lines.indices.contains(line) ? String(lines[line]) : nil
     diagnostics.append(
       Diagnostic(file: file, location: location, message: message, sourceLine: source))
+  }
+
+  /// libyaml's words, except where a plainer cause is known: a tab where indentation goes.
+  mutating func syntaxError(_ error: YAMLNode.SyntaxError) {
+    let line = error.location.line - 1
+    let column = error.location.column - 1
+    if lines.indices.contains(line), lines[line].utf8.count > column,
+      lines[line].utf8[lines[line].utf8.index(lines[line].utf8.startIndex, offsetBy: column)] == UInt8(ascii: "\t")
+    {
+      self.error("YAML syntax: a tab cannot indent YAML; use spaces", at: error.location)
+    } else {
+      self.error(error.message, at: error.location)
+    }
   }
 
   // MARK: - The schema

@@ -10,6 +10,9 @@
  *     getppid N        N x getppid (benchmark loop)
  *     progarray T N    T threads, N alternating update/delete each on one shared PROG_ARRAY
  *     stuck T          T threads enter a long nanosleep, then the process exits mid-call
+ *     futex N          N x FUTEX_WAKE_PRIVATE with no waiter, N x FUTEX_WAIT_PRIVATE that fails
+ *     ioctl N          N x ioctl(FIONREAD) on a pipe
+ *     read N           N x read of one byte from /dev/zero
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -18,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/futex.h>
+#include <sys/ioctl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -290,6 +295,52 @@ static int mode_stuck(int threads)
 	return 0;
 }
 
+static int mode_futex(long n)
+{
+	uint32_t word = 0;
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	for (i = 0; i < n; i++) /* the word is not 1: EAGAIN at once */
+		syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+	printf("{\"mode\":\"futex\",\"counts\":{\"FUTEX_WAKE_PRIVATE\":%ld,\"FUTEX_WAIT_PRIVATE\":%ld}}\n",
+	       n, n);
+	return 0;
+}
+
+static int mode_ioctl(long n)
+{
+	int fds[2], pending;
+	long i;
+
+	if (pipe(fds))
+		die("pipe");
+	ready();
+	for (i = 0; i < n; i++)
+		if (ioctl(fds[0], FIONREAD, &pending))
+			die("ioctl");
+	printf("{\"mode\":\"ioctl\",\"counts\":{\"%lu\":%ld}}\n", (unsigned long)FIONREAD, n);
+	return 0;
+}
+
+static int mode_read(long n)
+{
+	int fd = open("/dev/zero", O_RDONLY);
+	char byte;
+	long i;
+
+	if (fd < 0)
+		die("open /dev/zero");
+	ready();
+	for (i = 0; i < n; i++)
+		if (read(fd, &byte, 1) != 1)
+			die("read");
+	printf("{\"mode\":\"read\",\"counts\":{\"sd-workload\":%ld}}\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int a = 1;
@@ -300,7 +351,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - a < 2) {
 		fprintf(stderr, "usage: sd-workload [--stop] bpf-mix N | syscalls N | sleep MS N | "
-				"openat N | lookup N | getppid N | progarray T N | stuck T\n");
+				"openat N | lookup N | getppid N | progarray T N | stuck T | futex N | ioctl N | read N\n");
 		return 2;
 	}
 	const char *mode = argv[a];
@@ -320,6 +371,12 @@ int main(int argc, char **argv)
 		return mode_getppid(x);
 	if (!strcmp(mode, "progarray"))
 		return mode_progarray((int)x, y);
+	if (!strcmp(mode, "futex"))
+		return mode_futex(x);
+	if (!strcmp(mode, "ioctl"))
+		return mode_ioctl(x);
+	if (!strcmp(mode, "read"))
+		return mode_read(x);
 	if (!strcmp(mode, "stuck"))
 		return mode_stuck((int)x);
 	fprintf(stderr, "sd-workload: unknown mode %s\n", mode);
