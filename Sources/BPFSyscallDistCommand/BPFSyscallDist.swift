@@ -64,6 +64,8 @@ public struct BPFSyscallDist: ParsableCommand {
         tracer: try Tracer(request), profile: profile,
         decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
         timing: timingOptions, format: outputOptions.effectiveFormat)
+    } catch TracerError.probeMethodUnsupported(let error) {
+      throw Failure.usage(error.description)
     } catch {
       throw Failure.runtime(String(describing: error))
     }
@@ -138,8 +140,19 @@ enum Failure: Error, CustomStringConvertible {
 extension BPFSyscallDist {
   /// Runs the command and exits: errors are one line (or a profile's diagnostics), never a trace.
   public static func runAndExit() -> Never {
+    let command: ParsableCommand
     do {
-      var command = try parseAsRoot()
+      command = try parseAsRoot()
+    } catch {
+      if exitCode(for: error) == .success {  // --help, --version
+        print(fullMessage(for: error))
+        Glibc.exit(0)
+      }
+      Output.status("bpfsyscalldist: error: \(message(for: error)) (see --help)")
+      Glibc.exit(2)
+    }
+    do {
+      var command = command
       try command.run()
       Glibc.exit(0)
     } catch let failure as Failure {

@@ -262,7 +262,12 @@ public final class Tracer {
   ) throws(TracerError) -> Started {
     var note: String?
     if method == .kprobe, let reason = KernelFacts.kprobesMissingReason {
-      throw .kernel(BPFError(reason, .notSupported))
+      throw .methodUnavailable(reason)
+    }
+    if method == .fentry, case .kernelFunction(let function) = request.profile.target,
+      let btf = try? KernelBTF(), !btf.hasFunction(function)
+    {
+      throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
     }
     if method == .tracepoint {
       note = try Tracefs.ensureMounted()
@@ -348,7 +353,8 @@ extension TracerError {
   var shortReason: String {
     switch self {
     case .kernel(let error) where error.operation == "load BPF object" && error.errno == .permissionDenied:
-      return "the kernel refused to load the program (EPERM)"
+      // root was checked first, so EPERM here is the kernel lacking the program type
+      return "the kernel refused the program (EPERM: no BPF trampolines or ftrace sites for it)"
     default:
       return description
     }

@@ -7,6 +7,8 @@ public enum TracerError: Error, CustomStringConvertible {
   case noSuchThread(Int32)
   case cgroupUnreadable(path: String, reason: String)
   case tracefsUnavailable(String)
+  /// One probe method cannot work on this kernel, and why.
+  case methodUnavailable(String)
   case probeMethodUnsupported(ProbePlan.PlanError)
   /// No method worked: each tried method with why it failed.
   case noProbeMethod(target: String, attempts: [(ProbeMethod, String)])
@@ -24,6 +26,8 @@ public enum TracerError: Error, CustomStringConvertible {
       return "cannot use cgroup '\(path)': \(reason) (give a cgroup v2 directory, e.g. /sys/fs/cgroup/system.slice)"
     case .tracefsUnavailable(let reason):
       return "tracefs is not mounted and could not be mounted (\(reason)); mount it with: mount -t tracefs tracefs /sys/kernel/tracing"
+    case .methodUnavailable(let reason):
+      return reason
     case .probeMethodUnsupported(let error):
       return error.description
     case .noProbeMethod(let target, let attempts):

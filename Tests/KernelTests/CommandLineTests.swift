@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+
+/// The built binary, as users run it: output, signals, exit status, one-line errors.
+final class CommandLineTests: XCTestCase {
+  func testJSONOutputCountsEveryBPFCommandExactly() throws {
+    let workload = try Workload("bpf-mix", "300")
+    let tool = try ToolRun(["-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let expected = try workload.finish()["counts"] as? [String: Int]
+    XCTAssertEqual(tool.stop(with: SIGINT), 0)
+    let lines = tool.stdout.split(separator: "\n")
+    XCTAssertEqual(lines.count, 1, tool.stdout)
+    XCTAssertEqual(try countsByKey(json: String(lines[0])), expected)
+  }
+
+  func testSIGTERMPrintsTheSeedLayoutThenDetaches() throws {
+    let before = bpfObjectIDs()
+    let workload = try Workload("bpf-mix", "50")
+    let tool = try ToolRun(["--pid", String(workload.pid)])
+    try tool.waitUntilAttached()
+    XCTAssertTrue(tool.stderr.hasPrefix("note: tracefs") || tool.stderr.hasPrefix("Attached"), tool.stderr)
+    XCTAssertTrue(tool.stderr.contains("Attached tracepoint(syscalls/sys_enter_bpf)\nAttached tracepoint(syscalls/sys_exit_bpf)\nHit Ctrl-C to end.\n"), tool.stderr)
+    let issued = (try workload.finish()["counts"] as? [String: Int] ?? [:]).values.reduce(0, +)
+    XCTAssertEqual(tool.stop(with: SIGTERM), 0)
+    let text = tool.stdout
+    XCTAssertTrue(text.contains("Histogram for syscall(BPF) cmd(BPF_MAP_UPDATE_ELEM) (sum 50):\n     usecs               : count         distribution\n         0 -> 1          : "), text)
+    XCTAssertTrue(tool.stderr.hasSuffix("Counted \(issued) calls, dropped 0.\n"), tool.stderr)
+    let after = waitForBPFObjects(toReturnTo: before)
+    XCTAssertEqual(after.programs.subtracting(before.programs), [])
+    XCTAssertEqual(after.links.subtracting(before.links), [])
+  }
+
+  func testInvokedAsSyscalldistTheDefaultIsEverySyscall() throws {
+    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-link-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let link = directory.appending(path: "syscalldist").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Products.tool)
+    let workload = try Workload("syscalls", "100")
+    let tool = try ToolRun(["-p", String(workload.pid), "-j"], executable: link)
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0)
+    let counts = try countsByKey(json: tool.stdout)
+    XCTAssertEqual(counts["getppid"], 100)
+    XCTAssertEqual(counts["sched_yield"], 200)
+    XCTAssertEqual(counts["umask"], 300)
+  }
+
+  func testDurationAndIntervalsPrintOnTheirOwn() throws {
+    let tool = try ToolRun(["-i", "0.3", "--count", "3", "-j", "-T"])
+    tool.process.waitUntilExit()
+    XCTAssertEqual(tool.process.terminationStatus, 0, tool.stderr)
+    XCTAssertEqual(tool.stdout.split(separator: "\n").count, 3, tool.stdout)
+    let timed = try ToolRun(["-d", "0.3"])
+    timed.process.waitUntilExit()
+    XCTAssertEqual(timed.process.terminationStatus, 0, timed.stderr)
+    XCTAssertTrue(timed.stderr.contains("Counted "), timed.stderr)
+  }
+
+  func testIntervalsStartAfreshEachTime() throws {
+    let workload = try Workload("bpf-mix", "100")
+    let tool = try ToolRun(["-p", String(workload.pid), "-j", "-i", "0.5"])
+    try tool.waitUntilAttached()
+    let expected = try workload.finish()["counts"] as? [String: Int] ?? [:]
+    usleep(1_200_000)  // at least two intervals after the workload ended
+    XCTAssertEqual(tool.stop(), 0)
+    var total: [String: Int] = [:]
+    var empty = 0
+    for line in tool.stdout.split(separator: "\n") {
+      let counts = try countsByKey(json: String(line))
+      if counts.isEmpty { empty += 1 }
+      total.merge(counts, uniquingKeysWith: +)
+    }
+    XCTAssertEqual(total, expected, "each call counted in exactly one interval")
+    XCTAssertGreaterThanOrEqual(empty, 1, "an interval after the workload is empty: intervals do not accumulate")
+  }
+
+  // MARK: - Bad input: one line, non-zero exit, no trace
+
+  func testUnknownFlagIsOneLineAndExitTwo() throws {
+    let result = try ToolRun.complete(["--frobnicate"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: Unknown option '--frobnicate' (see --help)\n")
+  }
+
+  func testMissingProcessIsOneLineAndExitOne() throws {
+    let result = try ToolRun.complete(["-p", "999999"])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: no process with pid 999999\n")
+  }
+
+  func testBrokenProfileNamesFileLineAndColumnAndExitsTwo() throws {
+    let file = FileManager.default.temporaryDirectory.appending(path: "broken-\(UUID().uuidString).yaml").path
+    try "version: 1\nname: b\nprobe:\n  syscall: opnat\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try ToolRun.complete(["--profile", file])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "\(file):4:12: error: unknown syscall 'opnat' (did you mean 'openat'?)\n  syscall: opnat\n           ^\n")
+  }
+
+  func testWithoutPrivilegesSaysWhatIsMissing() throws {
+    let result = try ToolRun.complete(
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", Products.tool],
+      executable: "/usr/bin/setpriv")
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: tracing needs root, or the capabilities CAP_BPF and CAP_PERFMON; run it with sudo\n")
+  }
+
+  func testKernelFunctionWithoutFentryOrKprobesSaysWhyInOneLine() throws {
+    guard access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0 else {
+      throw XCTSkip("this kernel has kprobes: the line under test is for kernels without them")
+    }
+    let file = FileManager.default.temporaryDirectory.appending(path: "fn-\(UUID().uuidString).yaml").path
+    try "version: 1\nname: f\nprobe: {kernel_function: vfs_read}\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try ToolRun.complete(["--profile", file])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    XCTAssertTrue(result.stderr.hasPrefix("bpfsyscalldist: error: this kernel offers no way to trace kernel function vfs_read (fentry: "), result.stderr)
+    XCTAssertTrue(result.stderr.contains("kprobe: the kernel has no kprobe PMU (CONFIG_KPROBES is off)"), result.stderr)
+  }
+
+  func testWrongProbeMethodForTheTargetIsAUsageError() throws {
+    let result = try ToolRun.complete(["--probe-method", "kprobe"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: --probe-method kprobe cannot trace syscall bpf; use one of: tracepoint, tp_btf, raw_tp\n")
+  }
+
+  // MARK: - Profiles housekeeping
+
+  func testListCheckAndPrintProfiles() throws {
+    let list = try ToolRun.complete(["--list-profiles"])
+    XCTAssertEqual(list.status, 0)
+    XCTAssertTrue(list.stdout.contains("syscalldist      Latency of every syscall, per syscall  [built-in]"), list.stdout)
+    let check = try ToolRun.complete(["--check", "bpfsyscalldist"])
+    XCTAssertEqual(check.status, 0)
+    XCTAssertTrue(check.stdout.contains("probe:       syscall bpf ("), check.stdout)
+    XCTAssertTrue(check.stdout.contains("decode:      btf_enum bpf_cmd ("), check.stdout)
+    let printed = try ToolRun.complete(["--print-profile", "futex"])
+    XCTAssertEqual(printed.status, 0)
+    XCTAssertTrue(printed.stdout.hasPrefix("# Answers:"))
+  }
+
+  func testUserProfilesDirectoryComesBeforeTheBuiltInOnes() throws {
+    let config = FileManager.default.temporaryDirectory.appending(path: "xdg-\(UUID().uuidString)")
+    let directory = config.appending(path: "bpfsyscalldist/profiles")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try "version: 1\nname: futex\ndescription: mine\nprobe: {syscall: futex}\n".write(
+      to: directory.appending(path: "futex.yaml"), atomically: true, encoding: .utf8)
+    let list = try ToolRun.complete(["--list-profiles"], environment: ["XDG_CONFIG_HOME": config.path])
+    XCTAssertTrue(list.stdout.contains("futex            mine  [\(directory.path)/futex.yaml]"), list.stdout)
+  }
+}

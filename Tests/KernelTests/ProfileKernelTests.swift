@@ -1,0 +1,107 @@
+import BPFKit
+import Foundation
+import Histograms
+import Profiles
+import Tracer
+import XCTest
+
+/// Every shipped profile, and custom ones, loaded, attached and checked against a workload.
+final class ProfileKernelTests: XCTestCase {
+  static let btf = try? KernelBTF()
+
+  func run(
+    profileText text: String, workload: Workload, method: ProbeMethod? = nil
+  ) throws -> (snapshot: Snapshot, report: [String: Any]) {
+    let profile = try ProfileLoader(enumSource: Self.btf).load(text: text, file: "test.yaml")
+    let enumerators = profile.decoding.btfEnum.flatMap { Self.btf?.enumerators(of: $0) } ?? [:]
+    let tracer = try Tracer(
+      TraceRequest(profile: profile, enumerators: enumerators, filters: Filters(pid: workload.pid), forcedMethod: method))
+    let report = try workload.finish()
+    let snapshot = try tracer.counts().snapshot(
+      profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators), timestamp: 0)
+    return (snapshot, report)
+  }
+
+  func counts(_ snapshot: Snapshot) -> [String: Int] {
+    var result: [String: Int] = [:]
+    for series in snapshot.series { result[series.keyName, default: 0] += Int(series.histogram.total) }
+    return result
+  }
+
+  /// Which workload proves each shipped profile, and which of its keys it must count exactly.
+  static let workloads: [String: [String]] = [
+    "bpfsyscalldist": ["bpf-mix", "100"],
+    "futex": ["futex", "300"],
+    "openat": ["openat", "50"],
+    "clock_nanosleep": ["sleep", "1", "20"],
+    "ioctl": ["ioctl", "400"],
+    "read-by-process": ["read", "500"],
+  ]
+
+  func testEveryShippedProfileCountsItsWorkloadExactly() throws {
+    for (name, text) in ProfileCatalog.builtIn.sorted(by: { $0.key < $1.key }) where name != "syscalldist" {
+      let arguments = try XCTUnwrap(Self.workloads[name], "no workload proves profile \(name)")
+      let workload = try Workload(arguments[0], arguments[1], arguments.count > 2 ? arguments[2] : "")
+      let (snapshot, report) = try run(profileText: text, workload: workload)
+      var expected = report["counts"] as? [String: Int] ?? [:]
+      if name == "clock_nanosleep" { expected = ["0": expected["clock_nanosleep"] ?? -1] }  // key: none
+      XCTAssertEqual(counts(snapshot), expected, name)
+      XCTAssertEqual(snapshot.accounting.dropped, 0, name)
+    }
+  }
+
+  func testSyscalldistCountsEachSyscallByName() throws {
+    for method in [ProbeMethod.btfTracepoint, .rawTracepoint, .tracepoint] {
+      let workload = try Workload("syscalls", "1000")
+      let (snapshot, report) = try run(profileText: ProfileCatalog.builtIn["syscalldist"]!, workload: workload, method: method)
+      let seen = counts(snapshot)
+      for (syscall, count) in report["counts"] as? [String: Int] ?? [:] {
+        XCTAssertEqual(seen[syscall], count, "\(syscall) via \(method)")
+      }
+      XCTAssertEqual(
+        snapshot.series.first { $0.keyName == "getppid" }?.title,
+        "syscall(\(KernelNames.syscallNumbers["getppid"]!)/getppid)")
+    }
+  }
+
+  func sleepProfile(buckets: String, unit: String) -> String {
+    """
+    version: 1
+    name: sleeps
+    probe: {syscall: clock_nanosleep}
+    histogram:
+      buckets: \(buckets)
+      unit: \(unit)
+    """
+  }
+
+  /// 20 sleeps of 30 ms: 30 ms is 30000 us, in log2 slot 14 (16384…32767 us) unless the VM
+  /// oversleeps by more than 2.7 ms; in ms, linear buckets of 10 ms put it in 30…39.
+  func testSleepsOfKnownLengthLandInTheirBucket() throws {
+    let cases: [(buckets: String, unit: String, bucket: ClosedRange<UInt64>)] = [
+      ("log2", "us", 16384...32767),
+      ("log2", "ms", 16...31),
+      ("linear\n  linear: {min: 0, max: 100, step: 10}", "ms", 30...39),
+      ("linear\n  linear: {min: 20000, max: 40000, step: 5000}", "us", 30000...34999),
+    ]
+    for (buckets, unit, bucket) in cases {
+      let workload = try Workload("sleep", "30", "20")
+      let (snapshot, _) = try run(profileText: sleepProfile(buckets: buckets, unit: unit), workload: workload)
+      let histogram = try XCTUnwrap(snapshot.series.first?.histogram)
+      XCTAssertEqual(histogram.total, 20)
+      let slot = histogram.layout.slot(for: bucket.lowerBound)
+      let bounds = histogram.layout.bounds(ofSlot: slot)
+      XCTAssertEqual(bounds.low, bucket.lowerBound)
+      XCTAssertEqual(bounds.high, bucket.upperBound)
+      // a loaded VM may oversleep now and then; most sleeps must be where they belong
+      XCTAssertGreaterThanOrEqual(histogram.counts[slot], 18, "\(buckets) \(unit): \(histogram.counts.enumerated().filter { $0.element > 0 })")
+      XCTAssertEqual(histogram.mean(in: .ms)!, 30, accuracy: 5, "the kernel's exact sum")
+    }
+  }
+
+  func testErrnoOutcomesAreNamed() throws {
+    let workload = try Workload("openat", "30")
+    let (snapshot, _) = try run(profileText: ProfileCatalog.builtIn["openat"]!, workload: workload)
+    XCTAssertEqual(snapshot.series.map(\.title), ["syscall(openat) outcome(ok)", "syscall(openat) outcome(ENOENT)"])
+  }
+}
