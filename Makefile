@@ -18,7 +18,7 @@ run: build
 
 test: setup
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --disable-swift-testing
 
 clean:
 	swift package clean

@@ -50,6 +50,7 @@ let package = Package(
     .testTarget(
       name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms"], exclude: ["Fixtures"]),
+    .testTarget(name: "TracerTests", dependencies: ["Tracer", "Profiles", "Histograms", "CSyscallDist"]),
     .testTarget(
       name: "KernelTests",
       dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "sd-workload", "bpfsyscalldist"]),

@@ -276,14 +276,27 @@ static __always_inline __u64 sd_entry_key(long nr, __u64 arg)
 	return cfg.key_source == SD_KEY_SYSCALL ? (__u64)nr : arg;
 }
 
+/* One load per argument at a constant offset: the verifier refuses a moved ctx pointer, and
+ * the empty asm keeps clang from merging the six loads into one with a computed address. */
+#define SD_TP_ARG(i)                                                                   \
+	case i:                                                                        \
+		arg = ctx->args[i];                                                    \
+		asm volatile("" : "+r"(arg));                                          \
+		break;
+
 SEC("tracepoint")
 int sd_tp_enter(struct sd_tp_enter_ctx *ctx)
 {
-	__u32 n = cfg.key_source <= SD_KEY_ARG5 ? cfg.key_source : 0;
+	__u64 arg = 0;
 
 	if (sd_syscall_skipped(ctx->nr))
 		return 0;
-	sd_enter(sd_entry_key(ctx->nr, ctx->args[n]));
+	/* The kernel refuses (EACCES) to attach a program that reads past the event's record,
+	 * and a syscall without arguments has none: read one only when the key is one. */
+	switch (cfg.key_source) {
+	SD_TP_ARG(0) SD_TP_ARG(1) SD_TP_ARG(2) SD_TP_ARG(3) SD_TP_ARG(4) SD_TP_ARG(5)
+	}
+	sd_enter(sd_entry_key(ctx->nr, arg));
 	return 0;
 }
 
@@ -379,13 +392,21 @@ int sd_fexit(__u64 *ctx)
 SD_BUCKET_STEPS("fexit", sd_fexit)
 
 /* ---- kernel functions: kprobe/kretprobe, where fentry is missing ------------------------- */
+#define SD_KPROBE_ARG(i)                                                               \
+	case i:                                                                        \
+		arg = SD_FUNC_ARG(ctx, i);                                             \
+		asm volatile("" : "+r"(arg));                                          \
+		break;
+
 SEC("kprobe")
 int sd_kprobe(struct pt_regs *ctx)
 {
 	__u64 arg = 0;
 
-	if (cfg.key_source <= SD_KEY_ARG5)
-		arg = SD_FUNC_ARG(ctx, cfg.key_source);
+	switch (cfg.key_source) { /* ctx is pt_regs: constant offsets only, as for tracepoints */
+	SD_KPROBE_ARG(0) SD_KPROBE_ARG(1) SD_KPROBE_ARG(2) SD_KPROBE_ARG(3) SD_KPROBE_ARG(4)
+	SD_KPROBE_ARG(5)
+	}
 	sd_enter(arg);
 	return 0;
 }

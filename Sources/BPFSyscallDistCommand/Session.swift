@@ -37,10 +37,15 @@ struct Session {
       }
       if let count = timing.count, printed >= count { stopping = true }
     }
-    tracer.detach()
     if format == .text {
-      Output.status(AccountingLine.render(previous.snapshot(profile: profile, decoder: decoder, timestamp: 0).accounting))
+      var accounting = previous.snapshot(profile: profile, decoder: decoder, timestamp: 0).accounting
+      if let unfinished = try? tracer.unfinishedCalls() {
+        accounting.inFlight = UInt64(unfinished.inFlight)
+        accounting.abandoned = UInt64(unfinished.abandoned)
+      }
+      Output.status(AccountingLine.render(accounting))
     }
+    tracer.detach()
   }
 
   func show(_ counts: Counts) throws {

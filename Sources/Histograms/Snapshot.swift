@@ -37,11 +37,21 @@ public struct Accounting: Equatable, Sendable {
   /// Calls not counted because the bucket step was missing (a bug, never expected).
   public var dispatchFailed: UInt64 = 0
 
-  public init(counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0) {
+  /// Calls still running when the run ended (their threads are blocked in them).
+  public var inFlight: UInt64 = 0
+  /// Calls whose threads exited inside them (exit_group, a fatal signal): never finished.
+  public var abandoned: UInt64 = 0
+
+  public init(
+    counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0,
+    inFlight: UInt64 = 0, abandoned: UInt64 = 0
+  ) {
     self.counted = counted
     self.keyOutOfRange = keyOutOfRange
     self.mapFull = mapFull
     self.dispatchFailed = dispatchFailed
+    self.inFlight = inFlight
+    self.abandoned = abandoned
   }
 
   public var dropped: UInt64 { keyOutOfRange &+ mapFull &+ dispatchFailed }

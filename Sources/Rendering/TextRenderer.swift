@@ -104,6 +104,10 @@ public enum AccountingLine {
       if accounting.dispatchFailed > 0 { reasons.append("\(accounting.dispatchFailed) with no bucket step") }
       line += " (" + reasons.joined(separator: ", ") + ")"
     }
+    var unfinished: [String] = []
+    if accounting.inFlight > 0 { unfinished.append("\(accounting.inFlight) still in progress") }
+    if accounting.abandoned > 0 { unfinished.append("\(accounting.abandoned) abandoned by threads that exited inside the call") }
+    if !unfinished.isEmpty { line += "; not counted: " + unfinished.joined(separator: ", ") }
     return line + "."
   }
 }

@@ -8,6 +8,12 @@ public struct CountKey: Hashable, Sendable, Comparable {
   public var text: String?
   public var outcome: Outcome?
 
+  public init(raw: UInt64, text: String?, outcome: Outcome?) {
+    self.raw = raw
+    self.text = text
+    self.outcome = outcome
+  }
+
   public static func < (a: CountKey, b: CountKey) -> Bool {
     if a.text != b.text { return (a.text ?? "") < (b.text ?? "") }
     if a.raw != b.raw { return a.raw < b.raw }

@@ -176,6 +176,24 @@ public final class Tracer {
     }
   }
 
+  /// Calls whose start is still recorded: `inFlight` by live threads (blocked in the call right
+  /// now), `abandoned` by threads that exited inside the call (exit_group, a fatal signal) and
+  /// so never reached the exit hook. Their slots are reused when the tid is; they are reported,
+  /// not counted. Reads the whole start array: meant for the end of a run.
+  public func unfinishedCalls() throws(TracerError) -> (inFlight: Int, abandoned: Int) {
+    do {
+      let starts = try object.map("starts").arrayValues(of: sd_start.self)
+      var inFlight = 0
+      var abandoned = 0
+      for (tid, start) in starts.enumerated() where start.ts != 0 {
+        if access("/proc/\(tid)", F_OK) == 0 { inFlight += 1 } else { abandoned += 1 }
+      }
+      return (inFlight, abandoned)
+    } catch {
+      throw .kernel(error)
+    }
+  }
+
   static func comm(_ words: (UInt64, UInt64)) -> String {
     withUnsafeBytes(of: words) { bytes in
       String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
@@ -352,6 +370,8 @@ extension TracerError {
   /// The reason alone, for a list of tried methods.
   var shortReason: String {
     switch self {
+    case .kernel(let error) where error.operation.hasPrefix("attach tracepoint(syscalls/") && error.errno == .accessDenied:
+      return "the syscall has no argument \(error.operation.contains("enter") ? "the profile's key reads" : "field the program reads") (EACCES)"
     case .kernel(let error) where error.operation == "load BPF object" && error.errno == .permissionDenied:
       // root was checked first, so EPERM here is the kernel lacking the program type
       return "the kernel refused the program (EPERM: no BPF trampolines or ftrace sites for it)"

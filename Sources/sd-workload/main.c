@@ -10,6 +10,10 @@
  *     getppid N        N x getppid (benchmark loop)
  *     progarray T N    T threads, N alternating update/delete each on one shared PROG_ARRAY
  *     stuck T          T threads enter a long nanosleep, then the process exits mid-call
+ *     exits T          T threads end with the exit syscall, then the process with exit_group:
+ *                      T + 1 calls that never return
+ *     args N           N x pselect6(100, 101, 102, 103, 104, 105): fails at once; argument i
+ *                      is 100 + i on every hook
  *     futex N          N x FUTEX_WAKE_PRIVATE with no waiter, N x FUTEX_WAIT_PRIVATE that fails
  *     ioctl N          N x ioctl(FIONREAD) on a pipe
  *     read N           N x read of one byte from /dev/zero
@@ -295,6 +299,17 @@ static int mode_stuck(int threads)
 	return 0;
 }
 
+static int mode_args(long n)
+{
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_pselect6, 100L, 101L, 102L, 103L, 104L, 105L); /* long: variadic */
+	printf("{\"mode\":\"args\",\"counts\":{\"pselect6\":%ld}}\n", n);
+	return 0;
+}
+
 static int mode_futex(long n)
 {
 	uint32_t word = 0;
@@ -341,6 +356,30 @@ static int mode_read(long n)
 	return 0;
 }
 
+static void *exit_now(void *arg)
+{
+	(void)arg;
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static int mode_exits(int threads)
+{
+	pthread_t *ids = calloc(threads, sizeof(*ids));
+	int i;
+
+	ready();
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&ids[i], NULL, exit_now, NULL))
+			die("pthread_create");
+	for (i = 0; i < threads; i++)
+		pthread_join(ids[i], NULL); /* the kernel clears the tid on exit: join still works */
+	printf("{\"mode\":\"exits\",\"threads\":%d,\"never_return\":%d}\n", threads, threads + 1);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int a = 1;
@@ -351,7 +390,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - a < 2) {
 		fprintf(stderr, "usage: sd-workload [--stop] bpf-mix N | syscalls N | sleep MS N | "
-				"openat N | lookup N | getppid N | progarray T N | stuck T | futex N | ioctl N | read N\n");
+				"openat N | lookup N | getppid N | progarray T N | stuck T | exits T | args N | futex N | ioctl N | read N\n");
 		return 2;
 	}
 	const char *mode = argv[a];
@@ -371,12 +410,16 @@ int main(int argc, char **argv)
 		return mode_getppid(x);
 	if (!strcmp(mode, "progarray"))
 		return mode_progarray((int)x, y);
+	if (!strcmp(mode, "args"))
+		return mode_args(x);
 	if (!strcmp(mode, "futex"))
 		return mode_futex(x);
 	if (!strcmp(mode, "ioctl"))
 		return mode_ioctl(x);
 	if (!strcmp(mode, "read"))
 		return mode_read(x);
+	if (!strcmp(mode, "exits"))
+		return mode_exits((int)x);
 	if (!strcmp(mode, "stuck"))
 		return mode_stuck((int)x);
 	fprintf(stderr, "sd-workload: unknown mode %s\n", mode);

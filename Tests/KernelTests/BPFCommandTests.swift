@@ -23,6 +23,7 @@ final class BPFCommandTests: XCTestCase {
       TraceRequest(
         profile: profile, enumerators: enumerators, filters: Filters(pid: workload.pid),
         splitOutcome: splitOutcome, forcedMethod: method))
+    XCTAssertEqual(tracer.method, method ?? .tracepoint, tracer.notes.joined(separator: "; "))
     let report = try workload.finish()
     let snapshot = try tracer.counts().snapshot(
       profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),

@@ -16,6 +16,12 @@ final class ProfileKernelTests: XCTestCase {
     let enumerators = profile.decoding.btfEnum.flatMap { Self.btf?.enumerators(of: $0) } ?? [:]
     let tracer = try Tracer(
       TraceRequest(profile: profile, enumerators: enumerators, filters: Filters(pid: workload.pid), forcedMethod: method))
+    if method == nil {
+      // syscalls have all three hooks here: a fallback would hide a program the kernel refused
+      XCTAssertEqual(tracer.notes.filter { !$0.hasPrefix("tracefs") }, [], profile.name)
+    } else {
+      XCTAssertEqual(tracer.method, method)
+    }
     let report = try workload.finish()
     let snapshot = try tracer.counts().snapshot(
       profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators), timestamp: 0)
@@ -96,6 +102,18 @@ final class ProfileKernelTests: XCTestCase {
       // a loaded VM may oversleep now and then; most sleeps must be where they belong
       XCTAssertGreaterThanOrEqual(histogram.counts[slot], 18, "\(buckets) \(unit): \(histogram.counts.enumerated().filter { $0.element > 0 })")
       XCTAssertEqual(histogram.mean(in: .ms)!, 30, accuracy: 5, "the kernel's exact sum")
+    }
+  }
+
+  /// Each of the six argument registers, on each syscall hook, is the key it should be.
+  func testEveryArgumentIsReadOnEveryHook() throws {
+    for method in [ProbeMethod.tracepoint, .btfTracepoint, .rawTracepoint] {
+      for index in 0...5 {
+        let workload = try Workload("args", "7")
+        let profile = "version: 1\nname: a\nprobe: {syscall: pselect6}\nkey: {source: arg\(index)}\n"
+        let (snapshot, _) = try run(profileText: profile, workload: workload, method: method)
+        XCTAssertEqual(counts(snapshot), [String(100 + index): 7], "arg\(index) via \(method)")
+      }
     }
   }
 
