@@ -6,7 +6,6 @@
  * among these paths: it can never make the kernel run new code. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include "syscalldist.h"
 #include "syscalldist.bpf.h"
 
@@ -29,13 +28,15 @@ struct {
 	__type(value, struct sd_event);
 } scratch SEC(".maps");
 
-/* Dense histograms: series = key * outcomes + failed; a series is bucket_slots counters and its
- * latency sum, at series * (bucket_slots + 1). Per-CPU: no atomics. */
+/* Dense histograms: one element per series (key * outcomes + failed) holding its bucket_slots
+ * counters and then its latency sum in ns. One element per series (not per slot) keeps map
+ * creation fast (the kernel allocates each per-CPU element apart) and costs one lookup per call.
+ * Per-CPU: no atomics. No BTF value type, so user space can size the value before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1); /* set before load */
-	__type(key, __u32);
-	__type(value, __u64);
+	__uint(max_entries, 1);  /* keys * outcomes, set before load */
+	__uint(key_size, 4);
+	__uint(value_size, 8);   /* (bucket_slots + 1) * 8, set before load */
 } counts SEC(".maps");
 
 /* Sparse histograms, for keys with no small bound (pids, comms, raw values). */
@@ -174,7 +175,7 @@ static __always_inline void sd_sparse_add(struct sd_sparse_key *k, __u64 value)
 
 static __always_inline void sd_count(__u32 slot)
 {
-	__u32 zero = 0, outcomes = cfg.split_outcome ? 2 : 1, failed, base;
+	__u32 zero = 0, outcomes = cfg.split_outcome ? 2 : 1, failed, series;
 	struct sd_event *e = bpf_map_lookup_elem(&scratch, &zero);
 	__u64 *v;
 
@@ -188,13 +189,12 @@ static __always_inline void sd_count(__u32 slot)
 			sd_stat(SD_STAT_KEY_RANGE);
 			return;
 		}
-		base = ((__u32)e->key[0] * outcomes + failed) * (cfg.bucket_slots + 1);
-		v = bpf_map_lookup_elem(&counts, &(__u32){ base + slot });
-		if (v)
-			*v += 1;
-		v = bpf_map_lookup_elem(&counts, &(__u32){ base + cfg.bucket_slots });
-		if (v)
-			*v += e->ns;
+		series = (__u32)e->key[0] * outcomes + failed;
+		v = bpf_map_lookup_elem(&counts, &series);
+		if (v) {
+			v[slot] += 1; /* slot < bucket_slots, the value holds bucket_slots + 1 */
+			v[cfg.bucket_slots] += e->ns;
+		}
 		return;
 	}
 	struct sd_sparse_key k = { .key = { e->key[0], e->key[1] }, .slot = slot, .failed = failed };

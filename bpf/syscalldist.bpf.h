@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Small helpers for syscalldist.bpf.c: branch-free log2 (bcc's bits.bpf.h) and the slice of
- * struct pt_regs the syscall and kprobe hooks read, relocated by CO-RE on the running kernel. */
+ * struct pt_regs the syscall and kprobe hooks read. */
 #ifndef SYSCALLDIST_BPF_H
 #define SYSCALLDIST_BPF_H
 
@@ -23,10 +23,14 @@ static __always_inline __u64 sd_log2l(__u64 v)
 	return hi ? sd_log2(hi) + 32 : sd_log2(v);
 }
 
+/* The slice of struct pt_regs the syscall and kprobe hooks read. On x86_64 and arm64 the
+ * kernel's layout is the uapi one (asm/ptrace.h, user_pt_regs), so fixed offsets are right on
+ * every kernel, and the object needs no CO-RE: loading it then does not make libbpf parse the
+ * kernel's 5 MB BTF (startup time and memory). */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
-	unsigned long di, si, dx, cx, r10, r8, r9, ax;
-} __attribute__((preserve_access_index));
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+};
 
 /* where syscall argument n lives: the syscall ABI passes the 4th in r10, not cx */
 #define SD_SYSCALL_ARG_PTR(r, n)                                                       \
@@ -40,7 +44,7 @@ struct pt_regs {
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {
 	unsigned long regs[31];
-} __attribute__((preserve_access_index));
+};
 #define SD_SYSCALL_ARG_PTR(r, n) (&(r)->regs[(n)])
 #define SD_FUNC_ARG(r, n) ((r)->regs[(n)])
 #define SD_FUNC_RET(r) ((r)->regs[0])

@@ -37,6 +37,12 @@ public final class OpenObject {
     try check("set max_entries of map '\(name)' to \(count)", bpf_map__set_max_entries(map, UInt32(count)))
   }
 
+  /// Sets the value size of map `name` (before load), for maps declared without a BTF value type.
+  public func setValueSize(_ size: Int, ofMap name: String) throws(BPFError) {
+    let map = try self.map(name)
+    try check("set value_size of map '\(name)' to \(size)", bpf_map__set_value_size(map, UInt32(size)))
+  }
+
   /// Overwrites the start of `.rodata` (the `const volatile` globals) with `value`'s bytes.
   public func writeReadOnlyData<T>(_ value: T) throws(BPFError) {
     let map = try self.map(".rodata")

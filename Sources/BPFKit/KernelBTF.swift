@@ -1,40 +1,166 @@
-import CLibbpf
+import Synchronization
 
-/// BTF_KIND_FUNC, spelled out: Swift sees it as both a macro and an enum case (ambiguous).
-private let btfKindFunc: UInt32 = 12
+@preconcurrency import Glibc
 
-/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), for enum names like `bpf_cmd`.
-public final class KernelBTF: @unchecked Sendable {
-  // Read-only after init, hence safe to share.
-  private let btf: OpaquePointer
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read for the few things the tool asks
+/// of it: an enum's names (`bpf_cmd`) and whether a function exists. It streams the file through
+/// a 64 KiB window instead of parsing all of it (libbpf's `btf__load_vmlinux_btf` costs about
+/// 12 MB and 20 ms, for 5 MB of types the tool never looks at).
+public final class KernelBTF: Sendable {
+  private let path: String
+  private let typeStart: Int, typeEnd: Int, stringStart: Int, stringEnd: Int
+  /// Enums already read: checking a profile and running it ask for the same one.
+  private let enumCache = Mutex<[String: [UInt64: String]?]>([:])
 
-  public init() throws(BPFError) {
-    btf = try check("load the kernel's BTF (/sys/kernel/btf/vmlinux)", btf__load_vmlinux_btf())
-  }
-
-  deinit {
-    btf__free(btf)
+  public init(path: String = "/sys/kernel/btf/vmlinux") throws(BPFError) {
+    self.path = path
+    let file = try BufferedFile(path)
+    // struct btf_header: magic u16, version u8, flags u8, hdr_len, type_off, type_len, str_off, str_len
+    guard let magic = file.u16(at: 0), magic == 0xEB9F, let headerLength = file.u32(at: 4),
+      let typeOffset = file.u32(at: 8), let typeLength = file.u32(at: 12),
+      let stringOffset = file.u32(at: 16), let stringLength = file.u32(at: 20)
+    else { throw BPFError("read the kernel's BTF header (\(path))", .invalid) }
+    typeStart = Int(headerLength + typeOffset)
+    typeEnd = typeStart + Int(typeLength)
+    stringStart = Int(headerLength + stringOffset)
+    stringEnd = stringStart + Int(stringLength)
   }
 
   /// The enumerators of `enum name` by value, the first name of each value; nil if absent.
   public func enumerators(of name: String) -> [UInt64: String]? {
-    let id = btf__find_by_name_kind(btf, name, UInt32(BTF_KIND_ENUM))
-    guard id > 0, let type = btf__type_by_id(btf, UInt32(id)) else { return nil }
-    let count = Int(type.pointee.info & 0xffff)  // btf_vlen
-    let members = UnsafeRawPointer(type + 1).assumingMemoryBound(to: btf_enum.self)
-    var result: [UInt64: String] = [:]
-    for index in 0..<count {
-      let member = members[index]
-      let value = UInt64(UInt32(bitPattern: member.val))
-      if result[value] == nil, let cName = btf__name_by_offset(btf, member.name_off) {
-        result[value] = String(cString: cName)
+    if let cached = enumCache.withLock({ $0[name] }) { return cached }
+    let found = readEnumerators(of: name)
+    enumCache.withLock { $0[name] = found }
+    return found
+  }
+
+  private func readEnumerators(of name: String) -> [UInt64: String]? {
+    guard let file = try? BufferedFile(path) else { return nil }
+    let names = stringOffsets(equalTo: name, in: file)
+    guard !names.isEmpty else { return nil }
+    var members: [(nameOffset: UInt32, value: UInt64)]?
+    walkTypes(in: file) { kind, nameOffset, count, data in
+      guard kind == Kind.enumeration || kind == Kind.enumeration64, names.contains(nameOffset) else { return true }
+      let stride = kind == Kind.enumeration ? 8 : 12
+      members = (0..<count).compactMap { index in
+        let at = data + index * stride
+        guard let memberName = file.u32(at: at), let low = file.u32(at: at + 4) else { return nil }
+        let high = kind == Kind.enumeration64 ? UInt64(file.u32(at: at + 8) ?? 0) << 32 : 0
+        return (memberName, high | UInt64(low))
       }
+      return false
+    }
+    guard let members else { return nil }
+    var result: [UInt64: String] = [:]
+    for member in members where result[member.value] == nil {
+      result[member.value] = string(at: Int(member.nameOffset), in: file)
     }
     return result
   }
 
   /// True when the kernel has a function named `name` in its BTF (fentry needs one).
   public func hasFunction(_ name: String) -> Bool {
-    btf__find_by_name_kind(btf, name, btfKindFunc) > 0
+    guard let file = try? BufferedFile(path) else { return false }
+    let names = stringOffsets(equalTo: name, in: file)
+    var found = false
+    walkTypes(in: file) { kind, nameOffset, _, _ in
+      found = kind == Kind.function && names.contains(nameOffset)
+      return !found
+    }
+    return found
+  }
+
+  /// BTF_KIND_* values the reader needs.
+  private enum Kind {
+    static let enumeration: UInt32 = 6
+    static let function: UInt32 = 12
+    static let enumeration64: UInt32 = 19
+  }
+
+  /// Calls `visit(kind, nameOffset, vlen, dataOffset)` for each type until it returns false.
+  private func walkTypes(in file: BufferedFile, _ visit: (UInt32, UInt32, Int, Int) -> Bool) {
+    var offset = typeStart
+    while offset + 12 <= typeEnd {
+      guard let nameOffset = file.u32(at: offset), let info = file.u32(at: offset + 4) else { return }
+      let kind = (info >> 24) & 0x1f
+      let count = Int(info & 0xffff)
+      let data = offset + 12
+      guard visit(kind, nameOffset, count, data) else { return }
+      // the bytes that follow struct btf_type, by kind (include/uapi/linux/btf.h)
+      switch kind {
+      case 1, 14, 17: offset = data + 4  // INT, VAR, DECL_TAG
+      case 3: offset = data + 12  // ARRAY
+      case 4, 5, 15, 19: offset = data + count * 12  // STRUCT, UNION, DATASEC, ENUM64
+      case 6, 13: offset = data + count * 8  // ENUM, FUNC_PROTO
+      default: offset = data  // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
+      }
+    }
+  }
+
+  /// Offsets in the string section of every string equal to `name`.
+  private func stringOffsets(equalTo name: String, in file: BufferedFile) -> Set<UInt32> {
+    let target = Array(name.utf8)
+    var result: Set<UInt32> = []
+    var offset = stringStart
+    while offset < stringEnd {
+      guard let bytes = file.bytes(at: offset, min(4096, stringEnd - offset)),
+        let end = bytes.firstIndex(of: 0)
+      else { break }
+      if bytes[bytes.startIndex..<end].elementsEqual(target) { result.insert(UInt32(offset - stringStart)) }
+      offset += end - bytes.startIndex + 1
+    }
+    return result
+  }
+
+  private func string(at offset: Int, in file: BufferedFile) -> String? {
+    let at = stringStart + offset
+    guard let bytes = file.bytes(at: at, min(4096, stringEnd - at)), let end = bytes.firstIndex(of: 0) else {
+      return nil
+    }
+    return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+  }
+}
+
+/// Sequential reads of a file through one 64 KiB window.
+private final class BufferedFile {
+  private let fd: Int32
+  private var window = [UInt8](repeating: 0, count: 1 << 16)
+  private var windowStart = 0
+  private var windowCount = 0
+
+  init(_ path: String) throws(BPFError) {
+    fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw BPFError("open \(path)", .current) }
+  }
+
+  deinit {
+    close(fd)
+  }
+
+  /// `length` bytes at `offset` (at most the window's size), nil past the end of the file.
+  func bytes(at offset: Int, _ length: Int) -> ArraySlice<UInt8>? {
+    if offset < windowStart || offset + length > windowStart + windowCount {
+      windowStart = offset
+      windowCount = 0
+      // sysfs returns at most a page per read: fill the window in a loop
+      while windowCount < window.count {
+        let read = window.withUnsafeMutableBytes {
+          pread(fd, $0.baseAddress! + windowCount, $0.count - windowCount, off_t(offset + windowCount))
+        }
+        if read <= 0 { break }
+        windowCount += read
+      }
+      guard length <= windowCount else { return nil }
+    }
+    let start = offset - windowStart
+    return window[start..<start + length]
+  }
+
+  func u32(at offset: Int) -> UInt32? {
+    bytes(at: offset, 4).map { $0.reversed().reduce(0) { $0 << 8 | UInt32($1) } }  // little-endian hosts
+  }
+
+  func u16(at offset: Int) -> UInt16? {
+    bytes(at: offset, 2).map { UInt16($0[$0.startIndex]) | UInt16($0[$0.startIndex + 1]) << 8 }
   }
 }

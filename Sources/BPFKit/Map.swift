@@ -22,14 +22,15 @@ public struct Map {
       bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)))
   }
 
-  /// Every entry of a per-CPU array of `UInt64`: `result[entry * cpus + cpu]`, read in batches.
-  public func perCPUArrayCounters() throws(BPFError) -> [UInt64] {
-    let cpus = Self.possibleCPUs
-    let raw = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: maxEntries * cpus)
-    defer { raw.deallocate() }
-    raw.initialize(repeating: 0)
-    _ = try readAllInBatches(into: UnsafeMutableRawPointer(raw.baseAddress!), bytesPerEntry: 8 * cpus)
-    return Array(raw)
+  /// Calls `body` with each entry of a per-CPU array whose values are `UInt64` words:
+  /// `words[cpu * wordsPerCPU + word]`. Reads `chunk` entries at a time.
+  public func forEachPerCPUEntry(
+    chunk: Int = 256, _ body: (_ index: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+  ) throws(BPFError) {
+    let bytesPerEntry = Self.possibleCPUs * ((valueSize + 7) / 8 * 8)  // per CPU: rounded to 8
+    try forEachEntry(chunk: chunk, bytesPerEntry: bytesPerEntry) { index, bytes in
+      body(index, bytes.assumingMemoryBound(to: UInt64.self))
+    }
   }
 
   /// Every entry of a per-CPU hash with `UInt64` values, keys as `Key`.
@@ -58,31 +59,52 @@ public struct Map {
     return result
   }
 
-  /// Every value of a plain array whose values are `Value`s.
-  public func arrayValues<Value>(of type: Value.Type) throws(BPFError) -> [Value] {
+  /// Calls `body` with every value of a plain array whose values are `Value`s, `chunk` entries
+  /// at a time, so a large array (one slot per possible thread) is never all in memory.
+  public func forEachArrayValue<Value>(
+    of type: Value.Type, chunk: Int = 4096, _ body: (_ index: Int, _ value: Value) -> Void
+  ) throws(BPFError) {
     precondition(MemoryLayout<Value>.stride == valueSize, "value type does not match map '\(name)'")
-    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: maxEntries * valueSize, alignment: 8)
-    defer { raw.deallocate() }
-    let read = try readAllInBatches(into: raw.baseAddress!, bytesPerEntry: valueSize)
-    return (0..<read).map { raw.loadUnaligned(fromByteOffset: $0 * valueSize, as: Value.self) }
+    try forEachEntry(chunk: chunk, bytesPerEntry: valueSize) { index, bytes in
+      body(index, bytes.loadUnaligned(as: Value.self))
+    }
   }
 
-  /// Reads an array map's values with BPF_MAP_LOOKUP_BATCH; returns how many entries came.
-  private func readAllInBatches(
-    into values: UnsafeMutableRawPointer, bytesPerEntry: Int
+  private func forEachEntry(
+    chunk: Int, bytesPerEntry: Int, _ body: (Int, UnsafeRawBufferPointer) -> Void
+  ) throws(BPFError) {
+    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * bytesPerEntry, alignment: 8)
+    defer { raw.deallocate() }
+    var start = 0
+    while start < maxEntries {
+      let count = min(chunk, maxEntries - start)
+      let read = try readInBatches(from: start, count: count, into: raw.baseAddress!, bytesPerEntry: bytesPerEntry)
+      for index in 0..<read {
+        body(start + index, UnsafeRawBufferPointer(rebasing: raw[index * bytesPerEntry..<(index + 1) * bytesPerEntry]))
+      }
+      guard read == count else { return }
+      start += count
+    }
+  }
+
+  /// Reads `count` values of an array map from index `first` with BPF_MAP_LOOKUP_BATCH;
+  /// returns how many came.
+  private func readInBatches(
+    from first: Int, count wanted: Int, into values: UnsafeMutableRawPointer, bytesPerEntry: Int
   ) throws(BPFError) -> Int {
-    var keys = [UInt32](repeating: 0, count: maxEntries)
+    var keys = [UInt32](repeating: 0, count: wanted)
     var options = bpf_map_batch_opts()
     options.sz = MemoryLayout<bpf_map_batch_opts>.size
     let cursor = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)  // in_batch, out_batch
     defer { cursor.deallocate() }
-    cursor.initialize(repeating: 0, count: 2)
+    cursor.initialize(repeating: UInt32(first), count: 2)
     var done = 0
-    while done < maxEntries {
-      var count = UInt32(maxEntries - done)
+    while done < wanted {
+      var count = UInt32(wanted - done)
+      // array batches start from a key: in_batch is the next index to read
       let result = keys.withUnsafeMutableBufferPointer { keyBuffer in
         bpf_map_lookup_batch(
-          fd, done == 0 ? nil : cursor, cursor + 1, keyBuffer.baseAddress! + done,
+          fd, first == 0 && done == 0 ? nil : cursor, cursor + 1, keyBuffer.baseAddress! + done,
           values + done * bytesPerEntry, &count, &options)
       }
       let failure = errno

@@ -50,9 +50,9 @@ public enum KeySpace: Equatable, Sendable {
         self = .sparse
         return
       }
-      // room for values newer than the names we know (a kernel's new bpf cmd): they still count
+      // the next power of two leaves room for values newer than the names (a new bpf cmd)
       var count = 64
-      while count <= highest * 2 && count < Self.denseLimit { count *= 2 }
+      while count <= highest && count < Self.denseLimit { count *= 2 }
       self = .dense(keyCount: count)
     default:
       self = .sparse

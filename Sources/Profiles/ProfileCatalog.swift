@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where `--profile NAME` looks, in order: the user's config, the installed share directory,
 /// then the copies built into the binary.
@@ -19,10 +19,11 @@ public struct ProfileCatalog: Sendable {
   }
 
   /// `$XDG_CONFIG_HOME/bpfsyscalldist/profiles` (or `~/.config/...`), then
-  /// `PREFIX/share/bpfsyscalldist/profiles` next to the running binary's `PREFIX/bin`.
+  /// `PREFIX/share/bpfsyscalldist/profiles` next to the running binary's `PREFIX/bin` (found
+  /// through /proc/self/exe: argv[0] is a bare name when the tool runs from PATH).
   public static func standard(
     environment: [String: String] = ProcessInfo.processInfo.environment,
-    executablePath: String = CommandLine.arguments.first ?? ""
+    executablePath: String = "/proc/self/exe"
   ) -> ProfileCatalog {
     var directories: [String] = []
     if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty {
@@ -101,8 +102,10 @@ public struct ProfileCatalog: Sendable {
       return String(decoding: data, as: UTF8.self)
     } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
       throw .unreadable(path: path, reason: "no such file")
+    } catch let error as CocoaError where error.code == .fileReadNoPermission {
+      throw .unreadable(path: path, reason: "permission denied")
     } catch {
-      throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+      throw .unreadable(path: path, reason: "\(error)")
     }
   }
 }

@@ -32,13 +32,13 @@ public enum ProbeMethod: String, CaseIterable, Sendable {
 
 /// Which methods to try for a target, best first. The order comes from the benchmark
 /// (bench/README.md): for one syscall a per-syscall tracepoint taxes the rest of the system
-/// least (raw hooks run on every syscall); for all syscalls tp_btf is the cheapest hook and
-/// reads arguments without a helper call.
+/// least (raw hooks run on every syscall); for all syscalls raw_tp and tp_btf cost the same per
+/// call, and raw_tp starts faster in less memory (libbpf need not parse the kernel's BTF).
 public enum ProbePlan {
   public static func candidates(for target: Profile.Target) -> [ProbeMethod] {
     switch target {
     case .syscall: return [.tracepoint, .btfTracepoint, .rawTracepoint]
-    case .allSyscalls: return [.btfTracepoint, .rawTracepoint, .tracepoint]
+    case .allSyscalls: return [.rawTracepoint, .btfTracepoint, .tracepoint]
     case .kernelFunction: return [.fentry, .kprobe]
     }
   }

@@ -130,20 +130,21 @@ public final class Tracer {
       let slots = layout.slotCount
       switch request.keySpace {
       case .dense:
-        let values = try dense.perCPUArrayCounters()
+        // per series and CPU: the buckets, then the latency sum
         let outcomes = request.splitOutcome ? 2 : 1
-        let stride = slots + 1  // the buckets, then the latency sum
-        func total(_ entry: Int) -> UInt64 {
-          values[entry * cpus..<(entry + 1) * cpus].reduce(0, &+)
-        }
-        for series in 0..<(values.count / cpus / stride) {
-          let buckets = (0..<slots).map { total(series * stride + $0) }
-          guard buckets.contains(where: { $0 > 0 }) else { continue }
+        let words = slots + 1
+        try dense.forEachPerCPUEntry { series, values in
+          var buckets = [UInt64](repeating: 0, count: slots)
+          var sum: UInt64 = 0
+          for cpu in 0..<cpus {
+            for slot in 0..<slots { buckets[slot] &+= values[cpu * words + slot] }
+            sum &+= values[cpu * words + slots]
+          }
+          guard buckets.contains(where: { $0 > 0 }) else { return }
           let key = CountKey(
             raw: UInt64(series / outcomes), text: nil,
             outcome: request.splitOutcome ? (series % outcomes == 1 ? .failed : .ok) : nil)
-          counts.histograms[key] = SeriesCounts(
-            buckets: buckets, sumNanoseconds: total(series * stride + slots))
+          counts.histograms[key] = SeriesCounts(buckets: buckets, sumNanoseconds: sum)
         }
       case .sparse:
         for (key, perCPU) in try sparse.perCPUHashCounters(keyType: sd_sparse_key.self) {
@@ -163,13 +164,15 @@ public final class Tracer {
           counts.histograms[countKey] = series
         }
       }
-      let lost = try stats.perCPUArrayCounters()
-      func stat(_ index: Int32) -> UInt64 {
-        lost[Int(index) * cpus..<Int(index + 1) * cpus].reduce(0, &+)
+      try stats.forEachPerCPUEntry { index, values in
+        let total = values.reduce(0, &+)
+        switch Int32(index) {
+        case SD_STAT_KEY_RANGE: counts.keyOutOfRange = total
+        case SD_STAT_MAP_FULL: counts.mapFull = total
+        case SD_STAT_DISPATCH: counts.dispatchFailed = total
+        default: break
+        }
       }
-      counts.keyOutOfRange = stat(SD_STAT_KEY_RANGE)
-      counts.mapFull = stat(SD_STAT_MAP_FULL)
-      counts.dispatchFailed = stat(SD_STAT_DISPATCH)
       return counts
     } catch {
       throw .kernel(error)
@@ -182,10 +185,10 @@ public final class Tracer {
   /// not counted. Reads the whole start array: meant for the end of a run.
   public func unfinishedCalls() throws(TracerError) -> (inFlight: Int, abandoned: Int) {
     do {
-      let starts = try object.map("starts").arrayValues(of: sd_start.self)
       var inFlight = 0
       var abandoned = 0
-      for (tid, start) in starts.enumerated() where start.ts != 0 {
+      try object.map("starts").forEachArrayValue(of: sd_start.self) { tid, start in
+        guard start.ts != 0 else { return }
         if access("/proc/\(tid)", F_OK) == 0 { inFlight += 1 } else { abandoned += 1 }
       }
       return (inFlight, abandoned)
@@ -297,8 +300,8 @@ public final class Tracer {
       let slots = request.profile.layout.slotCount
       switch request.keySpace {
       case .dense(let keyCount):
-        try open.setMaxEntries(
-          keyCount * (request.splitOutcome ? 2 : 1) * (slots + 1), ofMap: "counts")
+        try open.setMaxEntries(keyCount * (request.splitOutcome ? 2 : 1), ofMap: "counts")
+        try open.setValueSize((slots + 1) * 8, ofMap: "counts")
         try open.setMaxEntries(1, ofMap: "sparse")
       case .sparse:
         try open.setMaxEntries(1, ofMap: "counts")

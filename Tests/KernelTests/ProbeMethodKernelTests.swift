@@ -16,8 +16,8 @@ final class ProbeMethodKernelTests: XCTestCase {
     XCTAssertEqual(one.method, .tracepoint, one.notes.joined(separator: "; "))
     XCTAssertEqual(one.attachments, ["tracepoint(syscalls/sys_enter_getppid)", "tracepoint(syscalls/sys_exit_getppid)"])
     let all = try Tracer(TraceRequest(profile: try load("version: 1\nname: a\nprobe: {syscalls: all}\n")))
-    XCTAssertEqual(all.method, .btfTracepoint)
-    XCTAssertEqual(all.attachments, ["tp_btf(sys_enter)", "tp_btf(sys_exit)"])
+    XCTAssertEqual(all.method, .rawTracepoint)
+    XCTAssertEqual(all.attachments, ["raw_tp(sys_enter)", "raw_tp(sys_exit)"])
   }
 
   /// tracefs unmounted (as at boot here, and on many machines): a private mount namespace

@@ -27,7 +27,7 @@ final class ProbePlanTests: XCTestCase {
 
   func testPreferenceOrderPerTarget() {
     XCTAssertEqual(ProbePlan.candidates(for: targets[0]), [.tracepoint, .btfTracepoint, .rawTracepoint])
-    XCTAssertEqual(ProbePlan.candidates(for: targets[1]), [.btfTracepoint, .rawTracepoint, .tracepoint])
+    XCTAssertEqual(ProbePlan.candidates(for: targets[1]), [.rawTracepoint, .btfTracepoint, .tracepoint])
     XCTAssertEqual(ProbePlan.candidates(for: targets[2]), [.fentry, .kprobe])
   }
 
