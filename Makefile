@@ -5,7 +5,7 @@ DESTDIR ?=
 ARGS ?=
 CONFIG ?= release
 
-.PHONY: setup build run test install clean
+.PHONY: setup build run test install install-files clean
 
 setup:
 	@scripts/setup.sh
@@ -22,3 +22,20 @@ test: setup
 
 clean:
 	swift package clean
+
+# Installs the binary, the syscalldist link, man pages, profiles and shell completions.
+install: build install-files
+
+# The install step alone, for an already built binary (the tests use it: they cannot build).
+install-files:
+	install -Dm755 .build/$(CONFIG)/bpfsyscalldist $(DESTDIR)$(PREFIX)/bin/bpfsyscalldist
+	ln -sf bpfsyscalldist $(DESTDIR)$(PREFIX)/bin/syscalldist
+	install -Dm644 man/bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfsyscalldist.8
+	ln -sf bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/syscalldist.8
+	install -Dm644 man/bpfsyscalldist-profile.5 $(DESTDIR)$(PREFIX)/share/man/man5/bpfsyscalldist-profile.5
+	install -d $(DESTDIR)$(PREFIX)/share/bpfsyscalldist/profiles
+	install -m644 profiles/*.yaml $(DESTDIR)$(PREFIX)/share/bpfsyscalldist/profiles/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bpfsyscalldist
+	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_bpfsyscalldist
+	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/bpfsyscalldist.fish

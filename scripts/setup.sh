@@ -2,7 +2,9 @@
 # Installs the Debian packages bpfsyscalldist builds against, if any is missing.
 # Needs root (or sudo) only when something has to be installed.
 set -eu
-packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config"
+# build: libbpf, libelf, libyaml; tests: setpriv (util-linux), man and groff for the man page
+# checks, a real OpenMetrics parser
+packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config util-linux man-db groff-base python3-prometheus-client"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -10,6 +10,9 @@ enum Products {
   }()
 
   static var tool: String { directory.appending(path: "bpfsyscalldist").path }
+  /// The package: this file is Tests/KernelTests/Helpers.swift.
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
   static var workload: String { directory.appending(path: "sd-workload").path }
 }
 
