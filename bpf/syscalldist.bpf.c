@@ -107,52 +107,6 @@ static __always_inline void sd_enter(__u64 key)
 	s->ts = bpf_ktime_get_ns();
 }
 
-static __always_inline void sd_exit(void *ctx, long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, zero = 0;
-	struct sd_start *s;
-	struct sd_event *e;
-	__u64 delta;
-
-	s = bpf_map_lookup_elem(&starts, &tid);
-	if (!s || !s->ts)
-		return;
-	delta = bpf_ktime_get_ns() - s->ts;
-	s->ts = 0;
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
-		return;
-	e->ns = delta;
-	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
-	e->failed = ret < 0;
-	e->key[1] = 0;
-	switch (cfg.key_source) {
-	case SD_KEY_RETVAL:
-		e->key[0] = ret;
-		break;
-	case SD_KEY_ERRNO:
-		e->key[0] = ret < 0 ? -ret : 0;
-		break;
-	case SD_KEY_PID:
-		e->key[0] = pid_tgid >> 32;
-		break;
-	case SD_KEY_TID:
-		e->key[0] = tid;
-		break;
-	case SD_KEY_NONE:
-		e->key[0] = 0;
-		break;
-	case SD_KEY_COMM:
-		bpf_get_current_comm(e->key, sizeof(e->key));
-		break;
-	default: /* arguments and the syscall number were captured at entry */
-		e->key[0] = s->key;
-	}
-	bpf_tail_call(ctx, &bucket_steps, cfg.bucket_kind);
-	sd_stat(SD_STAT_DISPATCH);
-}
-
 /* ---- bucket steps: the tail-call targets ------------------------------------------------- */
 
 /* Adds `value` to a sparse counter, creating it on first use. */
@@ -243,6 +197,62 @@ static __always_inline void sd_step_log2_linear(void)
 	}
 	exp = sd_log2l(lat);
 	sd_count(sub * (exp - bits + 1) + ((lat >> (exp - bits)) - sub));
+}
+
+static __always_inline void sd_exit(void *ctx, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, zero = 0;
+	struct sd_start *s;
+	struct sd_event *e;
+	__u64 delta;
+
+	s = bpf_map_lookup_elem(&starts, &tid);
+	if (!s || !s->ts)
+		return;
+	delta = bpf_ktime_get_ns() - s->ts;
+	s->ts = 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return;
+	e->ns = delta;
+	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
+	e->failed = ret < 0;
+	e->key[1] = 0;
+	switch (cfg.key_source) {
+	case SD_KEY_RETVAL:
+		e->key[0] = ret;
+		break;
+	case SD_KEY_ERRNO:
+		e->key[0] = ret < 0 ? -ret : 0;
+		break;
+	case SD_KEY_PID:
+		e->key[0] = pid_tgid >> 32;
+		break;
+	case SD_KEY_TID:
+		e->key[0] = tid;
+		break;
+	case SD_KEY_NONE:
+		e->key[0] = 0;
+		break;
+	case SD_KEY_COMM:
+		bpf_get_current_comm(e->key, sizeof(e->key));
+		break;
+	default: /* arguments and the syscall number were captured at entry */
+		e->key[0] = s->key;
+	}
+#ifdef SD_STRAIGHT_LINE
+	/* bench/program-cost.sh only: the step inline, to price the tail call */
+	if (cfg.bucket_kind == SD_BUCKET_LOG2)
+		sd_step_log2();
+	else if (cfg.bucket_kind == SD_BUCKET_LINEAR)
+		sd_step_linear();
+	else
+		sd_step_log2_linear();
+#else
+	bpf_tail_call(ctx, &bucket_steps, cfg.bucket_kind);
+	sd_stat(SD_STAT_DISPATCH);
+#endif
 }
 
 /* One set of steps per program type: a PROG_ARRAY only holds programs of its caller's type. */
