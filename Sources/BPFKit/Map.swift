@@ -97,11 +97,11 @@ public struct Map {
     options.sz = MemoryLayout<bpf_map_batch_opts>.size
     let cursor = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)  // in_batch, out_batch
     defer { cursor.deallocate() }
-    cursor.initialize(repeating: UInt32(first), count: 2)
+    // in_batch is the last key already read (the kernel continues after it), nil to start at 0
+    cursor.initialize(repeating: UInt32(max(0, first - 1)), count: 2)
     var done = 0
     while done < wanted {
       var count = UInt32(wanted - done)
-      // array batches start from a key: in_batch is the next index to read
       let result = keys.withUnsafeMutableBufferPointer { keyBuffer in
         bpf_map_lookup_batch(
           fd, first == 0 && done == 0 ? nil : cursor, cursor + 1, keyBuffer.baseAddress! + done,

@@ -3,7 +3,7 @@
  *   sd-workload [--stop] MODE ARGS...
  *     bpf-mix N        MAP_CREATE x3, MAP_UPDATE_ELEM xN, MAP_LOOKUP_ELEM x2N (N miss),
  *                      MAP_GET_NEXT_KEY xN+1, OBJ_GET_INFO_BY_FD x5
- *     syscalls N       getppid xN, sched_yield x2N, umask x3N
+ *     syscalls N       getppid xN, sched_yield x2N, umask x3N, getrandom xN
  *     sleep MS N       N x clock_nanosleep of MS milliseconds
  *     openat N         openat: N that succeed, 2N of a missing file (ENOENT)
  *     lookup N         N x bpf(BPF_MAP_LOOKUP_ELEM) on a 1-entry array (benchmark loop)
@@ -127,6 +127,7 @@ static int mode_bpf_mix(long n)
 
 static int mode_syscalls(long n)
 {
+	char byte;
 	long i;
 
 	ready();
@@ -136,8 +137,10 @@ static int mode_syscalls(long n)
 		syscall(SYS_sched_yield);
 	for (i = 0; i < 3 * n; i++)
 		syscall(SYS_umask, 022);
-	printf("{\"mode\":\"syscalls\",\"counts\":{\"getppid\":%ld,\"sched_yield\":%ld,\"umask\":%ld}}\n",
-	       n, 2 * n, 3 * n);
+	for (i = 0; i < n; i++) /* a high syscall number: 318 on x86_64, 278 on arm64 */
+		syscall(SYS_getrandom, &byte, 1, 0);
+	printf("{\"mode\":\"syscalls\",\"counts\":{\"getppid\":%ld,\"sched_yield\":%ld,\"umask\":%ld,"
+	       "\"getrandom\":%ld}}\n", n, 2 * n, 3 * n, n);
 	return 0;
 }
 

@@ -45,6 +45,7 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(counts["getppid"], 100)
     XCTAssertEqual(counts["sched_yield"], 200)
     XCTAssertEqual(counts["umask"], 300)
+    XCTAssertEqual(counts["getrandom"], 100)
   }
 
   func testDurationAndIntervalsPrintOnTheirOwn() throws {
