@@ -1,5 +1,6 @@
 # make run    set up, build and run bpfsyscalldist on its default profile (Ctrl-C prints)
-# make test   set up, build and run every test (as root: the kernel tests load real programs)
+# make test   set up, build and run every test (as root: the kernel tests load real programs),
+#             with 20 s of fuzzing the profile loader first
 PREFIX ?= /usr/local
 DESTDIR ?=
 ARGS ?=
@@ -18,6 +19,7 @@ run: build
 
 test: setup
 	swift build --build-tests
+	scripts/fuzz.sh 20
 	swift test --skip-build --disable-swift-testing
 
 clean:

@@ -45,6 +45,8 @@ let package = Package(
 
     // A workload with exactly known syscall counts, for the kernel tests and the benchmark.
     .executableTarget(name: "sd-workload", linkerSettings: [.linkedLibrary("pthread")]),
+    // The profile loader under libFuzzer (scripts/fuzz.sh); built normally it replays inputs.
+    .executableTarget(name: "profile-fuzzer", dependencies: ["Profiles"]),
 
     .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
     .testTarget(

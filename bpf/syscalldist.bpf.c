@@ -47,6 +47,14 @@ struct {
 	__type(value, __u64);
 } sparse SEC(".maps");
 
+/* Shared (not per-CPU): the threads in the call at once, across CPUs. Only with --concurrency. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* dense key count when per key, set before load */
+	__type(key, __u32);
+	__type(value, struct sd_concurrency);
+} concurrency SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SD_STAT_COUNT);
@@ -92,6 +100,37 @@ static __always_inline int sd_wanted(__u64 pid_tgid)
 	return 1;
 }
 
+/* The concurrency counter of a call: its key's when known at entry, else the probe's one. */
+static __always_inline struct sd_concurrency *sd_concurrency_of(__u64 entry_key)
+{
+	__u32 index = 0;
+
+	if (cfg.concurrency_per_key) {
+		if (entry_key >= cfg.key_count)
+			return NULL;
+		index = entry_key;
+	}
+	return bpf_map_lookup_elem(&concurrency, &index);
+}
+
+static __always_inline void sd_concurrency_enter(__u64 entry_key)
+{
+	struct sd_concurrency *c = sd_concurrency_of(entry_key);
+	__u64 now, seen;
+
+	if (!c)
+		return;
+	now = __sync_fetch_and_add(&c->now, 1) + 1;
+	seen = c->max;
+	for (int i = 0; i < 4 && now > seen; i++) { /* a bounded compare-and-swap for the max */
+		__u64 previous = __sync_val_compare_and_swap(&c->max, seen, now);
+
+		if (previous == seen)
+			break;
+		seen = previous;
+	}
+}
+
 static __always_inline void sd_enter(__u64 key)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -105,6 +144,8 @@ static __always_inline void sd_enter(__u64 key)
 		return;
 	s->key = key;
 	s->ts = bpf_ktime_get_ns();
+	if (cfg.track_concurrency)
+		sd_concurrency_enter(key);
 }
 
 /* ---- bucket steps: the tail-call targets ------------------------------------------------- */
@@ -212,6 +253,12 @@ static __always_inline void sd_exit(void *ctx, long ret)
 		return;
 	delta = bpf_ktime_get_ns() - s->ts;
 	s->ts = 0;
+	if (cfg.track_concurrency) {
+		struct sd_concurrency *c = sd_concurrency_of(s->key);
+
+		if (c)
+			__sync_fetch_and_add(&c->now, -1);
+	}
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return;

@@ -62,7 +62,9 @@ struct sd_settings {
 	__u64 filter_cgroup;   /* cgroup v2 id, 0: any */
 	__u64 filter_comm[2];  /* task comm, 16 bytes, zero: any */
 	__u32 filter_comm_set;
-	__u32 func_arg_count; /* kernel functions: where fexit finds the return value */
+	__u32 track_concurrency;   /* count the calls in flight, keep the most at once */
+	__u32 concurrency_per_key; /* per dense key known at entry, else one for the probe */
+	__u32 pad;
 };
 
 /* A per-thread start, indexed by tid in the `starts` array. */
@@ -82,6 +84,12 @@ struct sd_event {
 /* Each series keeps bucket_slots counters, then the sum of its latencies in ns at this slot. In
  * the sparse hash the sum sits under slot SD_SUM_SLOT. */
 #define SD_SUM_SLOT 0xffffffff
+
+/* Threads inside the traced call: now, and the most there were at once. */
+struct sd_concurrency {
+	__u64 now;
+	__u64 max;
+};
 
 /* Sparse storage key: one count per (key, outcome, slot). */
 struct sd_sparse_key {

@@ -57,7 +57,8 @@ public struct BPFSyscallDist: ParsableCommand {
     }
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
-      splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method)
+      splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
+      trackConcurrency: profileOptions.concurrency)
     let session: Session
     do {
       session = Session(

@@ -20,6 +20,11 @@ struct ProfileOptions: ParsableArguments {
 
   @Flag(name: .long, help: "A histogram per key and outcome (ok, or failed with an error).")
   var splitOutcome = false
+
+  @Flag(
+    name: .long,
+    help: "Also keep the most threads inside the call at once, per key (two atomic operations per call).")
+  var concurrency = false
 }
 
 enum ProbeMethodChoice: String, ExpressibleByArgument, CaseIterable {

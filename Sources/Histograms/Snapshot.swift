@@ -12,12 +12,15 @@ public struct Series: Equatable, Sendable {
   public var outcome: Outcome?
   /// The heading the text output prints, already formatted from the profile's title.
   public var title: String
+  /// The most threads that were inside the call at once, with this key (`--concurrency`).
+  public var maxConcurrent: UInt64?
   public var histogram: Histogram
 
   public init(
     rawKey: UInt64?, keyName: String, outcome: Outcome? = nil, title: String,
-    histogram: Histogram
+    maxConcurrent: UInt64? = nil, histogram: Histogram
   ) {
+    self.maxConcurrent = maxConcurrent
     self.rawKey = rawKey
     self.keyName = keyName
     self.outcome = outcome
@@ -68,11 +71,15 @@ public struct Snapshot: Equatable, Sendable {
   public var accounting: Accounting
   /// Wall-clock seconds since the epoch when the snapshot was taken.
   public var timestamp: Double
+  /// The most threads inside the traced call at once, for the whole probe (`--concurrency`,
+  /// when the key is not known at entry).
+  public var maxConcurrent: UInt64?
 
   public init(
     profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,
-    series: [Series], accounting: Accounting, timestamp: Double
+    series: [Series], accounting: Accounting, timestamp: Double, maxConcurrent: UInt64? = nil
   ) {
+    self.maxConcurrent = maxConcurrent
     self.profileName = profileName
     self.keyLabel = keyLabel
     self.unit = unit

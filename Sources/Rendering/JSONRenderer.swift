@@ -2,9 +2,10 @@ import Histograms
 
 /// One JSON object per print (`-j`), keys in a fixed order. Schema 1:
 /// `{"schema":1,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
-///   "accounting":{…},"histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,
-///   "sum_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,"relative_error":…,
-///   "buckets":[{"low":…,"high":…,"count":…}]}]}`; `high` is null for an open last bucket.
+///   "accounting":{…},"max_concurrent":…,"histograms":[{"key":…,"raw":…,"outcome":…,"title":…,
+///   "count":…,"sum_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,"relative_error":…,
+///   "max_concurrent":…,"buckets":[{"low":…,"high":…,"count":…}]}]}`; `high` is null for an
+///   open last bucket; `max_concurrent` is null without --concurrency.
 public struct JSONRenderer: Sendable {
   public init() {}
 
@@ -28,6 +29,7 @@ public struct JSONRenderer: Sendable {
           ("dispatch_failed", String(accounting.dispatchFailed)),
         ])
       ),
+      ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),
       ("histograms", "[" + histograms.joined(separator: ",") + "]"),
     ])
   }
@@ -53,6 +55,7 @@ public struct JSONRenderer: Sendable {
       ("p90", histogram.quantile(0.9).map(number) ?? "null"),
       ("p99", histogram.quantile(0.99).map(number) ?? "null"),
       ("relative_error", number(Double(histogram.layout.relativeErrorPercent) / 100)),
+      ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
       ("buckets", "[" + buckets.joined(separator: ",") + "]"),
     ])
   }

@@ -11,7 +11,7 @@ public struct TextRenderer: Sendable {
   }
 
   public func render(_ snapshot: Snapshot) -> String {
-    var out = ""
+    var out = snapshot.maxConcurrent.map { "At most \($0) threads were inside the call at once.\n\n" } ?? ""
     for series in snapshot.series {
       out += render(series, unit: snapshot.unit)
       out += "\n"
@@ -39,7 +39,11 @@ public struct TextRenderer: Sendable {
       out += " : " + pad(String(count), 13) + " |"
       out += String(repeating: "*", count: bar) + String(repeating: " ", count: stars - bar) + "|\n"
     }
-    if showSummary { out += summary(histogram, unit: unit) + "\n" }
+    if showSummary {
+      out += summary(histogram, unit: unit)
+      if let most = series.maxConcurrent { out += ", at most \(most) at once" }
+      out += "\n"
+    }
     return out
   }
 

@@ -38,6 +38,10 @@ public struct Counts: Equatable, Sendable {
   public var keyOutOfRange: UInt64 = 0
   public var mapFull: UInt64 = 0
   public var dispatchFailed: UInt64 = 0
+  /// The most threads inside the call at once since attach, per raw key (`--concurrency`).
+  public var maxConcurrent: [UInt64: UInt64] = [:]
+  /// The same for the whole probe, when keys are not known at entry.
+  public var maxConcurrentOverall: UInt64?
 
   public init() {}
 
@@ -56,6 +60,9 @@ public struct Counts: Equatable, Sendable {
     result.keyOutOfRange = keyOutOfRange &- earlier.keyOutOfRange
     result.mapFull = mapFull &- earlier.mapFull
     result.dispatchFailed = dispatchFailed &- earlier.dispatchFailed
+    // a maximum cannot be split into intervals: it stays the most since attach
+    result.maxConcurrent = maxConcurrent
+    result.maxConcurrentOverall = maxConcurrentOverall
     return result
   }
 
@@ -70,7 +77,7 @@ public struct Counts: Equatable, Sendable {
       if let outcome = key.outcome { title += " outcome(\(outcome.rawValue))" }
       return Series(
         rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: key.outcome,
-        title: title,
+        title: title, maxConcurrent: key.text == nil ? maxConcurrent[key.raw] : nil,
         histogram: Histogram(
           layout: profile.layout, counts: histograms[key]!.buckets,
           sumNanoseconds: histograms[key]!.sumNanoseconds))
@@ -82,6 +89,6 @@ public struct Counts: Equatable, Sendable {
       accounting: Accounting(
         counted: counted, keyOutOfRange: keyOutOfRange, mapFull: mapFull,
         dispatchFailed: dispatchFailed),
-      timestamp: timestamp)
+      timestamp: timestamp, maxConcurrent: maxConcurrentOverall)
   }
 }

@@ -35,11 +35,15 @@ public struct TraceRequest: Sendable {
   public var forcedMethod: ProbeMethod?
   /// Entries of the sparse histogram hash: (key, outcome, slot) triples.
   public var sparseEntries: Int
+  /// Count the threads inside the call and keep the most at once (two atomics per call).
+  public var trackConcurrency: Bool
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
-    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseEntries: Int = 16384
+    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseEntries: Int = 16384,
+    trackConcurrency: Bool = false
   ) {
+    self.trackConcurrency = trackConcurrency
     self.profile = profile
     self.enumerators = enumerators
     self.filters = filters
@@ -49,6 +53,15 @@ public struct TraceRequest: Sendable {
   }
 
   public var keySpace: KeySpace { KeySpace(for: profile, enumerators: enumerators) }
+
+  /// Concurrency is kept per key when the key is known at entry and dense, else for the probe.
+  public var concurrencyPerKey: Bool {
+    guard case .dense = keySpace else { return false }
+    switch profile.keySource {
+    case .argument, .syscall, .none: return true
+    default: return false
+    }
+  }
 }
 
 /// The generic program loaded, configured for one profile and attached. Detaches when released:
@@ -63,6 +76,7 @@ public final class Tracer {
   private let dense: Map
   private let sparse: Map
   private let stats: Map
+  private let concurrency: Map
 
   /// What was attached, as "Attached ..." lines show it.
   public var attachments: [String] { links.map(\.description) }
@@ -99,6 +113,7 @@ public final class Tracer {
       dense = started.dense
       sparse = started.sparse
       stats = started.stats
+      concurrency = started.concurrency
       notes = attempts.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
         + (started.note.map { [$0] } ?? [])
       return
@@ -162,6 +177,16 @@ public final class Tracer {
             series.buckets[Int(key.slot)] &+= value
           }
           counts.histograms[countKey] = series
+        }
+      }
+      if request.trackConcurrency {
+        try concurrency.forEachArrayValue(of: sd_concurrency.self) { index, value in
+          guard value.max > 0 else { return }
+          if request.concurrencyPerKey {
+            counts.maxConcurrent[UInt64(index)] = value.max
+          } else {
+            counts.maxConcurrentOverall = value.max
+          }
         }
       }
       try stats.forEachPerCPUEntry { index, values in
@@ -250,6 +275,8 @@ public final class Tracer {
     }
     settings.unit_ns = profile.unit.nanoseconds
     settings.split_outcome = request.splitOutcome ? 1 : 0
+    settings.track_concurrency = request.trackConcurrency ? 1 : 0
+    settings.concurrency_per_key = request.trackConcurrency && request.concurrencyPerKey ? 1 : 0
     let filters = request.filters
     settings.filter_tgid = UInt32(bitPattern: filters.pid ?? 0)
     settings.filter_tid = UInt32(bitPattern: filters.tid ?? 0)
@@ -274,7 +301,7 @@ public final class Tracer {
     var object: LoadedObject
     var links: [Link]
     var note: String?
-    var dense, sparse, stats: Map
+    var dense, sparse, stats, concurrency: Map
   }
 
   /// Opens, configures, loads and attaches the object for one method.
@@ -307,6 +334,9 @@ public final class Tracer {
         try open.setMaxEntries(1, ofMap: "counts")
         try open.setMaxEntries(request.sparseEntries, ofMap: "sparse")
       }
+      if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
+        try open.setMaxEntries(keyCount, ofMap: "concurrency")
+      }
       let (enter, exit, _) = method.programs
       open.setAutoload(only: Set([enter, exit] + method.stepPrograms))
       if method == .fentry, case .kernelFunction(let function) = request.profile.target {
@@ -323,7 +353,8 @@ public final class Tracer {
       let links = try attach(method, object: object, target: request.profile.target)
       return Started(
         object: object, links: links, note: note, dense: try object.map("counts"),
-        sparse: try object.map("sparse"), stats: try object.map("stats"))
+        sparse: try object.map("sparse"), stats: try object.map("stats"),
+        concurrency: try object.map("concurrency"))
     } catch {
       throw .kernel(error)
     }

@@ -15,14 +15,15 @@ final class BPFCommandTests: XCTestCase {
   }
 
   func trace(
-    _ profileName: String, workload: Workload, method: ProbeMethod? = nil, splitOutcome: Bool = false
+    _ profileName: String, workload: Workload, method: ProbeMethod? = nil, splitOutcome: Bool = false,
+    concurrency: Bool = false
   ) throws -> (Snapshot, [String: Any], Tracer) {
     let profile = try profile(profileName)
     let enumerators = profile.decoding.btfEnum.flatMap { Self.btf?.enumerators(of: $0) } ?? [:]
     let tracer = try Tracer(
       TraceRequest(
         profile: profile, enumerators: enumerators, filters: Filters(pid: workload.pid),
-        splitOutcome: splitOutcome, forcedMethod: method))
+        splitOutcome: splitOutcome, forcedMethod: method, trackConcurrency: concurrency))
     XCTAssertEqual(tracer.method, method ?? .tracepoint, tracer.notes.joined(separator: "; "))
     let report = try workload.finish()
     let snapshot = try tracer.counts().snapshot(
@@ -74,6 +75,21 @@ final class BPFCommandTests: XCTestCase {
     let (snapshot, report, _) = try trace("bpfsyscalldist", workload: workload)
     XCTAssertEqual(report["errors"] as? Int, 0)
     XCTAssertEqual(counts(snapshot), report["counts"] as? [String: Int])
+  }
+
+  /// One thread can never be inside two calls at once; 64 threads on one PROG_ARRAY pile up.
+  func testConcurrencyIsOneForOneThreadAndMoreForMany() throws {
+    let single = try Workload("bpf-mix", "100")
+    let (alone, _, _) = try trace("bpfsyscalldist", workload: single, concurrency: true)
+    XCTAssertEqual(alone.series.count, 5)
+    for series in alone.series { XCTAssertEqual(series.maxConcurrent, 1, series.keyName) }
+    let many = try Workload("progarray", "64", "400")
+    let (crowd, _, _) = try trace("bpfsyscalldist", workload: many, concurrency: true)
+    let updates = try XCTUnwrap(crowd.series.first { $0.keyName == "BPF_MAP_UPDATE_ELEM" }?.maxConcurrent)
+    XCTAssertGreaterThan(updates, 1)
+    XCTAssertLessThanOrEqual(updates, 64)
+    let withoutFlag = try trace("bpfsyscalldist", workload: try Workload("bpf-mix", "10")).0
+    XCTAssertNil(withoutFlag.series.first?.maxConcurrent)
   }
 
   func testReleasingTheTracerLeavesNoProgramMapOrLinkBehind() throws {
