@@ -103,64 +103,72 @@ public final class KernelBTF: Sendable {
     var result: Set<UInt32> = []
     var offset = stringStart
     while offset < stringEnd {
-      guard let bytes = file.bytes(at: offset, min(4096, stringEnd - offset)),
-        let end = bytes.firstIndex(of: 0)
-      else { break }
-      if bytes[bytes.startIndex..<end].elementsEqual(target) { result.insert(UInt32(offset - stringStart)) }
-      offset += end - bytes.startIndex + 1
+      guard let length = file.withBytes(at: offset, min(4096, stringEnd - offset), { bytes -> Int? in
+        guard let end = memchr(bytes.baseAddress!, 0, bytes.count) else { return nil }
+        let length = bytes.baseAddress!.distance(to: UnsafeRawPointer(end))
+        if length == target.count && memcmp(bytes.baseAddress!, target, length) == 0 {
+          result.insert(UInt32(offset - stringStart))
+        }
+        return length
+      }) ?? nil else { break }
+      offset += length + 1
     }
     return result
   }
 
   private func string(at offset: Int, in file: BufferedFile) -> String? {
     let at = stringStart + offset
-    guard let bytes = file.bytes(at: at, min(4096, stringEnd - at)), let end = bytes.firstIndex(of: 0) else {
-      return nil
-    }
-    return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+    return file.withBytes(at: at, min(4096, stringEnd - at)) { bytes -> String? in
+      guard let end = memchr(bytes.baseAddress!, 0, bytes.count) else { return nil }
+      let length = bytes.baseAddress!.distance(to: UnsafeRawPointer(end))
+      return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
+    } ?? nil
   }
 }
 
 /// Sequential reads of a file through one 64 KiB window.
 private final class BufferedFile {
   private let fd: Int32
-  private var window = [UInt8](repeating: 0, count: 1 << 16)
+  private let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
   private var windowStart = 0
   private var windowCount = 0
 
   init(_ path: String) throws(BPFError) {
     fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw BPFError("open \(path)", .current) }
+    guard fd >= 0 else {
+      window.deallocate()
+      throw BPFError("open \(path)", .current)
+    }
   }
 
   deinit {
     close(fd)
+    window.deallocate()
   }
 
-  /// `length` bytes at `offset` (at most the window's size), nil past the end of the file.
-  func bytes(at offset: Int, _ length: Int) -> ArraySlice<UInt8>? {
+  /// Calls `body` with `length` bytes at `offset` (at most the window's size); nil past the end.
+  func withBytes<R>(at offset: Int, _ length: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
     if offset < windowStart || offset + length > windowStart + windowCount {
       windowStart = offset
       windowCount = 0
       // sysfs returns at most a page per read: fill the window in a loop
       while windowCount < window.count {
-        let read = window.withUnsafeMutableBytes {
-          pread(fd, $0.baseAddress! + windowCount, $0.count - windowCount, off_t(offset + windowCount))
-        }
+        let read = pread(fd, window.baseAddress! + windowCount, window.count - windowCount, off_t(offset + windowCount))
         if read <= 0 { break }
         windowCount += read
       }
       guard length <= windowCount else { return nil }
     }
     let start = offset - windowStart
-    return window[start..<start + length]
+    return body(UnsafeRawBufferPointer(rebasing: window[start..<start + length]))
   }
 
+  /// BTF is in the host's byte order (this reader runs where the kernel runs).
   func u32(at offset: Int) -> UInt32? {
-    bytes(at: offset, 4).map { $0.reversed().reduce(0) { $0 << 8 | UInt32($1) } }  // little-endian hosts
+    withBytes(at: offset, 4) { $0.loadUnaligned(as: UInt32.self) }
   }
 
   func u16(at offset: Int) -> UInt16? {
-    bytes(at: offset, 2).map { UInt16($0[$0.startIndex]) | UInt16($0[$0.startIndex + 1]) << 8 }
+    withBytes(at: offset, 2) { $0.loadUnaligned(as: UInt16.self) }
   }
 }

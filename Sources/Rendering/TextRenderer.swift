@@ -60,7 +60,17 @@ public struct TextRenderer: Sendable {
     }
     let error = histogram.layout.relativeErrorPercent
     let precision = error == 0 ? "bucket width" : "±\(error)%"
-    return "     " + parts.joined(separator: ", ") + " (\(precision), \(histogram.layout.kindName))"
+    var line = "     " + parts.joined(separator: ", ") + " (\(precision), \(histogram.layout.kindName))"
+    if let occupied = histogram.occupiedSlots {
+      line += ", min in \(range(histogram.layout, occupied.lowerBound)), max in \(range(histogram.layout, occupied.upperBound))"
+    }
+    return line
+  }
+
+  /// A bucket as its row shows it: `4096 -> 8191`.
+  func range(_ layout: BucketLayout, _ slot: Int) -> String {
+    let (low, high) = layout.bounds(ofSlot: slot)
+    return "\(low) -> " + (high.map(String.init) ?? "inf")
   }
 
   func pad(_ text: String, _ width: Int) -> String {

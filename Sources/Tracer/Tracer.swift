@@ -129,7 +129,7 @@ public final class Tracer {
   /// Instructions of each loaded program, for the benchmark's record.
   public func instructionCounts() -> [(program: String, instructions: Int)] {
     let (enter, exit, _) = method.programs
-    return ([enter, exit] + method.stepPrograms).compactMap { name in
+    return [enter, exit, method.stepPrograms[Int(Self.bucketKind(request.profile.layout))]].compactMap { name in
       (try? object.program(name)).map { (name, $0.instructionCount) }
     }
   }
@@ -230,6 +230,15 @@ public final class Tracer {
 
   // MARK: - Setting up
 
+  /// The tail-call index of a layout's bucket step (`SD_BUCKET_*`).
+  static func bucketKind(_ layout: BucketLayout) -> UInt32 {
+    switch layout {
+    case .log2: return UInt32(SD_BUCKET_LOG2)
+    case .linear: return UInt32(SD_BUCKET_LINEAR)
+    case .log2Linear: return UInt32(SD_BUCKET_LOG2_LINEAR)
+    }
+  }
+
   /// The profile and filters as the BPF program's read-only settings.
   static func settings(for request: TraceRequest) throws(TracerError) -> sd_settings {
     var settings = sd_settings()
@@ -262,17 +271,12 @@ public final class Tracer {
     }
     let layout = profile.layout
     settings.bucket_slots = UInt32(layout.slotCount)
-    switch layout {
-    case .log2:
-      settings.bucket_kind = UInt32(SD_BUCKET_LOG2)
-    case .linear(let min, _, let step):
-      settings.bucket_kind = UInt32(SD_BUCKET_LINEAR)
+    settings.bucket_kind = bucketKind(layout)
+    if case .linear(let min, _, let step) = layout {
       settings.linear_min = min
       settings.linear_step = step
-    case .log2Linear(let bits):
-      settings.bucket_kind = UInt32(SD_BUCKET_LOG2_LINEAR)
-      settings.sub_bucket_bits = bits
     }
+    if case .log2Linear(let bits) = layout { settings.sub_bucket_bits = bits }
     settings.unit_ns = profile.unit.nanoseconds
     settings.split_outcome = request.splitOutcome ? 1 : 0
     settings.track_concurrency = request.trackConcurrency ? 1 : 0
@@ -337,19 +341,19 @@ public final class Tracer {
       if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
         try open.setMaxEntries(keyCount, ofMap: "concurrency")
       }
+      // only the profile's bucket step is verified and loaded: the others cannot be reached
       let (enter, exit, _) = method.programs
-      open.setAutoload(only: Set([enter, exit] + method.stepPrograms))
+      let kind = Int(settings.bucket_kind)
+      let step = method.stepPrograms[kind]
+      open.setAutoload(only: [enter, exit, step])
       if method == .fentry, case .kernelFunction(let function) = request.profile.target {
-        for program in [enter, exit] + method.stepPrograms {
+        for program in [enter, exit, step] {
           try open.setAttachTarget(function, ofProgram: program)
         }
       }
       _ = LibbpfLog.drain()
       let object = try open.load()
-      let steps = try object.map("bucket_steps")
-      for (index, name) in method.stepPrograms.enumerated() {
-        try steps.setProgram(try object.program(name), at: UInt32(index))
-      }
+      try object.map("bucket_steps").setProgram(try object.program(step), at: UInt32(kind))
       let links = try attach(method, object: object, target: request.profile.target)
       return Started(
         object: object, links: links, note: note, dense: try object.map("counts"),

@@ -34,7 +34,7 @@ final class RenderingTests: XCTestCase {
   func testSummaryLineStatesCountMeanPercentilesAndError() {
     let text = TextRenderer().render(Self.seedSeries(), unit: .us)
     let summary = text.split(separator: "\n").last.map(String.init)
-    XCTAssertEqual(summary, "     count 54, mean 22.9ms, p50 ≈ 21.8ms, p90 ≈ 55.7ms, p99 ≈ 119.3ms (±50%, log2)")
+    XCTAssertEqual(summary, "     count 54, mean 22.9ms, p50 ≈ 21.8ms, p90 ≈ 55.7ms, p99 ≈ 119.3ms (±50%, log2), min in 4096 -> 8191, max in 65536 -> 131071")
   }
 
   func testLinearRowsStartAtTheFirstCountAndEndOpen() {
