@@ -56,6 +56,13 @@ struct {
 } concurrency SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sd_error_key);
+	__type(value, __u64);
+} errors SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SD_STAT_COUNT);
 	__type(key, __u32);
@@ -150,18 +157,18 @@ static __always_inline void sd_enter(__u64 key)
 
 /* ---- bucket steps: the tail-call targets ------------------------------------------------- */
 
-/* Adds `value` to a sparse counter, creating it on first use. */
-static __always_inline void sd_sparse_add(struct sd_sparse_key *k, __u64 value)
+/* Adds `value` to a counter in a per-CPU hash, creating it on first use. */
+static __always_inline void sd_hash_add(void *map, void *k, __u64 value)
 {
-	__u64 *v = bpf_map_lookup_elem(&sparse, k);
+	__u64 *v = bpf_map_lookup_elem(map, k);
 
 	if (v) {
 		*v += value;
 		return;
 	}
-	if (bpf_map_update_elem(&sparse, k, &value, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(map, k, &value, BPF_NOEXIST) == 0)
 		return;
-	v = bpf_map_lookup_elem(&sparse, k); /* another CPU inserted it first */
+	v = bpf_map_lookup_elem(map, k); /* another CPU inserted it first */
 	if (v)
 		*v += value;
 	else
@@ -176,6 +183,11 @@ static __always_inline void sd_count(__u32 slot)
 
 	if (!e)
 		return;
+	if (e->err) {
+		struct sd_error_key ek = { .key = { e->key[0], e->key[1] }, .err = e->err };
+
+		sd_hash_add(&errors, &ek, 1);
+	}
 	if (slot >= cfg.bucket_slots)
 		slot = cfg.bucket_slots - 1;
 	failed = cfg.split_outcome ? e->failed : 0;
@@ -194,9 +206,9 @@ static __always_inline void sd_count(__u32 slot)
 	}
 	struct sd_sparse_key k = { .key = { e->key[0], e->key[1] }, .slot = slot, .failed = failed };
 
-	sd_sparse_add(&k, 1);
+	sd_hash_add(&sparse, &k, 1);
 	k.slot = SD_SUM_SLOT;
-	sd_sparse_add(&k, e->ns);
+	sd_hash_add(&sparse, &k, e->ns);
 }
 
 static __always_inline void sd_step_log2(void)
@@ -265,6 +277,7 @@ static __always_inline void sd_exit(void *ctx, long ret)
 	e->ns = delta;
 	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
 	e->failed = ret < 0;
+	e->err = ret < 0 && ret >= -4095 ? -ret : 0; /* MAX_ERRNO: other negatives are values */
 	e->key[1] = 0;
 	switch (cfg.key_source) {
 	case SD_KEY_RETVAL:

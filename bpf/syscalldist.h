@@ -79,6 +79,7 @@ struct sd_event {
 	__u64 ns;      /* the same latency in nanoseconds, for the exact sum */
 	__u64 key[2];  /* key[1] is only used by comm */
 	__u64 failed;  /* retval < 0 */
+	__u64 err;     /* -retval when it failed, else 0 */
 };
 
 /* Each series keeps bucket_slots counters, then the sum of its latencies in ns at this slot. In
@@ -89,6 +90,13 @@ struct sd_event {
 struct sd_concurrency {
 	__u64 now;
 	__u64 max;
+};
+
+/* Failed calls per (key, errno), in the `errors` hash: only failing calls touch it. */
+struct sd_error_key {
+	__u64 key[2];
+	__u32 err;
+	__u32 pad;
 };
 
 /* Sparse storage key: one count per (key, outcome, slot). */

@@ -5,6 +5,12 @@ public enum Outcome: String, Sendable, Equatable {
 
 /// One histogram of a print: the calls of one key (and, with outcome split, one outcome).
 public struct Series: Equatable, Sendable {
+  public static func == (a: Series, b: Series) -> Bool {
+    a.rawKey == b.rawKey && a.keyName == b.keyName && a.outcome == b.outcome && a.title == b.title
+      && a.maxConcurrent == b.maxConcurrent && a.histogram == b.histogram
+      && a.failures.elementsEqual(b.failures) { $0.name == $1.name && $0.count == $1.count }
+  }
+
   /// The key as a number, when it is one (a bpf cmd, a syscall number, a pid).
   public var rawKey: UInt64?
   /// The key as users read it: a decoded name, else the number.
@@ -14,13 +20,16 @@ public struct Series: Equatable, Sendable {
   public var title: String
   /// The most threads that were inside the call at once, with this key (`--concurrency`).
   public var maxConcurrent: UInt64?
+  /// Failed calls of this series by errno name, most first.
+  public var failures: [(name: String, count: UInt64)]
   public var histogram: Histogram
 
   public init(
     rawKey: UInt64?, keyName: String, outcome: Outcome? = nil, title: String,
-    maxConcurrent: UInt64? = nil, histogram: Histogram
+    maxConcurrent: UInt64? = nil, failures: [(name: String, count: UInt64)] = [], histogram: Histogram
   ) {
     self.maxConcurrent = maxConcurrent
+    self.failures = failures
     self.rawKey = rawKey
     self.keyName = keyName
     self.outcome = outcome

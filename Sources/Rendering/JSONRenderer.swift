@@ -4,8 +4,9 @@ import Histograms
 /// `{"schema":1,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
 ///   "accounting":{…},"max_concurrent":…,"histograms":[{"key":…,"raw":…,"outcome":…,"title":…,
 ///   "count":…,"sum_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,"relative_error":…,
-///   "max_concurrent":…,"buckets":[{"low":…,"high":…,"count":…}]}]}`; `high` is null for an
-///   open last bucket; `max_concurrent` is null without --concurrency.
+///   "max_concurrent":…,"errors":{"ENOENT":…},"buckets":[{"low":…,"high":…,"count":…}]}]}`;
+///   `high` is null for an open last bucket; `max_concurrent` is null without --concurrency;
+///   `errors` counts failed calls by errno, most first.
 public struct JSONRenderer: Sendable {
   public init() {}
 
@@ -56,12 +57,13 @@ public struct JSONRenderer: Sendable {
       ("p99", histogram.quantile(0.99).map(number) ?? "null"),
       ("relative_error", number(Double(histogram.layout.relativeErrorPercent) / 100)),
       ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
+      ("errors", object(series.failures.map { (string($0.name), String($0.count)) }.map { ($0.0, $0.1) }, quoted: true)),
       ("buckets", "[" + buckets.joined(separator: ",") + "]"),
     ])
   }
 
-  func object(_ fields: [(String, String)]) -> String {
-    "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+  func object(_ fields: [(String, String)], quoted: Bool = false) -> String {
+    "{" + fields.map { (quoted ? $0.0 : string($0.0)) + ":" + $0.1 }.joined(separator: ",") + "}"
   }
 
   func number(_ value: Double) -> String {

@@ -29,6 +29,17 @@ public struct OpenMetricsRenderer: Sendable {
       }
       out += "\(family)_count{\(base)} \(histogram.total)\n"
     }
+    let errors = metricName(snapshot.profileName) + "_errors"
+    let failing = snapshot.series.filter { !$0.failures.isEmpty }
+    if !failing.isEmpty {
+      out += "# TYPE \(errors) counter\n"
+      out += "# HELP \(errors) Failed calls traced by profile \(snapshot.profileName), by errno.\n"
+      for series in failing {
+        for failure in series.failures {
+          out += "\(errors)_total{\(labelName(snapshot.keyLabel))=\"\(escape(series.keyName))\",errno=\"\(failure.name)\"} \(failure.count)\n"
+        }
+      }
+    }
     return out + "# EOF\n"
   }
 

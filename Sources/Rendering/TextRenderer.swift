@@ -44,6 +44,9 @@ public struct TextRenderer: Sendable {
       if let most = series.maxConcurrent { out += ", at most \(most) at once" }
       out += "\n"
     }
+    if !series.failures.isEmpty {
+      out += "     failed: " + series.failures.map { "\($0.name) \($0.count)" }.joined(separator: ", ") + "\n"
+    }
     return out
   }
 

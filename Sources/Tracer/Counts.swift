@@ -21,6 +21,19 @@ public struct CountKey: Hashable, Sendable, Comparable {
   }
 }
 
+/// Failed calls of one key with one errno.
+public struct FailureKey: Hashable, Sendable {
+  public var raw: UInt64
+  public var text: String?
+  public var errno: UInt32
+
+  public init(raw: UInt64, text: String?, errno: UInt32) {
+    self.raw = raw
+    self.text = text
+    self.errno = errno
+  }
+}
+
 /// One series as the kernel keeps it: a count per slot and the latency sum.
 public struct SeriesCounts: Equatable, Sendable {
   public var buckets: [UInt64]
@@ -38,6 +51,8 @@ public struct Counts: Equatable, Sendable {
   public var keyOutOfRange: UInt64 = 0
   public var mapFull: UInt64 = 0
   public var dispatchFailed: UInt64 = 0
+  /// Failed calls per key and errno.
+  public var failures: [FailureKey: UInt64] = [:]
   /// The most threads inside the call at once since attach, per raw key (`--concurrency`).
   public var maxConcurrent: [UInt64: UInt64] = [:]
   /// The same for the whole probe, when keys are not known at entry.
@@ -60,10 +75,17 @@ public struct Counts: Equatable, Sendable {
     result.keyOutOfRange = keyOutOfRange &- earlier.keyOutOfRange
     result.mapFull = mapFull &- earlier.mapFull
     result.dispatchFailed = dispatchFailed &- earlier.dispatchFailed
+    for (key, count) in failures where count > earlier.failures[key] ?? 0 {
+      result.failures[key] = count &- (earlier.failures[key] ?? 0)
+    }
     // a maximum cannot be split into intervals: it stays the most since attach
     result.maxConcurrent = maxConcurrent
     result.maxConcurrentOverall = maxConcurrentOverall
     return result
+  }
+
+  static func errnoName(_ errno: UInt32) -> String {
+    KernelNames.errnos[Int(errno)] ?? KernelNames.kernelInternalErrnos[Int(errno)] ?? "errno \(errno)"
   }
 
   /// The snapshot users read: keys decoded, titles filled in, sorted by key.
@@ -75,9 +97,13 @@ public struct Counts: Equatable, Sendable {
       let raw = key.text == nil ? String(key.raw) : name
       var title = profile.title(forKey: name, raw: raw)
       if let outcome = key.outcome { title += " outcome(\(outcome.rawValue))" }
+      // failures belong to the key's series, or to its failed one when outcomes are split
+      let errnos = key.outcome == .ok ? [] : failures.filter { $0.key.raw == key.raw && $0.key.text == key.text }
+        .map { (name: Self.errnoName($0.key.errno), count: $0.value) }
+        .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
       return Series(
         rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: key.outcome,
-        title: title, maxConcurrent: key.text == nil ? maxConcurrent[key.raw] : nil,
+        title: title, maxConcurrent: key.text == nil ? maxConcurrent[key.raw] : nil, failures: errnos,
         histogram: Histogram(
           layout: profile.layout, counts: histograms[key]!.buckets,
           sumNanoseconds: histograms[key]!.sumNanoseconds))

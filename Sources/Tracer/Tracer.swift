@@ -77,6 +77,7 @@ public final class Tracer {
   private let sparse: Map
   private let stats: Map
   private let concurrency: Map
+  private let errors: Map
 
   /// What was attached, as "Attached ..." lines show it.
   public var attachments: [String] { links.map(\.description) }
@@ -114,6 +115,7 @@ public final class Tracer {
       sparse = started.sparse
       stats = started.stats
       concurrency = started.concurrency
+      errors = started.errors
       notes = attempts.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
         + (started.note.map { [$0] } ?? [])
       return
@@ -178,6 +180,11 @@ public final class Tracer {
           }
           counts.histograms[countKey] = series
         }
+      }
+      for (key, perCPU) in try errors.perCPUHashCounters(keyType: sd_error_key.self) {
+        let text = request.profile.keySource == .comm ? Self.comm(key.key) : nil
+        let failure = FailureKey(raw: text == nil ? key.key.0 : 0, text: text, errno: key.err)
+        counts.failures[failure, default: 0] &+= perCPU.reduce(0, &+)
       }
       if request.trackConcurrency {
         try concurrency.forEachArrayValue(of: sd_concurrency.self) { index, value in
@@ -305,7 +312,7 @@ public final class Tracer {
     var object: LoadedObject
     var links: [Link]
     var note: String?
-    var dense, sparse, stats, concurrency: Map
+    var dense, sparse, stats, concurrency, errors: Map
   }
 
   /// Opens, configures, loads and attaches the object for one method.
@@ -358,7 +365,7 @@ public final class Tracer {
       return Started(
         object: object, links: links, note: note, dense: try object.map("counts"),
         sparse: try object.map("sparse"), stats: try object.map("stats"),
-        concurrency: try object.map("concurrency"))
+        concurrency: try object.map("concurrency"), errors: try object.map("errors"))
     } catch {
       throw .kernel(error)
     }

@@ -77,6 +77,19 @@ final class BPFCommandTests: XCTestCase {
     XCTAssertEqual(counts(snapshot), report["counts"] as? [String: Int])
   }
 
+  /// Every failed call is counted under its key with its errno: N lookups of missing keys and
+  /// the one GET_NEXT_KEY past the last key fail with ENOENT, nothing else fails.
+  func testFailuresAreCountedPerKeyByErrnoName() throws {
+    let (snapshot, _, _) = try trace("bpfsyscalldist", workload: try Workload("bpf-mix", "250"))
+    var failures: [String: [String]] = [:]
+    for series in snapshot.series where !series.failures.isEmpty {
+      failures[series.keyName] = series.failures.map { "\($0.name) \($0.count)" }
+    }
+    XCTAssertEqual(failures, ["BPF_MAP_LOOKUP_ELEM": ["ENOENT 250"], "BPF_MAP_GET_NEXT_KEY": ["ENOENT 1"]])
+    let (split, _, _) = try trace("bpfsyscalldist", workload: try Workload("bpf-mix", "10"), splitOutcome: true)
+    for series in split.series where !series.failures.isEmpty { XCTAssertEqual(series.outcome, .failed) }
+  }
+
   /// One thread can never be inside two calls at once; 64 threads on one PROG_ARRAY pile up.
   func testConcurrencyIsOneForOneThreadAndMoreForMany() throws {
     let single = try Workload("bpf-mix", "100")

@@ -62,8 +62,8 @@ final class FilterAndOutputTests: XCTestCase {
       from prometheus_client.openmetrics.parser import text_string_to_metric_families
       for family in text_string_to_metric_families(sys.stdin.read()):
           for s in family.samples:
-              if s.name.endswith("_count"):
-                  print(family.name, family.type, s.labels["outcome"], int(s.value))
+              if s.name.endswith("_count") or s.name.endswith("_total"):
+                  print(family.name, family.type, s.labels["outcome"], s.labels.get("errno", "-"), int(s.value))
       """
     let python = Process()
     python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -78,7 +78,10 @@ final class FilterAndOutputTests: XCTestCase {
     let parsed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     python.waitUntilExit()
     XCTAssertEqual(python.terminationStatus, 0, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-    XCTAssertEqual(parsed, "openat_latency_seconds histogram ok 20\nopenat_latency_seconds histogram ENOENT 40\n")
+    XCTAssertEqual(
+      parsed,
+      "openat_latency_seconds histogram ok - 20\nopenat_latency_seconds histogram ENOENT - 40\n"
+        + "openat_errors counter ENOENT ENOENT 40\n")
   }
 
   func testEveryHelpFlagIsInTheManPageAndItRendersWithoutWarnings() throws {

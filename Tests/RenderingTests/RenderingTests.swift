@@ -55,6 +55,17 @@ final class RenderingTests: XCTestCase {
       """)
   }
 
+  func testFailuresAreNamedUnderTheirHistogramInEveryFormat() throws {
+    var series = Self.seedSeries()
+    series.failures = [("ENOENT", 7), ("EINVAL", 2)]
+    XCTAssertTrue(TextRenderer().render(series, unit: .us).hasSuffix("\n     failed: ENOENT 7, EINVAL 2\n"))
+    let json = JSONRenderer().render(Self.snapshot([series]))
+    XCTAssertTrue(json.contains(#""errors":{"ENOENT":7,"EINVAL":2}"#), json)
+    let metrics = OpenMetricsRenderer().render(Self.snapshot([series]))
+    XCTAssertTrue(metrics.contains("# TYPE bpfsyscalldist_errors counter\n"), metrics)
+    XCTAssertTrue(metrics.contains(#"bpfsyscalldist_errors_total{cmd="BPF_PROG_LOAD",errno="ENOENT"} 7"#), metrics)
+  }
+
   func testEmptySeriesPrintsOnlyItsHeading() {
     let series = Series(rawKey: 1, keyName: "x", title: "t", histogram: Histogram(layout: .log2))
     XCTAssertEqual(TextRenderer().render(series, unit: .us), "Histogram for t (sum 0):\n")
