@@ -443,6 +443,15 @@ int sd_fentry(__u64 *ctx)
 {
 	__u64 arg = 0;
 
+	if (cfg.target == SD_TARGET_SYSCALL) {
+		/* the syscall's wrapper (__x64_sys_NAME) takes the user's registers */
+		struct pt_regs *regs = (struct pt_regs *)ctx[0];
+
+		if (cfg.key_source <= SD_KEY_ARG5)
+			bpf_probe_read_kernel(&arg, sizeof(arg), SD_SYSCALL_ARG_PTR(regs, cfg.key_source));
+		sd_enter(sd_entry_key(cfg.syscall_nr, arg));
+		return 0;
+	}
 	if (cfg.key_source <= SD_KEY_ARG5)
 		bpf_get_func_arg(ctx, cfg.key_source, &arg);
 	sd_enter(arg);

@@ -32,12 +32,13 @@ public enum ProbeMethod: String, CaseIterable, Sendable {
 
 /// Which methods to try for a target, best first. The order comes from the benchmark
 /// (bench/README.md): for one syscall a per-syscall tracepoint taxes the rest of the system
-/// least (raw hooks run on every syscall); for all syscalls raw_tp and tp_btf cost the same per
-/// call, and raw_tp starts faster in less memory (libbpf need not parse the kernel's BTF).
+/// least (raw hooks run on every syscall), and fentry on its wrapper is the last resort (it
+/// needs BPF trampolines); for all syscalls raw_tp and tp_btf cost the same per call, and
+/// raw_tp starts faster in less memory (libbpf need not parse the kernel's BTF).
 public enum ProbePlan {
   public static func candidates(for target: Profile.Target) -> [ProbeMethod] {
     switch target {
-    case .syscall: return [.tracepoint, .btfTracepoint, .rawTracepoint]
+    case .syscall: return [.tracepoint, .btfTracepoint, .rawTracepoint, .fentry]
     case .allSyscalls: return [.rawTracepoint, .btfTracepoint, .tracepoint]
     case .kernelFunction: return [.fentry, .kprobe]
     }
@@ -74,6 +75,20 @@ public enum ProbePlan {
 }
 
 extension Profile.Target {
+  /// The kernel function fentry/fexit attach to: a syscall's wrapper, or the function itself.
+  public var kernelFunctionName: String {
+    switch self {
+    case .syscall(let name, _):
+      #if arch(arm64)
+        return "__arm64_sys_" + name
+      #else
+        return "__x64_sys_" + name
+      #endif
+    case .allSyscalls: return ""
+    case .kernelFunction(let name): return name
+    }
+  }
+
   /// How error lines name the target: "syscall bpf", "all syscalls", "kernel function vfs_read".
   public var displayName: String {
     switch self {

@@ -323,9 +323,8 @@ public final class Tracer {
     if method == .kprobe, let reason = KernelFacts.kprobesMissingReason {
       throw .methodUnavailable(reason)
     }
-    if method == .fentry, case .kernelFunction(let function) = request.profile.target,
-      let btf = try? KernelBTF(), !btf.hasFunction(function)
-    {
+    let function = request.profile.target.kernelFunctionName
+    if method == .fentry, let btf = try? KernelBTF(), !btf.hasFunction(function) {
       throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
     }
     if method == .tracepoint {
@@ -353,7 +352,7 @@ public final class Tracer {
       let kind = Int(settings.bucket_kind)
       let step = method.stepPrograms[kind]
       open.setAutoload(only: [enter, exit, step])
-      if method == .fentry, case .kernelFunction(let function) = request.profile.target {
+      if method == .fentry {
         for program in [enter, exit, step] {
           try open.setAttachTarget(function, ofProgram: program)
         }
@@ -395,7 +394,8 @@ public final class Tracer {
         try enter.attachTrace(description: "tp_btf(sys_enter)"),
         try exit.attachTrace(description: "tp_btf(sys_exit)"),
       ]
-    case (.fentry, .kernelFunction(let function)):
+    case (.fentry, .kernelFunction), (.fentry, .syscall):
+      let function = target.kernelFunctionName
       return [
         try enter.attachTrace(description: "fentry(\(function))"),
         try exit.attachTrace(description: "fexit(\(function))"),

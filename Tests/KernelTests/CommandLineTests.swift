@@ -123,7 +123,7 @@ final class CommandLineTests: XCTestCase {
   func testWrongProbeMethodForTheTargetIsAUsageError() throws {
     let result = try ToolRun.complete(["--probe-method", "kprobe"])
     XCTAssertEqual(result.status, 2)
-    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: --probe-method kprobe cannot trace syscall bpf; use one of: tracepoint, tp_btf, raw_tp\n")
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: --probe-method kprobe cannot trace syscall bpf; use one of: tracepoint, tp_btf, raw_tp, fentry\n")
   }
 
   // MARK: - Profiles housekeeping

@@ -26,7 +26,7 @@ final class ProbePlanTests: XCTestCase {
   }
 
   func testPreferenceOrderPerTarget() {
-    XCTAssertEqual(ProbePlan.candidates(for: targets[0]), [.tracepoint, .btfTracepoint, .rawTracepoint])
+    XCTAssertEqual(ProbePlan.candidates(for: targets[0]), [.tracepoint, .btfTracepoint, .rawTracepoint, .fentry])
     XCTAssertEqual(ProbePlan.candidates(for: targets[1]), [.rawTracepoint, .btfTracepoint, .tracepoint])
     XCTAssertEqual(ProbePlan.candidates(for: targets[2]), [.fentry, .kprobe])
   }
@@ -52,12 +52,21 @@ final class ProbePlanTests: XCTestCase {
     }
   }
 
+  func testFentryAttachesToTheSyscallsWrapperOrTheFunction() {
+    #if arch(arm64)
+      XCTAssertEqual(targets[0].kernelFunctionName, "__arm64_sys_bpf")
+    #else
+      XCTAssertEqual(targets[0].kernelFunctionName, "__x64_sys_bpf")
+    #endif
+    XCTAssertEqual(targets[2].kernelFunctionName, "vfs_read")
+  }
+
   func testAForcedMethodThatCannotTraceTheTargetIsRefused() {
     XCTAssertThrowsError(try ProbePlan.methods(for: targets[2], forced: .tracepoint)) { error in
       XCTAssertEqual(
         (error as? ProbePlan.PlanError)?.description,
         "--probe-method tracepoint cannot trace kernel function vfs_read; use one of: fentry, kprobe")
     }
-    XCTAssertThrowsError(try ProbePlan.methods(for: targets[0], forced: .fentry))
+    XCTAssertThrowsError(try ProbePlan.methods(for: targets[0], forced: .kprobe))
   }
 }
