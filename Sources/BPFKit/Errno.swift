@@ -9,10 +9,8 @@ public struct Errno: RawRepresentable, Error, Equatable, Sendable, CustomStringC
   public static var current: Errno { Errno(rawValue: errno) }
 
   public static let permissionDenied = Errno(rawValue: EPERM)
-  public static let noEntry = Errno(rawValue: ENOENT)
   public static let accessDenied = Errno(rawValue: EACCES)
   public static let invalid = Errno(rawValue: EINVAL)
-  public static let notSupported = Errno(rawValue: EOPNOTSUPP)
 
   public var description: String { String(cString: strerror(rawValue)) }
 }

@@ -15,9 +15,6 @@ public struct Program {
 
   public var fd: Int32 { bpf_program__fd(pointer) }
 
-  /// The number of BPF instructions the kernel runs for this program (after load).
-  public var instructionCount: Int { Int(bpf_program__insn_cnt(pointer)) }
-
   /// `tracepoint(category/name)`: needs tracefs to find the event id.
   public func attachTracepoint(category: String, name event: String) throws(BPFError) -> Link {
     let description = "tracepoint(\(category)/\(event))"

@@ -65,13 +65,28 @@ public enum ProbePlan {
     return [forced]
   }
 
-  /// The first method the kernel offers, given what works here; the rest of the decision the
-  /// tracer makes by trying. Pure, so every combination of capabilities can be tested.
-  public static func choose(
-    for target: Profile.Target, forced: ProbeMethod?, available: Set<ProbeMethod>
-  ) throws(PlanError) -> ProbeMethod? {
-    try methods(for: target, forced: forced).first { available.contains($0) }
+  /// Tries the methods in order until one works; returns it with its result, and why each
+  /// method before it failed. The tracer's `attempt` loads and attaches for real (probing by
+  /// trying, never by kernel version); tests pass what a kernel would offer.
+  public static func firstWorking<Value>(
+    for target: Profile.Target, forced: ProbeMethod?,
+    attempt: (ProbeMethod) -> Result<Value, MethodFailure>
+  ) throws(PlanError) -> (chosen: (method: ProbeMethod, value: Value)?, failures: [(ProbeMethod, String)]) {
+    var failures: [(ProbeMethod, String)] = []
+    for method in try methods(for: target, forced: forced) {
+      switch attempt(method) {
+      case .success(let value): return ((method, value), failures)
+      case .failure(let failure): failures.append((method, failure.reason))
+      }
+    }
+    return (nil, failures)
   }
+}
+
+/// Why one probe method did not work.
+public struct MethodFailure: Error {
+  public var reason: String
+  public init(_ reason: String) { self.reason = reason }
 }
 
 extension Profile.Target {

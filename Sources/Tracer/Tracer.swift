@@ -92,48 +92,38 @@ public final class Tracer {
       throw .noSuchThread(tid)
     }
     let settings = try Self.settings(for: request)
-    let methods: [ProbeMethod]
-    do {
-      methods = try ProbePlan.methods(for: request.profile.target, forced: request.forcedMethod)
+    let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, String)])
+    do throws(ProbePlan.PlanError) {
+      outcome = try ProbePlan.firstWorking(for: request.profile.target, forced: request.forcedMethod) {
+        method -> Result<Started, MethodFailure> in
+        do {
+          return .success(try Self.start(method, request: request, settings: settings))
+        } catch {
+          return .failure(MethodFailure((error as? TracerError)?.shortReason ?? "\(error)"))
+        }
+      }
     } catch {
       throw .probeMethodUnsupported(error)
     }
-    var attempts: [(ProbeMethod, String)] = []
-    for method in methods {
-      let started: Started
-      do {
-        started = try Self.start(method, request: request, settings: settings)
-      } catch {
-        attempts.append((method, error.shortReason))
-        continue
-      }
-      self.request = request
-      self.method = method
-      object = started.object
-      links = started.links
-      dense = started.dense
-      sparse = started.sparse
-      stats = started.stats
-      concurrency = started.concurrency
-      errors = started.errors
-      notes = attempts.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
-        + (started.note.map { [$0] } ?? [])
-      return
+    guard let (method, started) = outcome.chosen else {
+      throw .noProbeMethod(target: request.profile.target.displayName, attempts: outcome.failures)
     }
-    throw .noProbeMethod(target: request.profile.target.displayName, attempts: attempts)
+    self.request = request
+    self.method = method
+    object = started.object
+    links = started.links
+    dense = started.dense
+    sparse = started.sparse
+    stats = started.stats
+    concurrency = started.concurrency
+    errors = started.errors
+    notes = outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
+      + (started.note.map { [$0] } ?? [])
   }
 
   /// Detaches now (the same happens when the tracer is released).
   public func detach() {
     links.removeAll()
-  }
-
-  /// Instructions of each loaded program, for the benchmark's record.
-  public func instructionCounts() -> [(program: String, instructions: Int)] {
-    let (enter, exit, _) = method.programs
-    return [enter, exit, method.stepPrograms[Int(Self.bucketKind(request.profile.layout))]].compactMap { name in
-      (try? object.program(name)).map { (name, $0.instructionCount) }
-    }
   }
 
   // MARK: - Reading
@@ -357,7 +347,6 @@ public final class Tracer {
           try open.setAttachTarget(function, ofProgram: program)
         }
       }
-      _ = LibbpfLog.drain()
       let object = try open.load()
       try object.map("bucket_steps").setProgram(try object.program(step), at: UInt32(kind))
       let links = try attach(method, object: object, target: request.profile.target)
@@ -420,6 +409,8 @@ extension TracerError {
     case .kernel(let error) where error.operation == "load BPF object" && error.errno == .permissionDenied:
       // root was checked first, so EPERM here is the kernel lacking the program type
       return "the kernel refused the program (EPERM: no BPF trampolines or ftrace sites for it)"
+    case .kernel(let error) where error.operation == "load BPF object":
+      return "\(error); -v shows the verifier's log"
     default:
       return description
     }
