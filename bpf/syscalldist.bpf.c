@@ -28,13 +28,13 @@ struct {
 	__type(value, struct sd_event);
 } scratch SEC(".maps");
 
-/* Dense histograms: one element per series (key * outcomes + failed) holding its bucket_slots
+/* Dense histograms: one element per key holding its bucket_slots
  * counters and then its latency sum in ns. One element per series (not per slot) keeps map
  * creation fast (the kernel allocates each per-CPU element apart) and costs one lookup per call.
  * Per-CPU: no atomics. No BTF value type, so user space can size the value before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);  /* keys * outcomes, set before load */
+	__uint(max_entries, 1);  /* keys, set before load */
 	__uint(key_size, 4);
 	__uint(value_size, 8);   /* (bucket_slots + 1) * 8, set before load */
 } counts SEC(".maps");
@@ -177,7 +177,7 @@ static __always_inline void sd_hash_add(void *map, void *k, __u64 value)
 
 static __always_inline void sd_count(__u32 slot)
 {
-	__u32 zero = 0, outcomes = cfg.split_outcome ? 2 : 1, failed, series;
+	__u32 zero = 0, series;
 	struct sd_event *e = bpf_map_lookup_elem(&scratch, &zero);
 	__u64 *v;
 
@@ -190,13 +190,12 @@ static __always_inline void sd_count(__u32 slot)
 	}
 	if (slot >= cfg.bucket_slots)
 		slot = cfg.bucket_slots - 1;
-	failed = cfg.split_outcome ? e->failed : 0;
 	if (cfg.storage == SD_STORAGE_DENSE) {
 		if (e->key[0] >= cfg.key_count) {
 			sd_stat(SD_STAT_KEY_RANGE);
 			return;
 		}
-		series = (__u32)e->key[0] * outcomes + failed;
+		series = (__u32)e->key[0];
 		v = bpf_map_lookup_elem(&counts, &series);
 		if (v) {
 			v[slot] += 1; /* slot < bucket_slots, the value holds bucket_slots + 1 */
@@ -204,7 +203,11 @@ static __always_inline void sd_count(__u32 slot)
 		}
 		return;
 	}
-	struct sd_sparse_key k = { .key = { e->key[0], e->key[1] }, .slot = slot, .failed = failed };
+	struct sd_sparse_key k = {
+		.key = { e->key[0], e->key[1] },
+		.slot = slot,
+		.outcome = cfg.split_outcome ? e->err : 0,
+	};
 
 	sd_hash_add(&sparse, &k, 1);
 	k.slot = SD_SUM_SLOT;
@@ -276,7 +279,6 @@ static __always_inline void sd_exit(void *ctx, long ret)
 		return;
 	e->ns = delta;
 	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
-	e->failed = ret < 0;
 	e->err = ret < 0 && ret >= -4095 ? -ret : 0; /* MAX_ERRNO: other negatives are values */
 	e->key[1] = 0;
 	switch (cfg.key_source) {

@@ -55,7 +55,7 @@ struct sd_settings {
 	__u64 unit_ns;         /* latency is divided by this before bucketing */
 	__u64 linear_min;      /* in units */
 	__u64 linear_step;     /* in units, > 0 */
-	__u32 split_outcome;   /* histogram per (key, ok / failed) */
+	__u32 split_outcome;   /* histogram per (key, ok / errno): sparse storage only */
 	__u32 filter_tgid;     /* 0: any process */
 	__u32 filter_tid;      /* 0: any thread */
 	__u32 self_tgid;       /* never count the tool's own calls */
@@ -78,7 +78,6 @@ struct sd_event {
 	__u64 latency; /* in units */
 	__u64 ns;      /* the same latency in nanoseconds, for the exact sum */
 	__u64 key[2];  /* key[1] is only used by comm */
-	__u64 failed;  /* retval < 0 */
 	__u64 err;     /* -retval when it failed, else 0 */
 };
 
@@ -99,11 +98,12 @@ struct sd_error_key {
 	__u32 pad;
 };
 
-/* Sparse storage key: one count per (key, outcome, slot). */
+/* Sparse storage key: one count per (key, outcome, slot); the outcome is the errno (0: ok)
+ * with split_outcome, else 0. */
 struct sd_sparse_key {
 	__u64 key[2];
 	__u32 slot;
-	__u32 failed;
+	__u32 outcome;
 };
 
 #endif

@@ -18,7 +18,7 @@ struct ProfileOptions: ParsableArguments {
       valueName: "method"))
   var probeMethod: ProbeMethodChoice = .auto
 
-  @Flag(name: .long, help: "A histogram per key and outcome (ok, or failed with an error).")
+  @Flag(name: .long, help: "A histogram per key and outcome: ok, or each errno the calls failed with.")
   var splitOutcome = false
 
   @Flag(

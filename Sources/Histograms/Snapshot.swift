@@ -1,6 +1,12 @@
-/// Whether the calls in a series returned an error, when a profile splits by outcome.
-public enum Outcome: String, Sendable, Equatable {
-  case ok, failed
+/// How the calls of a series ended, when outcomes are split: `ok`, or an errno's name.
+public struct Outcome: Hashable, Sendable {
+  public var name: String
+
+  public init(_ name: String) {
+    self.name = name
+  }
+
+  public static let ok = Outcome("ok")
 }
 
 /// One histogram of a print: the calls of one key (and, with outcome split, one outcome).

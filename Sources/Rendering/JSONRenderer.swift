@@ -47,7 +47,7 @@ public struct JSONRenderer: Sendable {
     return object([
       ("key", string(series.keyName)),
       ("raw", series.rawKey.map(String.init) ?? "null"),
-      ("outcome", series.outcome.map { string($0.rawValue) } ?? "null"),
+      ("outcome", series.outcome.map { string($0.name) } ?? "null"),
       ("title", string(series.title)),
       ("count", String(histogram.total)),
       ("sum_ns", histogram.sumNanoseconds.map(String.init) ?? "null"),

@@ -12,7 +12,7 @@ public struct OpenMetricsRenderer: Sendable {
     out += "# HELP \(family) Latency of calls traced by profile \(snapshot.profileName).\n"
     for series in snapshot.series {
       var labels = ["\(labelName(snapshot.keyLabel))=\"\(escape(series.keyName))\""]
-      if let outcome = series.outcome { labels.append("outcome=\"\(outcome.rawValue)\"") }
+      if let outcome = series.outcome { labels.append("outcome=\"\(outcome.name)\"") }
       let base = labels.joined(separator: ",")
       let histogram = series.histogram
       var cumulative: UInt64 = 0

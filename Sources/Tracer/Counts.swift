@@ -6,9 +6,10 @@ public struct CountKey: Hashable, Sendable, Comparable {
   public var raw: UInt64
   /// A key that is a name, not a number (comm).
   public var text: String?
-  public var outcome: Outcome?
+  /// With split outcomes: the errno the calls ended with, 0 for success.
+  public var outcome: UInt32?
 
-  public init(raw: UInt64, text: String?, outcome: Outcome?) {
+  public init(raw: UInt64, text: String?, outcome: UInt32?) {
     self.raw = raw
     self.text = text
     self.outcome = outcome
@@ -17,7 +18,7 @@ public struct CountKey: Hashable, Sendable, Comparable {
   public static func < (a: CountKey, b: CountKey) -> Bool {
     if a.text != b.text { return (a.text ?? "") < (b.text ?? "") }
     if a.raw != b.raw { return a.raw < b.raw }
-    return (a.outcome?.rawValue ?? "") > (b.outcome?.rawValue ?? "")  // ok before failed
+    return (a.outcome ?? 0) < (b.outcome ?? 0)  // ok (0) first
   }
 }
 
@@ -96,13 +97,14 @@ public struct Counts: Equatable, Sendable {
       let name = key.text ?? decoder.name(for: key.raw)
       let raw = key.text == nil ? String(key.raw) : name
       var title = profile.title(forKey: name, raw: raw)
-      if let outcome = key.outcome { title += " outcome(\(outcome.rawValue))" }
-      // failures belong to the key's series, or to its failed one when outcomes are split
-      let errnos = key.outcome == .ok ? [] : failures.filter { $0.key.raw == key.raw && $0.key.text == key.text }
+      let outcome = key.outcome.map { $0 == 0 ? Outcome.ok : Outcome(Self.errnoName($0)) }
+      if let outcome { title += " outcome(\(outcome.name))" }
+      // split outcomes already show each errno; otherwise the key's failures go under it
+      let errnos = key.outcome != nil ? [] : failures.filter { $0.key.raw == key.raw && $0.key.text == key.text }
         .map { (name: Self.errnoName($0.key.errno), count: $0.value) }
         .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
       return Series(
-        rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: key.outcome,
+        rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: outcome,
         title: title, maxConcurrent: key.text == nil ? maxConcurrent[key.raw] : nil, failures: errnos,
         histogram: Histogram(
           layout: profile.layout, counts: histograms[key]!.buckets,

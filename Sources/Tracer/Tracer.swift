@@ -30,7 +30,7 @@ public struct TraceRequest: Sendable {
   /// The profile's `btf_enum` as the running kernel has it (empty when absent).
   public var enumerators: [UInt64: String]
   public var filters: Filters
-  /// A histogram per (key, ok / failed) instead of per key.
+  /// A histogram per (key, ok / each errno) instead of per key.
   public var splitOutcome: Bool
   public var forcedMethod: ProbeMethod?
   /// Entries of the sparse histogram hash: (key, outcome, slot) triples.
@@ -52,7 +52,8 @@ public struct TraceRequest: Sendable {
     self.sparseEntries = sparseEntries
   }
 
-  public var keySpace: KeySpace { KeySpace(for: profile, enumerators: enumerators) }
+  /// Outcomes are open-ended (any errno), so a split takes the sparse hash.
+  public var keySpace: KeySpace { splitOutcome ? .sparse : KeySpace(for: profile, enumerators: enumerators) }
 
   /// Concurrency is kept per key when the key is known at entry and dense, else for the probe.
   public var concurrencyPerKey: Bool {
@@ -137,8 +138,7 @@ public final class Tracer {
       let slots = layout.slotCount
       switch request.keySpace {
       case .dense:
-        // per series and CPU: the buckets, then the latency sum
-        let outcomes = request.splitOutcome ? 2 : 1
+        // per key and CPU: the buckets, then the latency sum
         let words = slots + 1
         try dense.forEachPerCPUEntry { series, values in
           var buckets = [UInt64](repeating: 0, count: slots)
@@ -148,17 +148,15 @@ public final class Tracer {
             sum &+= values[cpu * words + slots]
           }
           guard buckets.contains(where: { $0 > 0 }) else { return }
-          let key = CountKey(
-            raw: UInt64(series / outcomes), text: nil,
-            outcome: request.splitOutcome ? (series % outcomes == 1 ? .failed : .ok) : nil)
-          counts.histograms[key] = SeriesCounts(buckets: buckets, sumNanoseconds: sum)
+          counts.histograms[CountKey(raw: UInt64(series), text: nil, outcome: nil)] =
+            SeriesCounts(buckets: buckets, sumNanoseconds: sum)
         }
       case .sparse:
         for (key, perCPU) in try sparse.perCPUHashCounters(keyType: sd_sparse_key.self) {
           let text = request.profile.keySource == .comm ? Self.comm(key.key) : nil
           let countKey = CountKey(
             raw: text == nil ? key.key.0 : 0, text: text,
-            outcome: request.splitOutcome ? (key.failed == 1 ? .failed : .ok) : nil)
+            outcome: request.splitOutcome ? key.outcome : nil)
           var series =
             counts.histograms[countKey]
             ?? SeriesCounts(buckets: Array(repeating: 0, count: slots), sumNanoseconds: 0)
@@ -327,7 +325,7 @@ public final class Tracer {
       let slots = request.profile.layout.slotCount
       switch request.keySpace {
       case .dense(let keyCount):
-        try open.setMaxEntries(keyCount * (request.splitOutcome ? 2 : 1), ofMap: "counts")
+        try open.setMaxEntries(keyCount, ofMap: "counts")
         try open.setValueSize((slots + 1) * 8, ofMap: "counts")
         try open.setMaxEntries(1, ofMap: "sparse")
       case .sparse:

@@ -29,11 +29,11 @@ final class CountsTests: XCTestCase {
       file: "p")
     var raw = Counts()
     let slots = profile.layout.slotCount
-    raw.histograms[CountKey(raw: 7, text: nil, outcome: .failed)] = SeriesCounts(buckets: Array(repeating: 1, count: slots), sumNanoseconds: 1)
-    raw.histograms[CountKey(raw: 7, text: nil, outcome: .ok)] = SeriesCounts(buckets: Array(repeating: 2, count: slots), sumNanoseconds: 1)
+    raw.histograms[CountKey(raw: 7, text: nil, outcome: 2)] = SeriesCounts(buckets: Array(repeating: 1, count: slots), sumNanoseconds: 1)
+    raw.histograms[CountKey(raw: 7, text: nil, outcome: 0)] = SeriesCounts(buckets: Array(repeating: 2, count: slots), sumNanoseconds: 1)
     raw.histograms[CountKey(raw: 0, text: nil, outcome: nil)] = SeriesCounts(buckets: Array(repeating: 0, count: slots - 1) + [5], sumNanoseconds: 1)
     let snapshot = raw.snapshot(profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: [:]), timestamp: 0)
-    XCTAssertEqual(snapshot.series.map(\.title), ["c(ZERO/0)", "c(7/7) outcome(ok)", "c(7/7) outcome(failed)"])
+    XCTAssertEqual(snapshot.series.map(\.title), ["c(ZERO/0)", "c(7/7) outcome(ok)", "c(7/7) outcome(ENOENT)"])
     XCTAssertEqual(snapshot.accounting.counted, UInt64(5 + 2 * slots + slots))
   }
 }
