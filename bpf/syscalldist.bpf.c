@@ -183,7 +183,12 @@ static __always_inline void sd_count(__u32 slot)
 
 	if (!e)
 		return;
-	if (e->err) {
+	if (cfg.storage == SD_STORAGE_DENSE && e->key[0] >= cfg.key_count) {
+		sd_stat(SD_STAT_KEY_RANGE);
+		return;
+	}
+	/* with split outcomes the errno is already the sparse key's outcome: count it once */
+	if (e->err && !cfg.split_outcome) {
 		struct sd_error_key ek = { .key = { e->key[0], e->key[1] }, .err = e->err };
 
 		sd_hash_add(&errors, &ek, 1);
@@ -191,10 +196,6 @@ static __always_inline void sd_count(__u32 slot)
 	if (slot >= cfg.bucket_slots)
 		slot = cfg.bucket_slots - 1;
 	if (cfg.storage == SD_STORAGE_DENSE) {
-		if (e->key[0] >= cfg.key_count) {
-			sd_stat(SD_STAT_KEY_RANGE);
-			return;
-		}
 		series = (__u32)e->key[0];
 		v = bpf_map_lookup_elem(&counts, &series);
 		if (v) {
