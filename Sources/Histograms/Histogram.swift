@@ -11,20 +11,6 @@ public struct Histogram: Equatable, Sendable {
     self.sumNanoseconds = sumNanoseconds
   }
 
-  /// Sums per-CPU copies of the same slots, as a per-CPU map returns them: `values[cpu][slot]`.
-  public init(layout: BucketLayout, perCPU values: [[UInt64]]) {
-    self.init(layout: layout)
-    for cpu in values {
-      for (slot, value) in cpu.enumerated() where slot < counts.count {
-        counts[slot] &+= value
-      }
-    }
-  }
-
-  public mutating func add(count: UInt64, toSlot slot: Int) {
-    counts[slot] &+= count
-  }
-
   public mutating func record(_ value: UInt64) {
     counts[layout.slot(for: value)] &+= 1
   }

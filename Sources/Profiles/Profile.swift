@@ -40,10 +40,6 @@ public struct Profile: Equatable, Sendable {
       self.syscallNames = syscallNames
       self.errnoNames = errnoNames
     }
-
-    public var isEmpty: Bool {
-      btfEnum == nil && names.isEmpty && !syscallNames && !errnoNames
-    }
   }
 
   public var name: String

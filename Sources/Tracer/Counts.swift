@@ -44,6 +44,18 @@ public struct SeriesCounts: Equatable, Sendable {
     self.buckets = buckets
     self.sumNanoseconds = sumNanoseconds
   }
+
+  /// Sums the per-CPU copies of one dense-map element: for each CPU, `slots` counters and then
+  /// the latency sum, as the kernel lays them out.
+  public init(perCPU words: UnsafeBufferPointer<UInt64>, cpus: Int, slots: Int) {
+    buckets = [UInt64](repeating: 0, count: slots)
+    sumNanoseconds = 0
+    for cpu in 0..<cpus {
+      let base = cpu * (slots + 1)
+      for slot in 0..<slots { buckets[slot] &+= words[base + slot] }
+      sumNanoseconds &+= words[base + slots]
+    }
+  }
 }
 
 /// Raw counts as read from the kernel, cumulative since attach.

@@ -138,18 +138,10 @@ public final class Tracer {
       let slots = layout.slotCount
       switch request.keySpace {
       case .dense:
-        // per key and CPU: the buckets, then the latency sum
-        let words = slots + 1
-        try dense.forEachPerCPUEntry { series, values in
-          var buckets = [UInt64](repeating: 0, count: slots)
-          var sum: UInt64 = 0
-          for cpu in 0..<cpus {
-            for slot in 0..<slots { buckets[slot] &+= values[cpu * words + slot] }
-            sum &+= values[cpu * words + slots]
-          }
-          guard buckets.contains(where: { $0 > 0 }) else { return }
-          counts.histograms[CountKey(raw: UInt64(series), text: nil, outcome: nil)] =
-            SeriesCounts(buckets: buckets, sumNanoseconds: sum)
+        try dense.forEachPerCPUEntry { key, values in
+          let series = SeriesCounts(perCPU: values, cpus: cpus, slots: slots)
+          guard series.buckets.contains(where: { $0 > 0 }) else { return }
+          counts.histograms[CountKey(raw: UInt64(key), text: nil, outcome: nil)] = series
         }
       case .sparse:
         for (key, perCPU) in try sparse.perCPUHashCounters(keyType: sd_sparse_key.self) {

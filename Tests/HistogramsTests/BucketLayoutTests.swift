@@ -72,13 +72,6 @@ final class BucketLayoutTests: XCTestCase {
 }
 
 final class HistogramTests: XCTestCase {
-  func testPerCPUCopiesAreSummed() {
-    let histogram = Histogram(layout: .log2, perCPU: [[1, 0, 2], [0, 5, 1], [3, 0, 0]])
-    XCTAssertEqual(Array(histogram.counts.prefix(4)), [4, 5, 3, 0])
-    XCTAssertEqual(histogram.total, 12)
-    XCTAssertEqual(histogram.occupiedSlots, 0...2)
-  }
-
   func testEmptyHistogramHasNoFigures() {
     let histogram = Histogram(layout: .log2)
     XCTAssertNil(histogram.occupiedSlots)

@@ -12,6 +12,17 @@ final class CountsTests: XCTestCase {
     return counts
   }
 
+  /// Three CPUs' copies of one element (3 slots, then the sum each), as the kernel lays them out.
+  func testPerCPUCopiesAreSummed() {
+    let words: [UInt64] = [1, 0, 2, 100, 0, 5, 1, 20, 3, 0, 0, 3]
+    let series = words.withUnsafeBufferPointer { SeriesCounts(perCPU: $0, cpus: 3, slots: 3) }
+    XCTAssertEqual(series.sumNanoseconds, 123)
+    let histogram = Histogram(layout: .log2, counts: series.buckets + Array(repeating: 0, count: 61))
+    XCTAssertEqual(Array(histogram.counts.prefix(4)), [4, 5, 3, 0])
+    XCTAssertEqual(histogram.total, 12)
+    XCTAssertEqual(histogram.occupiedSlots, 0...2)
+  }
+
   func testAnIntervalIsTheDifferenceAndDropsSeriesWithNothingNew() {
     var later = counts([(1, [2, 3, 0], 500), (2, [1, 0, 0], 10)])
     later.mapFull = 4
