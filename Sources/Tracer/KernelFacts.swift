@@ -28,7 +28,7 @@ enum KernelFacts {
   }
 
   static func threadExists(_ tid: Int32) -> Bool {
-    access("/proc/\(tid)/task/\(tid)", F_OK) == 0 || access("/proc/self/task/\(tid)", F_OK) == 0
+    access("/proc/\(tid)/task/\(tid)", F_OK) == 0  // /proc/TID resolves for any thread
   }
 
   /// Why kprobes cannot work here, or nil if the kernel has them.

@@ -16,6 +16,11 @@ enum Products {
   static var workload: String { directory.appending(path: "sd-workload").path }
 }
 
+enum WorkloadError: Error {
+  /// The workload never reached its SIGSTOP: a broken test, never a reason to skip.
+  case didNotStop([String])
+}
+
 /// `sd-workload --stop MODE ...`: stopped after its setup until `finish()` resumes it.
 final class Workload {
   let process = Process()
@@ -35,7 +40,8 @@ final class Workload {
       }
       usleep(1000)
     }
-    throw XCTSkip("sd-workload did not stop itself")
+    process.terminate()
+    throw WorkloadError.didNotStop(arguments)
   }
 
   var pid: Int32 { process.processIdentifier }
