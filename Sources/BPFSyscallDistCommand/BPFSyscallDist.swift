@@ -67,6 +67,9 @@ public struct BPFSyscallDist: ParsableCommand {
         timing: timingOptions, format: outputOptions.effectiveFormat)
     } catch TracerError.probeMethodUnsupported(let error) {
       throw Failure.usage(error.description)
+    } catch let error as TracerError {
+      if case .cgroupUnreadable = error { throw Failure.usage(error.description) }
+      throw Failure.runtime(error.description)
     } catch {
       throw Failure.runtime(String(describing: error))
     }

@@ -120,6 +120,14 @@ final class CommandLineTests: XCTestCase {
     XCTAssertTrue(result.stderr.contains("kprobe: the kernel has no kprobe PMU (CONFIG_KPROBES is off)"), result.stderr)
   }
 
+  func testACgroupThatIsNotCgroupV2IsAUsageError() throws {
+    let result = try ToolRun.complete(["--cgroup", "/tmp"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(
+      result.stderr,
+      "bpfsyscalldist: error: cannot use cgroup '/tmp': not on a cgroup v2 file system (give a cgroup v2 directory, e.g. /sys/fs/cgroup/system.slice)\n")
+  }
+
   func testWrongProbeMethodForTheTargetIsAUsageError() throws {
     let result = try ToolRun.complete(["--probe-method", "kprobe"])
     XCTAssertEqual(result.status, 2)
