@@ -65,13 +65,11 @@ public struct BPFSyscallDist: ParsableCommand {
         tracer: try Tracer(request), profile: profile,
         decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
         timing: timingOptions, format: outputOptions.effectiveFormat)
-    } catch TracerError.probeMethodUnsupported(let error) {
-      throw Failure.usage(error.description)
-    } catch let error as TracerError {
-      if case .cgroupUnreadable = error { throw Failure.usage(error.description) }
-      throw Failure.runtime(error.description)
     } catch {
-      throw Failure.runtime(String(describing: error))
+      switch error {
+      case .probeMethodUnsupported, .cgroupUnreadable: throw Failure.usage(error.description)
+      default: throw Failure.runtime(error.description)
+      }
     }
     for line in notes + session.tracer.notes { Output.status("note: " + line) }
     for attachment in session.tracer.attachments { Output.status("Attached " + attachment) }
