@@ -29,7 +29,7 @@ static __always_inline __u64 sd_log2l(__u64 v)
  * kernel's 5 MB BTF (startup time and memory). */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
-	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
 };
 
 /* where syscall argument n lives: the syscall ABI passes the 4th in r10, not cx */
@@ -41,13 +41,18 @@ struct pt_regs {
 	((n) == 0 ? (r)->di : (n) == 1 ? (r)->si : (n) == 2 ? (r)->dx :                 \
 	 (n) == 3 ? (r)->cx : (n) == 4 ? (r)->r8 : (r)->r9)
 #define SD_FUNC_RET(r) ((r)->ax)
+/* where a syscall exit finds the number of the syscall */
+#define SD_SYSCALL_NR_PTR(r) (&(r)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {
 	unsigned long regs[31];
+	unsigned long sp, pc, pstate, orig_x0;
+	int syscallno;
 };
 #define SD_SYSCALL_ARG_PTR(r, n) (&(r)->regs[(n)])
 #define SD_FUNC_ARG(r, n) ((r)->regs[(n)])
 #define SD_FUNC_RET(r) ((r)->regs[0])
+#define SD_SYSCALL_NR_PTR(r) (&(r)->syscallno)
 #else
 #error "define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
 #endif

@@ -1,55 +1,85 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between syscalldist.bpf.c and Swift (module CSyscallDist): only __u32/__u64, like
+/* Shared between the BPF program and Swift (module CSyscallDist): only __u32/__u64, like
  * libbpf-tools' *.h beside *.bpf.c. User space fills `struct sd_settings` into .rodata before
- * load; the verifier then prunes every path the profile did not pick. */
+ * load; the verifier then prunes every path the profile did not pick. The enums have explicit
+ * values: they are indexes and settings both sides read. */
 #ifndef SYSCALLDIST_H
 #define SYSCALLDIST_H
 
 #include <linux/types.h>
 
 /* What the program measures: one syscall, every syscall, or one kernel function. */
-#define SD_TARGET_SYSCALL 0
-#define SD_TARGET_ALL_SYSCALLS 1
-#define SD_TARGET_KERNEL_FUNCTION 2
+enum sd_target {
+	SD_TARGET_SYSCALL = 0,
+	SD_TARGET_ALL_SYSCALLS = 1,
+	SD_TARGET_KERNEL_FUNCTION = 2,
+};
 
 /* Where the histogram key comes from. ARG0..ARG5 are 0..5 on purpose. */
-#define SD_KEY_ARG0 0
-#define SD_KEY_ARG5 5
-#define SD_KEY_SYSCALL 6
-#define SD_KEY_RETVAL 7
-#define SD_KEY_ERRNO 8 /* 0 on success, else -retval */
-#define SD_KEY_PID 9   /* thread-group id, what users call the pid */
-#define SD_KEY_TID 10
-#define SD_KEY_NONE 11
-#define SD_KEY_COMM 12 /* sparse only: the task's comm, 16 bytes */
+enum sd_key_source {
+	SD_KEY_ARG0 = 0,
+	SD_KEY_ARG5 = 5,
+	SD_KEY_SYSCALL = 6,
+	SD_KEY_RETVAL = 7,
+	SD_KEY_ERRNO = 8, /* 0 on success, else -retval */
+	SD_KEY_PID = 9,   /* thread-group id, what users call the pid */
+	SD_KEY_TID = 10,
+	SD_KEY_NONE = 11,
+	SD_KEY_COMM = 12, /* sparse only: the task's comm, 16 bytes */
+};
 
 /* Bucket kinds: also the tail-call index into `bucket_steps`. */
-#define SD_BUCKET_LOG2 0
-#define SD_BUCKET_LINEAR 1
-#define SD_BUCKET_LOG2_LINEAR 2
-#define SD_BUCKET_KINDS 3
+enum sd_bucket_kind {
+	SD_BUCKET_LOG2 = 0,
+	SD_BUCKET_LINEAR = 1,
+	SD_BUCKET_LOG2_LINEAR = 2,
+	SD_BUCKET_KINDS = 3,
+};
 
-/* Keys below key_count go to the dense per-CPU array; sparse keys (pids, raw values) to a hash. */
-#define SD_STORAGE_DENSE 0
-#define SD_STORAGE_SPARSE 1
+/* Dense: keys below key_count index a per-CPU array. Sparse (pids, comms, raw values): a hash. */
+enum sd_storage {
+	SD_STORAGE_DENSE = 0,
+	SD_STORAGE_SPARSE = 1,
+};
 
-#define SD_LOG2_SLOTS 64
-#define SD_MAX_BUCKET_SLOTS 1024
+enum sd_limits {
+	SD_LOG2_SLOTS = 64,
+	SD_MAX_BUCKET_SLOTS = 1024,
+	/* words a series keeps after its bucket counters: the latency sum, the largest latency and
+	 * the smallest latency stored inverted (~ns), so that an untouched 0 means "none yet" */
+	SD_SERIES_EXTRA_WORDS = 3,
+	/* syscall keys: numbers 0..SD_SYSCALL_KEYS-1; every other number (no kernel has one yet:
+	 * x86_64 ends at 471 today) counts under the key SD_SYSCALL_KEYS, "invalid" */
+	SD_SYSCALL_KEYS = 512,
+};
 
-/* Per-CPU counters in the `stats` map, so a user knows when numbers are incomplete. Calls that
- * were counted need no counter: they are the histograms' sums. */
-#define SD_STAT_KEY_RANGE 0 /* key >= key_count: not counted (dense storage) */
-#define SD_STAT_MAP_FULL 1  /* sparse hash full: not counted */
-#define SD_STAT_DISPATCH 2  /* tail call failed: bucket step missing */
-#define SD_STAT_COUNT 3
+/* Per-CPU counters in `cpu_state`, so that every call is accounted for. Identities, exact once
+ * the programs are detached: started = finished + replaced + abandoned + mismatched + in flight;
+ * finished = counted + key_range + map_full + dispatch. */
+enum sd_stat {
+	SD_STAT_STARTED = 0,    /* an entry recorded a start */
+	SD_STAT_FINISHED = 1,   /* an exit took its thread's start */
+	SD_STAT_REPLACED = 2,   /* an entry found its thread's previous call unfinished (re-entered,
+				 * or its exit not seen): that call is not counted */
+	SD_STAT_ABANDONED = 3,  /* the thread exited inside the call (exit, exit_group, a kill) */
+	SD_STAT_MISMATCHED = 4, /* an exit of another syscall found the start: the started call's
+				 * own exit was not seen; not counted */
+	SD_STAT_NO_STORAGE = 5, /* no per-thread storage (allocation failed, or busy): not timed */
+	SD_STAT_COMPAT = 6,     /* 32-bit (ia32, AArch32) calls seen on raw hooks: not traced */
+	SD_STAT_KEY_RANGE = 7,  /* dense key beyond the range: dropped */
+	SD_STAT_MAP_FULL = 8,   /* sparse histogram map full: dropped */
+	SD_STAT_ERRORS_FULL = 9, /* errors map full: counted, but its errno not itemized */
+	SD_STAT_DISPATCH = 10,  /* tail call failed (a bug): dropped */
+	SD_STAT_COUNT = 11,
+};
 
 struct sd_settings {
-	__u32 target;      /* SD_TARGET_* */
-	__u32 syscall_nr;  /* SD_TARGET_SYSCALL on raw hooks: the one to keep */
-	__u32 key_source;  /* SD_KEY_* */
-	__u32 storage;     /* SD_STORAGE_* */
-	__u32 key_count;   /* dense: keys 0..key_count-1 */
-	__u32 bucket_kind; /* SD_BUCKET_* */
+	__u32 target;      /* enum sd_target */
+	__u32 syscall_nr;  /* SD_TARGET_SYSCALL: the one to keep on hooks that see every syscall */
+	__u32 key_source;  /* enum sd_key_source */
+	__u32 storage;     /* enum sd_storage */
+	__u32 key_count;   /* dense: keys 0..key_count-1 (each generation) */
+	__u32 bucket_kind; /* enum sd_bucket_kind */
 	__u32 bucket_slots;
 	__u32 sub_bucket_bits; /* log2-linear: 2^bits sub-buckets per power of two */
 	__u64 unit_ns;         /* latency is divided by this before bucketing */
@@ -59,31 +89,48 @@ struct sd_settings {
 	__u32 filter_tgid;     /* 0: any process */
 	__u32 filter_tid;      /* 0: any thread */
 	__u32 self_tgid;       /* never count the tool's own calls */
-	__u64 filter_cgroup;   /* cgroup v2 id, 0: any */
-	__u64 filter_comm[2];  /* task comm, 16 bytes, zero: any */
+	__u32 filter_cgroup;   /* only tasks in the cgroup of `cgroup_filter`[0] or below it */
 	__u32 filter_comm_set;
+	__u64 filter_comm[2];  /* task comm, 16 bytes */
 	__u32 track_concurrency;   /* count the calls in flight, keep the most at once */
 	__u32 concurrency_per_key; /* per dense key known at entry, else one for the probe */
+	/* struct task_struct as the running kernel lays it out (from its BTF): the program reads
+	 * these fields directly instead of calling helpers */
+	__u32 task_pid_offset;
+	__u32 task_tgid_offset;
+	__u32 task_comm_offset;
+	/* 32-bit callers: the word of task_struct that says so and the bit (x86: thread_info.status
+	 * & TS_COMPAT, arm64: thread_info.flags & TIF_32BIT); 0: the hook never sees them */
+	__u32 compat_offset;
+	__u32 compat_mask;
 	__u32 pad;
+	/* non-zero: the tool runs in this pid namespace (nsfs dev and inode), and the pid filters,
+	 * the self filter and pid/tid keys use its ids */
+	__u64 pidns_dev;
+	__u64 pidns_ino;
 };
 
-/* A per-thread start, indexed by tid in the `starts` array. */
+/* A thread's call in flight, in task-local storage: freed with the task, so it cannot leak or
+ * be found by a later thread that reuses the id. */
 struct sd_start {
 	__u64 ts;  /* 0: no call in flight */
 	__u64 key; /* argument or syscall number captured at entry (arguments are gone by exit) */
+	__u64 nr;  /* the syscall entered: an exit only finishes the call its thread started */
 };
 
-/* Handed from the exit handler to the bucket step through per-CPU `scratch`. */
+/* Handed from the exit handler to the bucket step. */
 struct sd_event {
 	__u64 latency; /* in units */
-	__u64 ns;      /* the same latency in nanoseconds, for the exact sum */
+	__u64 ns;      /* the same latency in nanoseconds, for the exact sum, min and max */
 	__u64 key[2];  /* key[1] is only used by comm */
 	__u64 err;     /* -retval when it failed, else 0 */
 };
 
-/* Each series keeps bucket_slots counters, then the sum of its latencies in ns at this slot. In
- * the sparse hash the sum sits under slot SD_SUM_SLOT. */
-#define SD_SUM_SLOT 0xffffffff
+/* One per CPU (`cpu_state`): the event in hand and the counters. */
+struct sd_cpu {
+	struct sd_event event;
+	__u64 stats[SD_STAT_COUNT];
+};
 
 /* Threads inside the traced call: now, and the most there were at once. */
 struct sd_concurrency {
@@ -91,19 +138,20 @@ struct sd_concurrency {
 	__u64 max;
 };
 
-/* Failed calls per (key, errno), in the `errors` hash: only failing calls touch it. */
+/* Sparse series key: one entry per (key, outcome, CPU); its value is the series' counters as in
+ * the dense array (bucket counters, then SD_SERIES_EXTRA_WORDS). Keyed by CPU, not per-CPU: a
+ * key costs memory on the CPUs that saw it only, and no atomics are needed. */
+struct sd_series_key {
+	__u64 key[2];
+	__u32 outcome; /* with split_outcome: the errno (0: ok), else 0 */
+	__u32 cpu;
+};
+
+/* Failed calls per (key, errno, CPU), in the `errors_*` hashes: only failing calls touch them. */
 struct sd_error_key {
 	__u64 key[2];
 	__u32 err;
-	__u32 pad;
-};
-
-/* Sparse storage key: one count per (key, outcome, slot); the outcome is the errno (0: ok)
- * with split_outcome, else 0. */
-struct sd_sparse_key {
-	__u64 key[2];
-	__u32 slot;
-	__u32 outcome;
+	__u32 cpu;
 };
 
 #endif

@@ -3,8 +3,9 @@
 # Needs root (or sudo) only when something has to be installed.
 set -eu
 # build: libbpf, libelf, libyaml; tests: setpriv (util-linux), man and groff for the man page
-# checks, a real OpenMetrics parser
-packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config util-linux man-db groff-base python3-prometheus-client"
+# checks, a real OpenMetrics parser, and arm64 kernel headers (a second source, independent of the
+# vendored tables, to check the arm64 syscall table against)
+packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -11,7 +11,9 @@ struct EmbedBPFObject: BuildToolPlugin {
     let objcopy = try context.tool(named: "llvm-objcopy").url.path
     let bpf = context.package.directoryURL.appending(path: "bpf")
     let source = bpf.appending(path: "syscalldist.bpf.c")
-    let headers = ["syscalldist.h", "syscalldist.bpf.h"].map { bpf.appending(path: $0) }
+    // every header beside it: a change to any rebuilds the object
+    let headers = try FileManager.default.contentsOfDirectory(atPath: bpf.path)
+      .filter { $0.hasSuffix(".h") }.sorted().map { bpf.appending(path: $0) }
     let object = context.pluginWorkDirectoryURL.appending(path: "syscalldist.bpf.o")
     let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObject.swift")
     #if arch(x86_64)

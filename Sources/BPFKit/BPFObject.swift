@@ -115,8 +115,11 @@ public final class LoadedObject {
 
   public func map(_ name: String) throws(BPFError) -> Map {
     let map = try check("find map '\(name)'", bpf_object__find_map_by_name(pointer, name))
-    return Map(name: name, fd: bpf_map__fd(map), valueSize: Int(bpf_map__value_size(map)),
+    let type = bpf_map__type(map)
+    return Map(
+      name: name, fd: bpf_map__fd(map), valueSize: Int(bpf_map__value_size(map)),
       keySize: Int(bpf_map__key_size(map)), maxEntries: Int(bpf_map__max_entries(map)),
+      isPerCPU: [BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH].contains(type),
       owner: self)
   }
 

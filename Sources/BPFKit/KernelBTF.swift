@@ -39,7 +39,7 @@ public final class KernelBTF: Sendable {
     let names = stringOffsets(equalTo: name, in: file)
     guard !names.isEmpty else { return nil }
     var members: [(nameOffset: UInt32, value: UInt64)]?
-    walkTypes(in: file) { kind, nameOffset, count, data in
+    walkTypes(in: file) { kind, nameOffset, count, data, _ in
       guard kind == Kind.enumeration || kind == Kind.enumeration64, names.contains(nameOffset) else { return true }
       let stride = kind == Kind.enumeration ? 8 : 12
       members = (0..<count).compactMap { index in
@@ -63,29 +63,61 @@ public final class KernelBTF: Sendable {
     guard let file = try? BufferedFile(path) else { return false }
     let names = stringOffsets(equalTo: name, in: file)
     var found = false
-    walkTypes(in: file) { kind, nameOffset, _, _ in
+    walkTypes(in: file) { kind, nameOffset, _, _, _ in
       found = kind == Kind.function && names.contains(nameOffset)
       return !found
     }
     return found
   }
 
+  /// The byte offsets of `members` in `struct name`, as the running kernel lays them out; nil if
+  /// the struct is absent. A member that is missing, or a bit field, is left out of the result.
+  public func memberOffsets(of name: String, _ members: [String]) -> [String: Int]? {
+    guard let file = try? BufferedFile(path) else { return nil }
+    let names = stringOffsets(equalTo: name, in: file)
+    var found: [(nameOffset: UInt32, bits: UInt32)]?
+    var bitfields = false
+    walkTypes(in: file) { kind, nameOffset, count, data, info in
+      guard kind == Kind.structure, names.contains(nameOffset) else { return true }
+      // struct btf_member { name_off, type, offset }; with kind_flag, offset is size << 24 | bits
+      bitfields = info & (1 << 31) != 0
+      found = (0..<count).compactMap { index in
+        let at = data + index * 12
+        guard let memberName = file.u32(at: at), let offset = file.u32(at: at + 8) else { return nil }
+        return (memberName, offset)
+      }
+      return false
+    }
+    guard let found else { return nil }
+    var result: [String: Int] = [:]
+    for member in found {
+      let bitSize = bitfields ? member.bits >> 24 : 0
+      let bitOffset = bitfields ? member.bits & 0xff_ffff : member.bits
+      guard bitSize == 0, bitOffset % 8 == 0, let memberName = string(at: Int(member.nameOffset), in: file),
+        members.contains(memberName)
+      else { continue }
+      result[memberName] = Int(bitOffset / 8)
+    }
+    return result
+  }
+
   /// BTF_KIND_* values the reader needs.
   private enum Kind {
+    static let structure: UInt32 = 4
     static let enumeration: UInt32 = 6
     static let function: UInt32 = 12
     static let enumeration64: UInt32 = 19
   }
 
-  /// Calls `visit(kind, nameOffset, vlen, dataOffset)` for each type until it returns false.
-  private func walkTypes(in file: BufferedFile, _ visit: (UInt32, UInt32, Int, Int) -> Bool) {
+  /// Calls `visit(kind, nameOffset, vlen, dataOffset, info)` for each type until it returns false.
+  private func walkTypes(in file: BufferedFile, _ visit: (UInt32, UInt32, Int, Int, UInt32) -> Bool) {
     var offset = typeStart
     while offset + 12 <= typeEnd {
       guard let nameOffset = file.u32(at: offset), let info = file.u32(at: offset + 4) else { return }
       let kind = (info >> 24) & 0x1f
       let count = Int(info & 0xffff)
       let data = offset + 12
-      guard visit(kind, nameOffset, count, data) else { return }
+      guard visit(kind, nameOffset, count, data, info) else { return }
       // the bytes that follow struct btf_type, by kind (include/uapi/linux/btf.h)
       switch kind {
       case 1, 14, 17: offset = data + 4  // INT, VAR, DECL_TAG

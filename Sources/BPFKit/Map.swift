@@ -8,6 +8,8 @@ public struct Map {
   public let valueSize: Int
   public let keySize: Int
   public let maxEntries: Int
+  /// A per-CPU map: each value is a copy per possible CPU.
+  public let isPerCPU: Bool
   let owner: LoadedObject
 
   /// CPUs a per-CPU map keeps a value for (possible, not online, CPUs).
@@ -15,48 +17,77 @@ public struct Map {
 
   /// Stores a program fd at `index` of a PROG_ARRAY.
   public func setProgram(_ program: Program, at index: UInt32) throws(BPFError) {
-    var key = index
-    var value = program.fd
-    try check(
-      "put program '\(program.name)' into '\(name)'[\(index)]",
-      bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)))
+    try store(program.fd, at: index, what: "program '\(program.name)'")
   }
 
-  /// Calls `body` with each entry of a per-CPU array whose values are `UInt64` words:
-  /// `words[cpu * wordsPerCPU + word]`. Reads `chunk` entries at a time.
-  public func forEachPerCPUEntry(
-    chunk: Int = 256, _ body: (_ index: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+  /// Stores an fd (a cgroup directory's, for a CGROUP_ARRAY) at `index`; the map keeps what it
+  /// refers to, so the fd may be closed afterwards.
+  public func setFileDescriptor(_ descriptor: Int32, at index: UInt32) throws(BPFError) {
+    try store(descriptor, at: index, what: "fd \(descriptor)")
+  }
+
+  private func store(_ descriptor: Int32, at index: UInt32, what: String) throws(BPFError) {
+    var key = index
+    var value = descriptor
+    try check("put \(what) into '\(name)'[\(index)]", bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)))
+  }
+
+  /// The bytes one entry's value takes in user space: per-CPU maps hold a copy per possible CPU,
+  /// each rounded up to 8 bytes.
+  public var bytesPerValue: Int {
+    isPerCPU ? Self.possibleCPUs * ((valueSize + 7) / 8 * 8) : valueSize
+  }
+
+  /// Calls `body` with each entry in `range` of an array whose values are `UInt64` words (of a
+  /// per-CPU array: `words[cpu * wordsPerCPU + word]`). Reads `chunk` entries at a time.
+  public func forEachWordsEntry(
+    in range: Range<Int>? = nil, chunk: Int = 256, _ body: (_ index: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
   ) throws(BPFError) {
-    let bytesPerEntry = Self.possibleCPUs * ((valueSize + 7) / 8 * 8)  // per CPU: rounded to 8
-    try forEachEntry(chunk: chunk, bytesPerEntry: bytesPerEntry) { index, bytes in
+    try forEachEntry(in: range ?? 0..<maxEntries, chunk: chunk, bytesPerEntry: bytesPerValue) { index, bytes in
       body(index, bytes.assumingMemoryBound(to: UInt64.self))
     }
   }
 
-  /// Every entry of a per-CPU hash with `UInt64` values, keys as `Key`.
-  public func perCPUHashCounters<Key>(keyType: Key.Type) throws(BPFError) -> [(key: Key, perCPU: [UInt64])] {
-    precondition(MemoryLayout<Key>.size == keySize, "key type does not match map '\(name)'")
-    let cpus = Self.possibleCPUs
-    var result: [(Key, [UInt64])] = []
-    var key = [UInt8](repeating: 0, count: keySize)
-    var nextKey = [UInt8](repeating: 0, count: keySize)
-    var values = [UInt64](repeating: 0, count: cpus)
-    var first = true
+  /// Writes `bytes` (all of the entry: every CPU's copy for a per-CPU map) at `index` of an array.
+  public func set(_ bytes: [UInt8], at index: UInt32) throws(BPFError) {
+    precondition(bytes.count == bytesPerValue, "value does not fit map '\(name)'")
+    var key = index
+    let result = bytes.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
+    try check("write '\(name)'[\(index)]", result)
+  }
+
+  /// Reads every entry of a hash and deletes it, `chunk` at a time; meant for a map nothing
+  /// writes any more (the other generation), so that nothing is lost between read and delete.
+  public func drain(
+    chunk: Int = 1024, _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void
+  ) throws(BPFError) {
+    var capacity = chunk
     while true {
-      let step = first
-        ? bpf_map_get_next_key(fd, nil, &nextKey) : bpf_map_get_next_key(fd, &key, &nextKey)
-      if step < 0 {
-        if errno == ENOENT { break }
-        throw BPFError("walk map '\(name)'", .current)
+      let keys = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * keySize, alignment: 8)
+      let values = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * bytesPerValue, alignment: 8)
+      defer {
+        keys.deallocate()
+        values.deallocate()
       }
-      first = false
-      key = nextKey
-      if bpf_map_lookup_elem(fd, &key, &values) == 0 {
-        let typed = key.withUnsafeBytes { $0.loadUnaligned(as: Key.self) }
-        result.append((typed, values))
+      var options = bpf_map_batch_opts()
+      options.sz = MemoryLayout<bpf_map_batch_opts>.size
+      var count = UInt32(capacity)
+      var cursor: UInt32 = 0
+      let result = bpf_map_lookup_and_delete_batch(fd, nil, &cursor, keys.baseAddress, values.baseAddress, &count, &options)
+      let failure = errno
+      for index in 0..<Int(count) {
+        body(
+          UnsafeRawBufferPointer(rebasing: keys[index * keySize..<(index + 1) * keySize]),
+          UnsafeRawBufferPointer(rebasing: values[index * bytesPerValue..<(index + 1) * bytesPerValue]))
       }
+      if result == 0 { continue }  // more buckets after these: start again from the first
+      if failure == ENOENT { return }  // empty now
+      if failure == ENOSPC, count == 0 {  // one bucket holds more entries than fit
+        capacity *= 2
+        continue
+      }
+      throw BPFError("read and delete the entries of map '\(name)'", Errno(rawValue: failure))
     }
-    return result
   }
 
   /// Calls `body` with every value of a plain array whose values are `Value`s, `chunk` entries
@@ -65,19 +96,19 @@ public struct Map {
     of type: Value.Type, chunk: Int = 4096, _ body: (_ index: Int, _ value: Value) -> Void
   ) throws(BPFError) {
     precondition(MemoryLayout<Value>.stride == valueSize, "value type does not match map '\(name)'")
-    try forEachEntry(chunk: chunk, bytesPerEntry: valueSize) { index, bytes in
+    try forEachEntry(in: 0..<maxEntries, chunk: chunk, bytesPerEntry: valueSize) { index, bytes in
       body(index, bytes.loadUnaligned(as: Value.self))
     }
   }
 
   private func forEachEntry(
-    chunk: Int, bytesPerEntry: Int, _ body: (Int, UnsafeRawBufferPointer) -> Void
+    in range: Range<Int>, chunk: Int, bytesPerEntry: Int, _ body: (Int, UnsafeRawBufferPointer) -> Void
   ) throws(BPFError) {
     let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * bytesPerEntry, alignment: 8)
     defer { raw.deallocate() }
-    var start = 0
-    while start < maxEntries {
-      let count = min(chunk, maxEntries - start)
+    var start = range.lowerBound
+    while start < range.upperBound {
+      let count = min(chunk, range.upperBound - start)
       let read = try readInBatches(from: start, count: count, into: raw.baseAddress!, bytesPerEntry: bytesPerEntry)
       for index in 0..<read {
         body(start + index, UnsafeRawBufferPointer(rebasing: raw[index * bytesPerEntry..<(index + 1) * bytesPerEntry]))

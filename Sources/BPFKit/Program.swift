@@ -15,6 +15,32 @@ public struct Program {
 
   public var fd: Int32 { bpf_program__fd(pointer) }
 
+  /// Runs the kernel skipped this program because another BPF program was running on the CPU
+  /// (recursion protection): events it never saw.
+  public func recursionMisses() throws(BPFError) -> UInt64 {
+    var info = bpf_prog_info()
+    var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+    try check("read the info of program '\(name)'", bpf_obj_get_info_by_fd(fd, &info, &length))
+    return info.recursion_misses
+  }
+
+  /// Runs the program once on `context` with BPF_PROG_TEST_RUN (raw_tp programs: the
+  /// tracepoint's arguments), on CPU `cpu`; returns its return value.
+  public func testRun(context: [UInt64], cpu: UInt32) throws(BPFError) -> UInt32 {
+    var options = bpf_test_run_opts()
+    options.sz = MemoryLayout<bpf_test_run_opts>.size
+    options.flags = UInt32(BPF_F_TEST_RUN_ON_CPU)
+    options.cpu = cpu
+    var arguments = context
+    let result = arguments.withUnsafeMutableBytes { bytes -> Int32 in
+      options.ctx_in = UnsafeRawPointer(bytes.baseAddress)
+      options.ctx_size_in = UInt32(bytes.count)
+      return bpf_prog_test_run_opts(fd, &options)
+    }
+    try check("test-run program '\(name)'", result)
+    return options.retval
+  }
+
   /// `tracepoint(category/name)`: needs tracefs to find the event id.
   public func attachTracepoint(category: String, name event: String) throws(BPFError) -> Link {
     let description = "tracepoint(\(category)/\(event))"

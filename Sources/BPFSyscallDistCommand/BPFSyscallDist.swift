@@ -44,8 +44,10 @@ public struct BPFSyscallDist: ParsableCommand {
     let btf = try? KernelBTF()
     if let argument = catalogOptions.check { return try check(argument, catalog, btf) }
 
-    var profile = try loadProfile(profileOptions.profile ?? Self.defaultProfile, catalog, btf)
-    if let unit = outputOptions.unitOverride { profile.unit = unit }
+    let profile = try loadProfile(profileOptions.profile ?? Self.defaultProfile, catalog, btf)
+    if profileOptions.splitOutcome && profile.keyLabel == "outcome" {
+      throw Failure.usage("--split-outcome adds the label 'outcome', which profile \(profile.name) already uses for its key")
+    }
     var notes: [String] = []
     var enumerators: [UInt64: String] = [:]
     if let name = profile.decoding.btfEnum {
@@ -63,7 +65,7 @@ public struct BPFSyscallDist: ParsableCommand {
     do {
       session = Session(
         tracer: try Tracer(request), profile: profile,
-        decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
+        decoder: KeyDecoder(for: profile, enumerators: enumerators),
         timing: timingOptions, format: outputOptions.effectiveFormat)
     } catch {
       switch error {
@@ -77,6 +79,7 @@ public struct BPFSyscallDist: ParsableCommand {
     try session.run()
   }
 
+  /// The profile a name or file gives, shown in the unit `--ns`, `-u` or `-m` asks for.
   func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws -> Profile {
     let entry: ProfileCatalog.Entry
     do {
@@ -84,11 +87,19 @@ public struct BPFSyscallDist: ParsableCommand {
     } catch {
       throw Failure.usage(error.description)
     }
+    let profile: Profile
     do {
-      return try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.origin == ProfileCatalog.builtInOrigin ? "<built-in \(entry.name)>" : entry.origin)
+      profile = try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.origin == ProfileCatalog.builtInOrigin ? "<built-in \(entry.name)>" : entry.origin)
     } catch {
       throw Failure.profile(error.description)
     }
+    guard let (flag, unit) = outputOptions.unitOverride else { return profile }
+    guard let shown = profile.showing(unit) else {
+      guard case .linear(let min, let max, let step) = profile.layout else { return profile }
+      throw Failure.usage(
+        "\(flag) cannot show profile \(profile.name)'s linear buckets (min \(min), max \(max), step \(step) \(profile.unit.rawValue)) in \(unit.rawValue): they are not whole \(unit.rawValue)")
+    }
+    return shown
   }
 
   func listProfiles(_ catalog: ProfileCatalog) throws {
@@ -111,7 +122,7 @@ public struct BPFSyscallDist: ParsableCommand {
   func check(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws {
     let profile = try loadProfile(argument, catalog, btf)
     let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
-    try Output.write(ProfileSummary.render(profile, enumerators: enumerators))
+    try Output.write(ProfileSummary.render(profile, enumerators: enumerators, cpus: Map.possibleCPUs))
   }
 }
 

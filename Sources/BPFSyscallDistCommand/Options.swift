@@ -120,8 +120,9 @@ struct OutputOptions: ParsableArguments {
 
   var effectiveFormat: OutputFormat { json ? .json : format }
 
-  var unitOverride: TimeUnit? {
-    nanoseconds ? .ns : microseconds ? .us : milliseconds ? .ms : nil
+  /// The unit the user asked for, with the flag that asked.
+  var unitOverride: (flag: String, unit: TimeUnit)? {
+    nanoseconds ? ("--ns", .ns) : microseconds ? ("-u", .us) : milliseconds ? ("-m", .ms) : nil
   }
 }
 

@@ -3,7 +3,8 @@ import Profiles
 
 /// What `--check` prints: the profile as the tool will run it.
 enum ProfileSummary {
-  static func render(_ profile: Profile, enumerators: [UInt64: String]) -> String {
+  /// `cpus`: the CPUs per-CPU maps keep a copy for, which the dense storage's memory grows with.
+  static func render(_ profile: Profile, enumerators: [UInt64: String], cpus: Int) -> String {
     let target: String
     switch profile.target {
     case .syscall(let name, let number): target = "syscall \(name) (\(number))"
@@ -28,9 +29,11 @@ enum ProfileSummary {
     if profile.decoding.syscallNames { decoders.append("syscall names") }
     if profile.decoding.errnoNames { decoders.append("errno names") }
     let storage: String
-    switch KeySpace(for: profile, enumerators: enumerators) {
-    case .dense(let keyCount): storage = "dense per-CPU array, keys 0..\(keyCount - 1)"
-    case .sparse: storage = "per-CPU hash"
+    switch KeySpace(for: profile, enumerators: enumerators, cpus: cpus) {
+    case .dense(let keyCount):
+      let bytes = KeySpace.denseBytes(keys: keyCount, layout: profile.layout, cpus: cpus)
+      storage = "dense per-CPU array, keys 0..\(keyCount - 1) (\(bytes / 1024) KiB on \(cpus) CPUs)"
+    case .sparse: storage = "hash by key and CPU"
     }
     let layout = profile.layout
     var buckets = "\(layout.kindName), \(layout.slotCount) slots"

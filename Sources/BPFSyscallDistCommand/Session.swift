@@ -5,7 +5,8 @@ import Tracer
 
 @preconcurrency import Glibc
 
-/// One run: wait, print, repeat per the timing options; detach at the end.
+/// One run: wait, print, repeat per the timing options; detach at the end. Text and JSON print
+/// what was counted since the previous print; OpenMetrics, what was counted since the start.
 struct Session {
   let tracer: Tracer
   let profile: Profile
@@ -13,43 +14,52 @@ struct Session {
   let timing: TimingOptions
   let format: OutputFormat
 
+  /// Without a print due, the kernel's hashes are still emptied this often (seconds), so that a
+  /// run of any length keeps room for new keys.
+  static let collectPeriod = 5.0
+
   func run() throws {
     let start = Self.now()
-    var previous = Counts()
+    let since = Self.wallClock()
+    var total = Counts()
+    var sincePrint = Counts()
+    var nextPrint = timing.interval.map { start + $0 }
     var printed = 0
     var stopping = false
     while !stopping {
       let untilEnd = timing.duration.map { max(0, $0 - (Self.now() - start)) }
-      let wait = [timing.interval, untilEnd].compactMap { $0 }.min()
+      let untilPrint = nextPrint.map { max(0, $0 - Self.now()) }
+      let wait = [untilPrint, untilEnd, Self.collectPeriod].compactMap { $0 }.min()
       stopping = Signals.waitForStop(seconds: wait)
       if let untilEnd, wait == untilEnd { stopping = true }
-      let current: Counts
+      if stopping { tracer.detach() }  // the last collect is then exact: nothing runs any more
+      let counts: Counts
       do {
-        current = try tracer.counts()
+        counts = try tracer.collect()
       } catch {
         throw Failure.runtime(String(describing: error))
       }
-      if timing.interval != nil || stopping {
-        let interval = timing.interval == nil ? current : current.subtracting(previous)
-        try show(interval)
-        previous = current
+      total.merge(counts)
+      sincePrint.merge(counts)
+      let printDue = nextPrint.map { Self.now() >= $0 } ?? false
+      if printDue || stopping {
+        try show(format == .openmetrics ? total : sincePrint, since: since, inFlight: total.stats.inFlight)
+        sincePrint = Counts()
         printed += 1
+        while let due = nextPrint, due <= Self.now(), let interval = timing.interval { nextPrint = due + interval }
       }
       if let count = timing.count, printed >= count { stopping = true }
     }
     if format == .text {
-      var accounting = previous.snapshot(profile: profile, decoder: decoder, timestamp: 0).accounting
-      if let unfinished = try? tracer.unfinishedCalls() {
-        accounting.inFlight = UInt64(unfinished.inFlight)
-        accounting.abandoned = UInt64(unfinished.abandoned)
-      }
+      let accounting = total.snapshot(profile: profile, decoder: decoder, timestamp: 0, inFlight: total.stats.inFlight).accounting
       Output.status(AccountingLine.render(accounting))
     }
     tracer.detach()
   }
 
-  func show(_ counts: Counts) throws {
-    let snapshot = counts.snapshot(profile: profile, decoder: decoder, timestamp: Self.wallClock())
+  func show(_ counts: Counts, since: Double, inFlight: UInt64) throws {
+    let snapshot = counts.snapshot(
+      profile: profile, decoder: decoder, timestamp: Self.wallClock(), since: since, inFlight: inFlight)
     switch format {
     case .text:
       if timing.timestamp { try Output.print(Self.clockLine()) }

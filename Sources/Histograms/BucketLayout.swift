@@ -33,7 +33,8 @@ public enum BucketLayout: Equatable, Sendable {
     case .log2:
       raw = Self.log2(value)
     case .linear(let min, _, let step):
-      raw = value < min ? 0 : Int(clamping: 1 + (value - min) / step)
+      let steps = (value - Swift.min(value, min)) / step
+      raw = value < min ? 0 : steps < UInt64(slotCount) ? Int(steps) + 1 : slotCount  // no + 1 past 2^64 - 1
     case .log2Linear(let bits):
       let sub = UInt64(1) << UInt64(bits)
       if value < sub {

@@ -1,14 +1,23 @@
-/// One key's latency distribution: a count per slot of a layout.
+/// One key's latency distribution: a count per slot of a layout, in `unit`, and what the
+/// kernel keeps exactly beside it (the sum, the smallest and the largest latency).
 public struct Histogram: Equatable, Sendable {
   public let layout: BucketLayout
   public private(set) var counts: [UInt64]
   /// The exact sum of the latencies in nanoseconds, when the kernel kept one.
   public var sumNanoseconds: UInt64?
+  /// The exact smallest and largest latency in nanoseconds, when the kernel kept them.
+  public var minNanoseconds: UInt64?
+  public var maxNanoseconds: UInt64?
 
-  public init(layout: BucketLayout, counts: [UInt64]? = nil, sumNanoseconds: UInt64? = nil) {
+  public init(
+    layout: BucketLayout, counts: [UInt64]? = nil, sumNanoseconds: UInt64? = nil,
+    minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil
+  ) {
     self.layout = layout
     self.counts = counts ?? Array(repeating: 0, count: layout.slotCount)
     self.sumNanoseconds = sumNanoseconds
+    self.minNanoseconds = minNanoseconds
+    self.maxNanoseconds = maxNanoseconds
   }
 
   public mutating func record(_ value: UInt64) {
@@ -26,20 +35,49 @@ public struct Histogram: Equatable, Sendable {
     return first...last
   }
 
-  /// The value below which `fraction` of the calls fall, interpolated inside its bucket.
-  public func quantile(_ fraction: Double) -> Double? {
+  /// A percentile as far as the histogram knows it: the value lies in `low...high` (both in
+  /// nanoseconds), and `estimate` is a point inside.
+  public struct Percentile: Equatable, Sendable {
+    public var estimate: Double
+    public var low: UInt64
+    public var high: UInt64
+
+    /// The most `estimate` can be off, relative to the true value: nil when the true value may
+    /// be 0 (any error is infinite relative to it).
+    public var relativeError: Double? {
+      guard low > 0 else { return nil }
+      return max((estimate - Double(low)) / Double(low), (Double(high) - estimate) / Double(high))
+    }
+  }
+
+  /// The `fraction` percentile by nearest rank (the ceil(fraction × count)-th smallest latency).
+  /// The counts are exact, so that latency lies in the bucket where the rank falls, and between
+  /// the smallest and largest latency: the bounds are that intersection, and always hold.
+  public func percentile(_ fraction: Double, unit: TimeUnit) -> Percentile? {
     let total = total
     guard total > 0 else { return nil }
-    let rank = fraction * Double(total)
+    let rank = Swift.max(1, UInt64((fraction * Double(total)).rounded(.up)))
     var seen: UInt64 = 0
     for (slot, count) in counts.enumerated() where count > 0 {
-      if Double(seen + count) >= rank {
-        let (low, high) = layout.bounds(ofSlot: slot)
-        let top = Double(high ?? low) + 1
-        let within = (rank - Double(seen)) / Double(count)
-        return Double(low) + (top - Double(low)) * Swift.max(0, Swift.min(1, within))
+      guard seen + count >= rank else {
+        seen += count
+        continue
       }
-      seen += count
+      // the bucket's values in units, as nanoseconds: the kernel bucketed ns / unit
+      let (low, high) = layout.bounds(ofSlot: slot)
+      let (lowProduct, lowOverflow) = low.multipliedReportingOverflow(by: unit.nanoseconds)
+      var lowNs = lowOverflow ? UInt64.max : lowProduct
+      var highNs = UInt64.max
+      if let high, high < .max {
+        let (end, overflow) = (high + 1).multipliedReportingOverflow(by: unit.nanoseconds)
+        if !overflow { highNs = end - 1 }
+      }
+      if let minimum = minNanoseconds { lowNs = Swift.max(lowNs, minimum) }
+      if let maximum = maxNanoseconds { highNs = Swift.min(highNs, maximum) }
+      highNs = Swift.max(highNs, lowNs)
+      let within = (Double(rank - seen) - 0.5) / Double(count)
+      let estimate = Double(lowNs) + (Double(highNs) - Double(lowNs)) * within
+      return Percentile(estimate: estimate, low: lowNs, high: highNs)
     }
     return nil
   }

@@ -9,6 +9,19 @@ public struct Outcome: Hashable, Sendable {
   public static let ok = Outcome("ok")
 }
 
+/// A key's number as the profile reads it: return values are signed, everything else unsigned.
+public enum KeyNumber: Equatable, Sendable, CustomStringConvertible {
+  case unsigned(UInt64)
+  case signed(Int64)
+
+  public var description: String {
+    switch self {
+    case .unsigned(let value): return String(value)
+    case .signed(let value): return String(value)
+    }
+  }
+}
+
 /// One histogram of a print: the calls of one key (and, with outcome split, one outcome).
 public struct Series: Equatable, Sendable {
   public static func == (a: Series, b: Series) -> Bool {
@@ -17,8 +30,8 @@ public struct Series: Equatable, Sendable {
       && a.failures.elementsEqual(b.failures) { $0.name == $1.name && $0.count == $1.count }
   }
 
-  /// The key as a number, when it is one (a bpf cmd, a syscall number, a pid).
-  public var rawKey: UInt64?
+  /// The key as a number, when it is one (a bpf cmd, a syscall number, a pid, a return value).
+  public var rawKey: KeyNumber?
   /// The key as users read it: a decoded name, else the number.
   public var keyName: String
   public var outcome: Outcome?
@@ -31,7 +44,7 @@ public struct Series: Equatable, Sendable {
   public var histogram: Histogram
 
   public init(
-    rawKey: UInt64?, keyName: String, outcome: Outcome? = nil, title: String,
+    rawKey: KeyNumber?, keyName: String, outcome: Outcome? = nil, title: String,
     maxConcurrent: UInt64? = nil, failures: [(name: String, count: UInt64)] = [], histogram: Histogram
   ) {
     self.maxConcurrent = maxConcurrent
@@ -44,7 +57,8 @@ public struct Series: Equatable, Sendable {
   }
 }
 
-/// What was lost, so a user knows when the numbers are incomplete.
+/// Every call the probe saw, and what became of it, so a user knows when the numbers are
+/// incomplete. A call is counted once or left out once, for one reason.
 public struct Accounting: Equatable, Sendable {
   /// Calls counted in some histogram.
   public var counted: UInt64 = 0
@@ -55,10 +69,26 @@ public struct Accounting: Equatable, Sendable {
   /// Calls not counted because the bucket step was missing (a bug, never expected).
   public var dispatchFailed: UInt64 = 0
 
-  /// Calls still running when the run ended (their threads are blocked in them).
+  /// Calls still running at the print (their threads are blocked in them).
   public var inFlight: UInt64 = 0
-  /// Calls whose threads exited inside them (exit_group, a fatal signal): never finished.
+  /// Calls whose threads exited inside them (exit, exit_group, a fatal signal): never finished.
   public var abandoned: UInt64 = 0
+  /// Calls whose thread entered the probe again before they returned (a re-entered kernel
+  /// function, or an exit the kernel did not run the tool for): their return was never seen.
+  public var replaced: UInt64 = 0
+  /// Calls whose thread's next exit was of another syscall: their own exit was never seen.
+  public var mismatched: UInt64 = 0
+  /// Calls not timed: the kernel had no per-thread storage for them (out of memory, or busy).
+  public var noStorage: UInt64 = 0
+  /// Calls of 32-bit callers (ia32 on x86_64, AArch32 on arm64), not traced: their syscall
+  /// numbers belong to another table.
+  public var compat: UInt64 = 0
+
+  /// Failed calls counted, but whose errno is not itemized (the errors map was full).
+  public var errorsNotItemized: UInt64 = 0
+  /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
+  /// missing from every figure above.
+  public var kernelSkipped: UInt64 = 0
 
   public init(
     counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0,
@@ -86,14 +116,18 @@ public struct Snapshot: Equatable, Sendable {
   public var accounting: Accounting
   /// Wall-clock seconds since the epoch when the snapshot was taken.
   public var timestamp: Double
+  /// Wall-clock seconds since the epoch when the counts began: the run's start for counts since
+  /// start (OpenMetrics' `_created`).
+  public var since: Double
   /// The most threads inside the traced call at once, for the whole probe (`--concurrency`,
   /// when the key is not known at entry).
   public var maxConcurrent: UInt64?
 
   public init(
     profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,
-    series: [Series], accounting: Accounting, timestamp: Double, maxConcurrent: UInt64? = nil
+    series: [Series], accounting: Accounting, timestamp: Double, since: Double = 0, maxConcurrent: UInt64? = nil
   ) {
+    self.since = since
     self.maxConcurrent = maxConcurrent
     self.profileName = profileName
     self.keyLabel = keyLabel

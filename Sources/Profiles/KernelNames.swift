@@ -1,4 +1,5 @@
-/// Syscall and errno names of the architecture this binary runs on, from the generated tables.
+/// Syscall and errno names of the architecture this binary runs on, from the tables vendored from
+/// the newest kernel headers (`scripts/gen-tables.sh`), not the build host's.
 public enum KernelNames {
   #if arch(arm64)
     public static let syscalls = KernelTables.arm64Syscalls
@@ -9,10 +10,16 @@ public enum KernelNames {
     syscalls.map { ($1, $0) }, uniquingKeysWith: min)
   public static let errnos = KernelTables.errnoNames
 
-  /// One past the highest syscall number: the size of the dense key range for syscall keys.
-  public static let syscallKeyCount = (syscalls.keys.max() ?? 511) + 1
-  /// Errno keys stay below this: user-visible errnos end near 133, and the kernel-internal ones
-  /// a syscall-exit hook can still see (ERESTARTSYS…) end at 530.
+  /// Syscall keys are the numbers 0..<syscallKeyRange (`SD_SYSCALL_KEYS` on the BPF side);
+  /// every other number, which no kernel has, counts under one more key, "invalid". 512 leaves
+  /// room for the syscalls of years to come (x86_64 and arm64 end at 471 today).
+  public static let syscallKeyRange = 512
+  /// The dense key range of syscall keys: the numbers and the invalid key.
+  public static let syscallKeyCount = syscallKeyRange + 1
+  /// How the key of the syscall numbers no kernel has is shown.
+  public static let invalidSyscallName = "invalid"
+  /// Errno keys stay below this: user-visible errnos end near 134, and the kernel-internal ones
+  /// a syscall-exit hook can still see (ERESTARTSYS…) end at 531.
   public static let errnoKeyCount = 1024
 
   /// Kernel-internal errnos (include/linux/errno.h, not in the uapi headers). A syscall-exit hook
@@ -22,10 +29,15 @@ public enum KernelNames {
     516: "ERESTART_RESTARTBLOCK", 517: "EPROBE_DEFER", 518: "EOPENSTALE", 519: "ENOPARAM",
     521: "EBADHANDLE", 522: "ENOTSYNC", 523: "EBADCOOKIE", 524: "ENOTSUPP", 525: "ETOOSMALL",
     526: "ESERVERFAULT", 527: "EBADTYPE", 528: "EJUKEBOX", 529: "EIOCBQUEUED",
-    530: "ERECALLCONDITION",
+    530: "ERECALLCONFLICT", 531: "ENOGRACE",
   ]
 
-  /// Both tables, for tests that compare them with the headers.
+  /// An errno's name, user-visible or kernel-internal, else "errno N".
+  public static func errnoName(_ errno: UInt32) -> String {
+    errnos[Int(errno)] ?? kernelInternalErrnos[Int(errno)] ?? "errno \(errno)"
+  }
+
+  /// The vendored tables, for tests that compare them with other sources.
   public static var generatedTables: (x86_64: [Int: String], arm64: [Int: String], errno: [Int: String]) {
     (KernelTables.x86_64Syscalls, KernelTables.arm64Syscalls, KernelTables.errnoNames)
   }

@@ -1,13 +1,23 @@
+import Histograms
+
 /// Turns a raw key into the name users read; the first decoder that knows a value wins, and a
-/// value no decoder knows prints as its number (`cmd(36)`), never disappears.
+/// value no decoder knows prints as its number (`cmd(36)`), never disappears. Return values are
+/// signed (`-9`, not 18446744073709551607).
 public struct KeyDecoder: Sendable {
   let enumerators: [UInt64: String]
   let decoding: Profile.Decoding
+  let signed: Bool
 
   /// `enumerators`: the profile's `btf_enum` as the running kernel has it (empty when absent).
-  public init(decoding: Profile.Decoding, enumerators: [UInt64: String]) {
-    self.decoding = decoding
+  public init(for profile: Profile, enumerators: [UInt64: String]) {
+    self.decoding = profile.decoding
     self.enumerators = enumerators
+    self.signed = profile.keySource == .retval && !profile.decoding.errnoNames
+  }
+
+  /// The key as a number, with the sign the profile's key source gives it.
+  public func number(_ raw: UInt64) -> KeyNumber {
+    signed ? .signed(Int64(bitPattern: raw)) : .unsigned(raw)
   }
 
   public func name(for raw: UInt64) -> String {
@@ -15,47 +25,63 @@ public struct KeyDecoder: Sendable {
     if decoding.syscallNames, let name = KernelNames.syscalls[Int(clamping: raw)] { return name }
     if decoding.errnoNames {
       if raw == 0 { return "ok" }
-      if let name = KernelNames.errnos[Int(clamping: raw)] ?? KernelNames.kernelInternalErrnos[Int(clamping: raw)] {
-        return name
-      }
+      if raw <= UInt64(UInt32.max) { return KernelNames.errnoName(UInt32(raw)) }
     }
-    return String(raw)
+    return number(raw).description
   }
 }
 
 /// Where the kernel keeps a profile's histograms: a dense per-CPU array when keys are small
-/// numbers with a known bound (one inlined lookup per call), else a per-CPU hash.
+/// numbers with a known bound and the array fits its memory budget (one inlined lookup per call),
+/// else a hash keyed by (key, CPU), whose memory grows with the keys seen, not with their range.
 public enum KeySpace: Equatable, Sendable {
   case dense(keyCount: Int)
   case sparse
 
   /// Keys a dense array may span before a hash is the better deal.
   public static let denseLimit = 4096
+  /// Kernel memory the dense histograms may pin (two generations, every CPU): past it, the hash.
+  public static let denseBudget = 16 << 20
 
-  public init(for profile: Profile, enumerators: [UInt64: String]) {
+  /// `cpus`: the CPUs the kernel keeps per-CPU values for (possible CPUs).
+  public init(for profile: Profile, enumerators: [UInt64: String], cpus: Int) {
+    guard let keys = Self.denseKeys(for: profile, enumerators: enumerators),
+      Self.denseBytes(keys: keys, layout: profile.layout, cpus: cpus) <= Self.denseBudget
+    else {
+      self = .sparse
+      return
+    }
+    self = .dense(keyCount: keys)
+  }
+
+  /// The bytes a dense array of `keys` pins: per generation, key and CPU, the bucket counters
+  /// and three words (sum, largest, smallest).
+  public static func denseBytes(keys: Int, layout: BucketLayout, cpus: Int) -> Int {
+    2 * keys * (layout.slotCount + 3) * 8 * cpus
+  }
+
+  /// How many dense keys a profile's keys need, or nil when they have no small bound.
+  static func denseKeys(for profile: Profile, enumerators: [UInt64: String]) -> Int? {
     switch profile.keySource {
     case .none:
-      self = .dense(keyCount: 1)
+      return 1
     case .syscall:
-      self = .dense(keyCount: KernelNames.syscallKeyCount)
+      return KernelNames.syscallKeyCount
     case .retval where profile.decoding.errnoNames:
-      self = .dense(keyCount: KernelNames.errnoKeyCount)
+      return KernelNames.errnoKeyCount
     case .argument:
       var highest = enumerators.keys.max() ?? 0
       highest = max(highest, profile.decoding.names.keys.max() ?? 0)
-      if profile.decoding.syscallNames { highest = max(highest, UInt64(KernelNames.syscallKeyCount - 1)) }
+      if profile.decoding.syscallNames { highest = max(highest, UInt64(KernelNames.syscallKeyRange - 1)) }
       guard !(enumerators.isEmpty && profile.decoding.names.isEmpty && !profile.decoding.syscallNames),
         highest < UInt64(Self.denseLimit)
-      else {
-        self = .sparse
-        return
-      }
+      else { return nil }
       // the next power of two leaves room for values newer than the names (a new bpf cmd)
       var count = 64
       while count <= highest && count < Self.denseLimit { count *= 2 }
-      self = .dense(keyCount: count)
+      return count
     default:
-      self = .sparse
+      return nil
     }
   }
 }

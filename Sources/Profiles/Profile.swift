@@ -68,6 +68,24 @@ public struct Profile: Equatable, Sendable {
     self.title = title
   }
 
+  /// The profile shown in another unit, as `--ns`, `-u` and `-m` ask: log2 buckets are then cut
+  /// in that unit (as bcc's `-m` does), but linear buckets stay where they are in time, which
+  /// needs their bounds in whole numbers of the new unit; nil when they are not.
+  public func showing(_ newUnit: TimeUnit) -> Profile? {
+    var result = self
+    result.unit = newUnit
+    if case .linear(let min, let max, let step) = layout {
+      func converted(_ value: UInt64) -> UInt64? {
+        let (nanoseconds, overflow) = value.multipliedReportingOverflow(by: unit.nanoseconds)
+        guard !overflow, nanoseconds % newUnit.nanoseconds == 0 else { return nil }
+        return nanoseconds / newUnit.nanoseconds
+      }
+      guard let min = converted(min), let max = converted(max), let step = converted(step), step > 0 else { return nil }
+      result.layout = .linear(min: min, max: max, step: step)
+    }
+    return result
+  }
+
   /// The heading for one key, with the placeholders filled in.
   public func title(forKey name: String, raw: String) -> String {
     title.replacingAll("{key}", with: name).replacingAll("{raw}", with: raw)

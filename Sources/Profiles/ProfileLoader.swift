@@ -67,6 +67,13 @@ struct Checker {
 
   // MARK: - The schema
 
+  /// Metric labels the tool itself writes beside the key's, or that Prometheus gives a meaning.
+  static let reservedLabels = [
+    "le": "it is the label of histogram buckets",
+    "quantile": "it is the label of Prometheus summaries",
+    "errno": "it is the label the tool gives failed calls",
+  ]
+
   static let sources =
     ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "syscall", "retval", "pid", "tgid", "tid", "comm", "none"]
 
@@ -177,10 +184,12 @@ struct Checker {
     }
     var label = sourceName
     if let labelNode = key["label"], let text = string(labelNode, "'key.label'") {
-      if text.isEmpty || !text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+      if text.isEmpty || !text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
         || text.first!.isNumber
       {
         error("'key.label' must be a name of letters, digits and '_' (it becomes a metric label)", at: labelNode.location)
+      } else if let reason = Self.reservedLabels[text] ?? (text.hasPrefix("__") ? "reserved by Prometheus" : nil) {
+        error("'key.label' cannot be '\(text)': \(reason); pick another name", at: labelNode.location)
       } else {
         label = text
       }
@@ -348,71 +357,5 @@ struct Checker {
       }
       rest = rest[rest.index(after: close)...]
     }
-  }
-
-  // MARK: - Typed access
-
-  /// The fields of a mapping, after checking that every key is allowed, none repeats and the
-  /// required ones are there. Nil when `node` is not a mapping.
-  mutating func fields(
-    of node: YAMLNode, in context: String, allowed: [String], required: [String]
-  ) -> [String: YAMLNode]? {
-    guard case .mapping(let pairs, let location) = node else {
-      error("\(context) must be a mapping, found \(node.kindName)", at: node.location)
-      return nil
-    }
-    var result: [String: YAMLNode] = [:]
-    for (keyNode, value) in pairs {
-      guard case .scalar(let key, _, let keyLocation) = keyNode else {
-        error("keys in \(context) must be plain names", at: keyNode.location)
-        continue
-      }
-      guard allowed.contains(key) else {
-        error(
-          "unknown key '\(key)' in \(context); expected one of: \(allowed.joined(separator: ", "))",
-          at: keyLocation)
-        continue
-      }
-      if result[key] != nil {
-        error("'\(key)' appears twice in \(context)", at: keyLocation)
-      }
-      result[key] = value
-    }
-    for key in required where result[key] == nil {
-      error("\(context) is missing '\(key)'", at: location)
-    }
-    return result
-  }
-
-  mutating func string(_ node: YAMLNode, _ what: String) -> String? {
-    guard case .scalar(let text, _, _) = node else {
-      error("\(what) must be a string, found \(node.kindName)", at: node.location)
-      return nil
-    }
-    return text
-  }
-
-  mutating func integer(_ node: YAMLNode, _ what: String) -> Int64? {
-    guard case .scalar(let text, let quoted, _) = node, !quoted else {
-      error("\(what) must be a number, found \(node.kindName == "a scalar" ? "a string" : node.kindName)", at: node.location)
-      return nil
-    }
-    let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
-    let magnitude =
-      digits.hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits, radix: 10)
-    guard let magnitude, magnitude <= UInt64(Int64.max) else {
-      error("\(what) must be a whole number, found '\(text)'", at: node.location)
-      return nil
-    }
-    return text.hasPrefix("-") ? -Int64(magnitude) : Int64(magnitude)
-  }
-
-  mutating func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
-    if case .scalar(let text, false, _) = node {
-      if text == "true" { return true }
-      if text == "false" { return false }
-    }
-    error("\(what) must be true or false", at: node.location)
-    return nil
   }
 }

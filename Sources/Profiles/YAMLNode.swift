@@ -36,6 +36,10 @@ indirect enum YAMLNode {
     }
     defer { yaml_parser_delete(&parser) }
     let bytes = Array(text.utf8)
+    if let alias = firstAlias(in: bytes) {
+      throw SyntaxError(
+        message: "YAML aliases (*name) are not allowed in profiles; write the value out", location: alias)
+    }
     var document = yaml_document_t()
     let loaded = bytes.withUnsafeBufferPointer { buffer -> Int32 in
       yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
@@ -54,6 +58,26 @@ indirect enum YAMLNode {
       return .mapping([], .init(line: 1, column: 1))
     }
     return convert(root, in: &document)
+  }
+
+  /// Where the first alias is: the document loader would share its node, but a walk of the tree
+  /// expands it, and nine nested aliases ("billion laughs") make a billion nodes.
+  private static func firstAlias(in bytes: [UInt8]) -> SourceLocation? {
+    var parser = yaml_parser_t()
+    guard yaml_parser_initialize(&parser) == 1 else { return nil }
+    defer { yaml_parser_delete(&parser) }
+    return bytes.withUnsafeBufferPointer { buffer -> SourceLocation? in
+      yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+      var event = yaml_event_t()
+      while yaml_parser_parse(&parser, &event) == 1 {
+        defer { yaml_event_delete(&event) }
+        if event.type == YAML_ALIAS_EVENT {
+          return SourceLocation(line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+        }
+        if event.type == YAML_STREAM_END_EVENT { return nil }
+      }
+      return nil  // a syntax error: the loader reports it
+    }
   }
 
   private static func convert(

@@ -1,12 +1,20 @@
 import Histograms
 
-/// One JSON object per print (`-j`), keys in a fixed order. Schema 1:
-/// `{"schema":1,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
-///   "accounting":{…},"max_concurrent":…,"histograms":[{"key":…,"raw":…,"outcome":…,"title":…,
-///   "count":…,"sum_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,"relative_error":…,
-///   "max_concurrent":…,"errors":{"ENOENT":…},"buckets":[{"low":…,"high":…,"count":…}]}]}`;
-///   `high` is null for an open last bucket; `max_concurrent` is null without --concurrency;
-///   `errors` counts failed calls by errno, most first.
+/// One JSON object per print (`-j`), keys in a fixed order. Schema 2:
+/// `{"schema":2,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
+///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"dispatch_failed":…,
+///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
+///     "compat":…},"errors_not_itemized":…,"kernel_skipped":…},"max_concurrent":…,
+///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
+///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
+///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
+///     "max_concurrent":…,"errors":{"ENOENT":…},"buckets":[{"low":…,"high":…,"count":…}]}]}`.
+/// Times are in `unit` but `*_ns`. Each percentile's true value (by nearest rank) lies within
+/// `low`…`high`, from its bucket and the exact min and max; `relative_error` is the most the
+/// three estimates can be off relative to the truth (null when unbounded). Schema 1 gave
+/// `relative_error` as the layout's nominal error, which did not hold.
+/// `high` of a bucket is null when it is open; `max_concurrent` is null without --concurrency;
+/// `errors` counts failed calls by errno, most first.
 public struct JSONRenderer: Sendable {
   public init() {}
 
@@ -14,7 +22,7 @@ public struct JSONRenderer: Sendable {
     let histograms = snapshot.series.map { series(of: $0, unit: snapshot.unit) }
     let accounting = snapshot.accounting
     return object([
-      ("schema", "1"),
+      ("schema", "2"),
       ("profile", string(snapshot.profileName)),
       ("timestamp", number(snapshot.timestamp)),
       ("unit", string(snapshot.unit.rawValue)),
@@ -28,6 +36,17 @@ public struct JSONRenderer: Sendable {
           ("key_out_of_range", String(accounting.keyOutOfRange)),
           ("map_full", String(accounting.mapFull)),
           ("dispatch_failed", String(accounting.dispatchFailed)),
+          ("in_flight", String(accounting.inFlight)),
+          (
+            "not_counted",
+            object([
+              ("abandoned", String(accounting.abandoned)), ("replaced", String(accounting.replaced)),
+              ("mismatched", String(accounting.mismatched)), ("no_storage", String(accounting.noStorage)),
+              ("compat", String(accounting.compat)),
+            ])
+          ),
+          ("errors_not_itemized", String(accounting.errorsNotItemized)),
+          ("kernel_skipped", String(accounting.kernelSkipped)),
         ])
       ),
       ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),
@@ -44,22 +63,39 @@ public struct JSONRenderer: Sendable {
         ("count", String(histogram.counts[slot])),
       ])
     }
-    return object([
-      ("key", string(series.keyName)),
-      ("raw", series.rawKey.map(String.init) ?? "null"),
-      ("outcome", series.outcome.map { string($0.name) } ?? "null"),
-      ("title", string(series.title)),
-      ("count", String(histogram.total)),
-      ("sum_ns", histogram.sumNanoseconds.map(String.init) ?? "null"),
-      ("mean", histogram.mean(in: unit).map(number) ?? "null"),
-      ("p50", histogram.quantile(0.5).map(number) ?? "null"),
-      ("p90", histogram.quantile(0.9).map(number) ?? "null"),
-      ("p99", histogram.quantile(0.99).map(number) ?? "null"),
-      ("relative_error", number(Double(histogram.layout.relativeErrorPercent) / 100)),
-      ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
-      ("errors", object(series.failures.map { (string($0.name), String($0.count)) }.map { ($0.0, $0.1) }, quoted: true)),
-      ("buckets", "[" + buckets.joined(separator: ",") + "]"),
-    ])
+    let scale = Double(unit.nanoseconds)
+    let percentiles = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)].map { label, fraction in
+      (label, histogram.percentile(fraction, unit: unit))
+    }
+    let errors = percentiles.map { $0.1?.relativeError }
+    return object(
+      [
+        ("key", string(series.keyName)),
+        ("raw", series.rawKey?.description ?? "null"),
+        ("outcome", series.outcome.map { string($0.name) } ?? "null"),
+        ("title", string(series.title)),
+        ("count", String(histogram.total)),
+        ("sum_ns", histogram.sumNanoseconds.map(String.init) ?? "null"),
+        ("min_ns", histogram.minNanoseconds.map(String.init) ?? "null"),
+        ("max_ns", histogram.maxNanoseconds.map(String.init) ?? "null"),
+        ("mean", histogram.mean(in: unit).map(number) ?? "null"),
+      ]
+        + percentiles.map { ($0.0, $0.1.map { number($0.estimate / scale) } ?? "null") }
+        + [
+          (
+            "percentiles",
+            object(
+              percentiles.compactMap { label, percentile in
+                percentile.map { p in
+                  (label, object([("value", number(p.estimate / scale)), ("low", number(Double(p.low) / scale)), ("high", number(Double(p.high) / scale))]))
+                }
+              })
+          ),
+          ("relative_error", errors.contains { $0 == nil } ? "null" : number(errors.compactMap { $0 }.max() ?? 0)),
+          ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
+          ("errors", object(series.failures.map { (string($0.name), String($0.count)) }, quoted: true)),
+          ("buckets", "[" + buckets.joined(separator: ",") + "]"),
+        ])
   }
 
   func object(_ fields: [(String, String)], quoted: Bool = false) -> String {

@@ -26,8 +26,9 @@ public struct TextRenderer: Sendable {
     let first = histogram.layout == .log2 ? 0 : occupied.lowerBound
     let last = occupied.upperBound
     let highest = histogram.counts[first...last].max() ?? 0
-    // bcc widens the columns and halves the bars once values pass 32 bits
-    let wide = histogram.layout.bounds(ofSlot: last).low > UInt64(UInt32.max)
+    // bcc widens the columns and halves the bars when the last occupied log2 slot is above 32
+    let lastBounds = histogram.layout.bounds(ofSlot: last)
+    let wide = histogram.layout == .log2 ? last > 32 : max(String(lastBounds.low).count, String(lastBounds.high ?? 0).count) > 10
     let valueWidth = wide ? 20 : 10
     let stars = wide ? 20 : 40
     out += pad("", wide ? 15 : 5) + pad(unit.columnTitle, wide ? 29 : 19) + " : count         distribution\n"
@@ -50,30 +51,33 @@ public struct TextRenderer: Sendable {
     return out
   }
 
-  /// `count 54, mean 19.3ms, p50 ≈ 18.1ms, p90 ≈ 40.2ms, p99 ≈ 98.1ms (±50%, log2)`.
+  /// `count 200, mean 5.08ms, min 5.05ms, max 5.31ms, p50 ≈ 5.06ms, p90 ≈ 5.11ms, p99 ≈ 5.21ms
+  /// (±4%, log2)`: the bound is what the percentiles can be off at most, from their bucket and
+  /// the exact min and max; it holds.
   func summary(_ histogram: Histogram, unit: TimeUnit) -> String {
     var parts = ["count \(histogram.total)"]
     if let mean = histogram.mean(in: unit) {
       parts.append("mean " + (histogram.sumNanoseconds == nil ? "≈ " : "") + Duration.format(mean, unit))
     }
-    for (label, fraction) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
-      if let value = histogram.quantile(fraction) {
-        parts.append("\(label) ≈ " + Duration.format(value, unit))
-      }
+    if let minimum = histogram.minNanoseconds, let maximum = histogram.maxNanoseconds {
+      parts.append("min " + Duration.format(nanoseconds: Double(minimum)))
+      parts.append("max " + Duration.format(nanoseconds: Double(maximum)))
     }
-    let error = histogram.layout.relativeErrorPercent
-    let precision = error == 0 ? "bucket width" : "±\(error)%"
-    var line = "     " + parts.joined(separator: ", ") + " (\(precision), \(histogram.layout.kindName))"
-    if let occupied = histogram.occupiedSlots {
-      line += ", min in \(range(histogram.layout, occupied.lowerBound)), max in \(range(histogram.layout, occupied.upperBound))"
+    let percentiles = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)].compactMap { label, fraction in
+      histogram.percentile(fraction, unit: unit).map { (label, $0) }
     }
-    return line
-  }
-
-  /// A bucket as its row shows it: `4096 -> 8191`.
-  func range(_ layout: BucketLayout, _ slot: Int) -> String {
-    let (low, high) = layout.bounds(ofSlot: slot)
-    return "\(low) -> " + (high.map(String.init) ?? "inf")
+    for (label, percentile) in percentiles {
+      parts.append("\(label) ≈ " + Duration.format(nanoseconds: percentile.estimate))
+    }
+    let errors = percentiles.map(\.1.relativeError)
+    let bound: String
+    if errors.contains(where: { $0 == nil }) {
+      bound = "percentiles within their buckets"
+    } else {
+      let percent = Int((errors.compactMap { $0 }.max() ?? 0) * 100 + 0.999_999)
+      bound = percent == 0 ? "exact" : "±\(percent)%"
+    }
+    return "     " + parts.joined(separator: ", ") + " (\(bound), \(histogram.layout.kindName))"
   }
 
   func pad(_ text: String, _ width: Int) -> String {
@@ -88,7 +92,10 @@ public struct TextRenderer: Sendable {
 /// Durations as people read them: the largest unit that keeps the number at least 1.
 enum Duration {
   static func format(_ value: Double, _ unit: TimeUnit) -> String {
-    let nanoseconds = value * Double(unit.nanoseconds)
+    format(nanoseconds: value * Double(unit.nanoseconds))
+  }
+
+  static func format(nanoseconds: Double) -> String {
     let (scaled, suffix): (Double, String) =
       nanoseconds >= 1e9 ? (nanoseconds / 1e9, "s")
       : nanoseconds >= 1e6 ? (nanoseconds / 1e6, "ms")
@@ -110,21 +117,36 @@ enum Duration {
   }
 }
 
-/// The end-of-run line saying whether the numbers are complete.
+/// The end-of-run line saying whether the numbers are complete: what was counted, what was
+/// dropped and why, and the calls the tool saw but could not count, each for its reason.
 public enum AccountingLine {
   public static func render(_ accounting: Accounting) -> String {
     var line = "Counted \(accounting.counted) calls, dropped \(accounting.dropped)"
-    if accounting.dropped > 0 {
-      var reasons: [String] = []
-      if accounting.keyOutOfRange > 0 { reasons.append("\(accounting.keyOutOfRange) with a key beyond the profile's range") }
-      if accounting.mapFull > 0 { reasons.append("\(accounting.mapFull) because the histogram map was full") }
-      if accounting.dispatchFailed > 0 { reasons.append("\(accounting.dispatchFailed) with no bucket step") }
-      line += " (" + reasons.joined(separator: ", ") + ")"
+    let dropped = [
+      (accounting.keyOutOfRange, "with a key beyond the profile's range"),
+      (accounting.mapFull, "because the histogram map was full"),
+      (accounting.dispatchFailed, "with no bucket step"),
+    ]
+    if accounting.dropped > 0 { line += " (" + listed(dropped) + ")" }
+    let unfinished = [
+      (accounting.inFlight, "still in progress"),
+      (accounting.abandoned, "abandoned by threads that exited inside the call"),
+      (accounting.replaced, "whose return was not seen (the thread entered again first)"),
+      (accounting.mismatched, "whose return was not seen (the thread's next exit was another syscall's)"),
+      (accounting.noStorage, "not timed (no per-thread storage)"),
+      (accounting.compat, "from 32-bit callers (not traced)"),
+    ]
+    if unfinished.contains(where: { $0.0 > 0 }) { line += "; not counted: " + listed(unfinished) }
+    if accounting.errorsNotItemized > 0 {
+      line += "; \(accounting.errorsNotItemized) failed calls without their errno (errors map full)"
     }
-    var unfinished: [String] = []
-    if accounting.inFlight > 0 { unfinished.append("\(accounting.inFlight) still in progress") }
-    if accounting.abandoned > 0 { unfinished.append("\(accounting.abandoned) abandoned by threads that exited inside the call") }
-    if !unfinished.isEmpty { line += "; not counted: " + unfinished.joined(separator: ", ") }
+    if accounting.kernelSkipped > 0 {
+      line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion), so calls are missing"
+    }
     return line + "."
+  }
+
+  private static func listed(_ parts: [(UInt64, String)]) -> String {
+    parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
   }
 }

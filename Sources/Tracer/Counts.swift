@@ -1,134 +1,193 @@
+import CSyscallDist
 import Histograms
 import Profiles
 
-/// One histogram's identity in the kernel's maps.
+/// A histogram key as the kernel gave it: a number, or a name (a task's comm; the syscall
+/// numbers no kernel has, counted together as "invalid").
+public enum Key: Hashable, Sendable, Comparable {
+  case number(UInt64)
+  case name(String)
+
+  /// Numbers first, in order, then names.
+  public static func < (a: Key, b: Key) -> Bool {
+    switch (a, b) {
+    case (.number(let x), .number(let y)): return x < y
+    case (.name(let x), .name(let y)): return x < y
+    case (.number, .name): return true
+    case (.name, .number): return false
+    }
+  }
+}
+
+/// One histogram's identity: its key and, with split outcomes, the errno its calls ended with
+/// (0 for success).
 public struct CountKey: Hashable, Sendable, Comparable {
-  public var raw: UInt64
-  /// A key that is a name, not a number (comm).
-  public var text: String?
-  /// With split outcomes: the errno the calls ended with, 0 for success.
+  public var key: Key
   public var outcome: UInt32?
 
-  public init(raw: UInt64, text: String?, outcome: UInt32?) {
-    self.raw = raw
-    self.text = text
+  public init(_ key: Key, outcome: UInt32? = nil) {
+    self.key = key
     self.outcome = outcome
   }
 
   public static func < (a: CountKey, b: CountKey) -> Bool {
-    if a.text != b.text { return (a.text ?? "") < (b.text ?? "") }
-    if a.raw != b.raw { return a.raw < b.raw }
-    return (a.outcome ?? 0) < (b.outcome ?? 0)  // ok (0) first
+    a.key != b.key ? a.key < b.key : (a.outcome ?? 0) < (b.outcome ?? 0)  // ok (0) first
   }
 }
 
 /// Failed calls of one key with one errno.
 public struct FailureKey: Hashable, Sendable {
-  public var raw: UInt64
-  public var text: String?
+  public var key: Key
   public var errno: UInt32
 
-  public init(raw: UInt64, text: String?, errno: UInt32) {
-    self.raw = raw
-    self.text = text
+  public init(_ key: Key, errno: UInt32) {
+    self.key = key
     self.errno = errno
   }
 }
 
-/// One series as the kernel keeps it: a count per slot and the latency sum.
+/// One series as the kernel keeps it: a count per slot, the latency sum, the smallest and the
+/// largest latency.
 public struct SeriesCounts: Equatable, Sendable {
   public var buckets: [UInt64]
   public var sumNanoseconds: UInt64
+  public var minNanoseconds: UInt64?
+  public var maxNanoseconds: UInt64?
 
-  public init(buckets: [UInt64], sumNanoseconds: UInt64) {
+  public init(buckets: [UInt64], sumNanoseconds: UInt64, minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil) {
     self.buckets = buckets
     self.sumNanoseconds = sumNanoseconds
+    self.minNanoseconds = minNanoseconds
+    self.maxNanoseconds = maxNanoseconds
   }
 
-  /// Sums the per-CPU copies of one dense-map element: for each CPU, `slots` counters and then
-  /// the latency sum, as the kernel lays them out.
-  public init(perCPU words: UnsafeBufferPointer<UInt64>, cpus: Int, slots: Int) {
-    buckets = [UInt64](repeating: 0, count: slots)
-    sumNanoseconds = 0
-    for cpu in 0..<cpus {
-      let base = cpu * (slots + 1)
-      for slot in 0..<slots { buckets[slot] &+= words[base + slot] }
-      sumNanoseconds &+= words[base + slots]
+  /// Sums the copies of one series in `words` (as many as `words` holds): each is `slots`
+  /// counters, then the sum, the largest and the smallest inverted (`SD_SERIES_EXTRA_WORDS`),
+  /// as the kernel lays them out. Nil when no copy counted anything.
+  public init?(copies words: UnsafeBufferPointer<UInt64>, slots: Int) {
+    let wordsPerCopy = slots + Int(SD_SERIES_EXTRA_WORDS.rawValue)
+    var merged: SeriesCounts?
+    for base in stride(from: 0, to: words.count - wordsPerCopy + 1, by: wordsPerCopy) {
+      let counters = Array(words[base..<base + slots])
+      guard counters.contains(where: { $0 > 0 }) else { continue }
+      let copy = SeriesCounts(
+        buckets: counters, sumNanoseconds: words[base + slots], minNanoseconds: ~words[base + slots + 2],
+        maxNanoseconds: words[base + slots + 1])
+      merged = merged.map { $0.merging(copy) } ?? copy
     }
+    guard let merged else { return nil }
+    self = merged
+  }
+
+  /// Both together: counts and sums added, the smaller minimum and the larger maximum.
+  public func merging(_ other: SeriesCounts) -> SeriesCounts {
+    var result = self
+    for index in result.buckets.indices { result.buckets[index] &+= other.buckets[index] }
+    result.sumNanoseconds &+= other.sumNanoseconds
+    result.minNanoseconds = [minNanoseconds, other.minNanoseconds].compactMap { $0 }.min()
+    result.maxNanoseconds = [maxNanoseconds, other.maxNanoseconds].compactMap { $0 }.max()
+    return result
   }
 }
 
-/// Raw counts as read from the kernel, cumulative since attach.
+/// The kernel's per-call counters (`enum sd_stat`), summed over CPUs.
+public struct CallStats: Equatable, Sendable {
+  public var values: [UInt64]
+
+  public init(values: [UInt64] = Array(repeating: 0, count: Int(SD_STAT_COUNT.rawValue))) {
+    self.values = values
+  }
+
+  public subscript(_ stat: sd_stat) -> UInt64 {
+    get { values[Int(stat.rawValue)] }
+    set { values[Int(stat.rawValue)] = newValue }
+  }
+
+  /// Calls started and not yet ended by any means: in flight.
+  public var inFlight: UInt64 {
+    let ended = self[SD_STAT_FINISHED] &+ self[SD_STAT_REPLACED] &+ self[SD_STAT_ABANDONED] &+ self[SD_STAT_MISMATCHED]
+    return self[SD_STAT_STARTED] >= ended ? self[SD_STAT_STARTED] - ended : 0
+  }
+
+  func adding(_ other: CallStats) -> CallStats {
+    CallStats(values: zip(values, other.values).map { $0 &+ $1 })
+  }
+
+  func subtracting(_ other: CallStats) -> CallStats {
+    CallStats(values: zip(values, other.values).map { $0 &- $1 })
+  }
+}
+
+/// What the kernel counted over some span (one read's worth, or the sum of several).
 public struct Counts: Equatable, Sendable {
   public var histograms: [CountKey: SeriesCounts] = [:]
-  public var keyOutOfRange: UInt64 = 0
-  public var mapFull: UInt64 = 0
-  public var dispatchFailed: UInt64 = 0
   /// Failed calls per key and errno.
   public var failures: [FailureKey: UInt64] = [:]
-  /// The most threads inside the call at once since attach, per raw key (`--concurrency`).
+  public var stats = CallStats()
+  /// Runs of the tool's programs the kernel skipped (`recursion_misses`).
+  public var kernelSkipped: UInt64 = 0
+  /// The most threads inside the call at once since attach, per raw key (`--concurrency`); a
+  /// maximum cannot be split into spans, so this is always since attach.
   public var maxConcurrent: [UInt64: UInt64] = [:]
   /// The same for the whole probe, when keys are not known at entry.
   public var maxConcurrentOverall: UInt64?
 
   public init() {}
 
-  /// What was counted after `earlier`: an interval, without clearing the kernel's maps (so no
-  /// call that lands between a read and a clear is lost).
-  public func subtracting(_ earlier: Counts) -> Counts {
-    var result = Counts()
-    for (key, series) in histograms {
-      let before = earlier.histograms[key]
-      let delta = series.buckets.enumerated().map { $0.element &- (before?.buckets[$0.offset] ?? 0) }
-      if delta.contains(where: { $0 > 0 }) {
-        result.histograms[key] = SeriesCounts(
-          buckets: delta, sumNanoseconds: series.sumNanoseconds &- (before?.sumNanoseconds ?? 0))
-      }
-    }
-    result.keyOutOfRange = keyOutOfRange &- earlier.keyOutOfRange
-    result.mapFull = mapFull &- earlier.mapFull
-    result.dispatchFailed = dispatchFailed &- earlier.dispatchFailed
-    for (key, count) in failures where count > earlier.failures[key] ?? 0 {
-      result.failures[key] = count &- (earlier.failures[key] ?? 0)
-    }
-    // a maximum cannot be split into intervals: it stays the most since attach
-    result.maxConcurrent = maxConcurrent
-    result.maxConcurrentOverall = maxConcurrentOverall
-    return result
+  /// Adds a later span: counts and counters add up, maxima are the later (since attach) ones.
+  public mutating func merge(_ later: Counts) {
+    histograms.merge(later.histograms) { $0.merging($1) }
+    failures.merge(later.failures, uniquingKeysWith: &+)
+    stats = stats.adding(later.stats)
+    kernelSkipped &+= later.kernelSkipped
+    maxConcurrent = later.maxConcurrent
+    maxConcurrentOverall = later.maxConcurrentOverall
   }
 
-  static func errnoName(_ errno: UInt32) -> String {
-    KernelNames.errnos[Int(errno)] ?? KernelNames.kernelInternalErrnos[Int(errno)] ?? "errno \(errno)"
-  }
-
-  /// The snapshot users read: keys decoded, titles filled in, sorted by key.
+  /// The snapshot users read: keys decoded, titles filled in, sorted by key. `inFlight` is the
+  /// number of calls running at the print (from the counters since attach).
   public func snapshot(
-    profile: Profile, decoder: KeyDecoder, timestamp: Double
+    profile: Profile, decoder: KeyDecoder, timestamp: Double, since: Double = 0, inFlight: UInt64 = 0
   ) -> Snapshot {
-    let series = histograms.keys.sorted().map { key -> Series in
-      let name = key.text ?? decoder.name(for: key.raw)
-      let raw = key.text == nil ? String(key.raw) : name
-      var title = profile.title(forKey: name, raw: raw)
-      let outcome = key.outcome.map { $0 == 0 ? Outcome.ok : Outcome(Self.errnoName($0)) }
+    let series = histograms.keys.sorted().map { countKey -> Series in
+      let counts = histograms[countKey]!
+      let (rawKey, name) = decoded(countKey.key, decoder)
+      var title = profile.title(forKey: name, raw: rawKey?.description ?? name)
+      let outcome = countKey.outcome.map { $0 == 0 ? Outcome.ok : Outcome(KernelNames.errnoName($0)) }
       if let outcome { title += " outcome(\(outcome.name))" }
       // split outcomes already show each errno; otherwise the key's failures go under it
-      let errnos = key.outcome != nil ? [] : failures.filter { $0.key.raw == key.raw && $0.key.text == key.text }
-        .map { (name: Self.errnoName($0.key.errno), count: $0.value) }
+      let errnos = countKey.outcome != nil ? [] : failures.filter { $0.key.key == countKey.key }
+        .map { (name: KernelNames.errnoName($0.key.errno), count: $0.value) }
         .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
+      var concurrency: UInt64?
+      if case .number(let raw) = countKey.key { concurrency = maxConcurrent[raw] }
       return Series(
-        rawKey: key.text == nil ? key.raw : nil, keyName: name, outcome: outcome,
-        title: title, maxConcurrent: key.text == nil ? maxConcurrent[key.raw] : nil, failures: errnos,
+        rawKey: rawKey, keyName: name, outcome: outcome, title: title, maxConcurrent: concurrency,
+        failures: errnos,
         histogram: Histogram(
-          layout: profile.layout, counts: histograms[key]!.buckets,
-          sumNanoseconds: histograms[key]!.sumNanoseconds))
+          layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
+          minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds))
     }
-    let counted = series.reduce(UInt64(0)) { $0 &+ $1.histogram.total }
+    var accounting = Accounting(
+      counted: series.reduce(0) { $0 &+ $1.histogram.total }, keyOutOfRange: stats[SD_STAT_KEY_RANGE],
+      mapFull: stats[SD_STAT_MAP_FULL], dispatchFailed: stats[SD_STAT_DISPATCH], inFlight: inFlight,
+      abandoned: stats[SD_STAT_ABANDONED])
+    accounting.replaced = stats[SD_STAT_REPLACED]
+    accounting.mismatched = stats[SD_STAT_MISMATCHED]
+    accounting.noStorage = stats[SD_STAT_NO_STORAGE]
+    accounting.compat = stats[SD_STAT_COMPAT]
+    accounting.errorsNotItemized = stats[SD_STAT_ERRORS_FULL]
+    accounting.kernelSkipped = kernelSkipped
     return Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
-      layout: profile.layout, series: series,
-      accounting: Accounting(
-        counted: counted, keyOutOfRange: keyOutOfRange, mapFull: mapFull,
-        dispatchFailed: dispatchFailed),
-      timestamp: timestamp, maxConcurrent: maxConcurrentOverall)
+      layout: profile.layout, series: series, accounting: accounting, timestamp: timestamp,
+      since: since, maxConcurrent: maxConcurrentOverall)
+  }
+
+  private func decoded(_ key: Key, _ decoder: KeyDecoder) -> (KeyNumber?, String) {
+    switch key {
+    case .number(let raw): return (decoder.number(raw), decoder.name(for: raw))
+    case .name(let name): return (nil, name)
+    }
   }
 }

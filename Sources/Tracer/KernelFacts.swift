@@ -18,9 +18,36 @@ enum KernelFacts {
     return missing
   }
 
-  /// Thread ids go up to this; the per-thread start array has one slot each.
-  static var pidMax: Int {
-    read("/proc/sys/kernel/pid_max").flatMap { Int($0.trimmingCharacters(in: " \n")) } ?? 4_194_304
+  /// Where the program finds a task's ids, name and 32-bit status: offsets in the running
+  /// kernel's `struct task_struct`, from its BTF (no CO-RE, so libbpf need not parse all of it).
+  struct TaskLayout: Equatable {
+    var pid, tgid, comm: Int
+    /// The word that tells a 32-bit caller, and the bit that does.
+    var compatOffset: Int
+    var compatMask: UInt32
+  }
+
+  static func taskLayout(_ btf: KernelBTF) -> TaskLayout? {
+    #if arch(arm64)
+      let (word, mask): (String, UInt32) = ("flags", 1 << 22)  // TIF_32BIT: an AArch32 task
+    #else
+      let (word, mask): (String, UInt32) = ("status", 0x2)  // TS_COMPAT: an ia32 syscall running
+    #endif
+    guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info"]),
+      let info = btf.memberOffsets(of: "thread_info", [word]),
+      let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"],
+      let threadInfo = task["thread_info"], let compat = info[word]
+    else { return nil }
+    return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + compat, compatMask: mask)
+  }
+
+  /// The pid namespace this process runs in, as nsfs names it, unless it is the initial one
+  /// (whose ids the kernel's own are).
+  static var pidNamespace: (device: UInt64, inode: UInt64)? {
+    var info = stat()
+    let initialInode: UInt64 = 0xEFFF_FFFC  // PROC_PID_INIT_INO
+    guard stat("/proc/self/ns/pid", &info) == 0, UInt64(info.st_ino) != initialInode else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino))
   }
 
   static func processExists(_ pid: Int32) -> Bool {
@@ -37,16 +64,17 @@ enum KernelFacts {
       ? nil : "the kernel has no kprobe PMU (CONFIG_KPROBES is off)"
   }
 
-  /// The cgroup v2 id of a cgroup directory: its inode number.
-  static func cgroupID(_ path: String) throws(TracerError) -> UInt64 {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
+  /// Opens a cgroup v2 directory, for the program's cgroup filter; the caller closes the fd.
+  static func openCgroup(_ path: String) throws(TracerError) -> Int32 {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else {
       throw .cgroupUnreadable(path: path, reason: Errno.current.description)
     }
     guard CLinuxShims_is_cgroup2(path) == 1 else {
+      close(fd)
       throw .cgroupUnreadable(path: path, reason: "not on a cgroup v2 file system")
     }
-    return UInt64(info.st_ino)
+    return fd
   }
 
   static func read(_ path: String) -> String? {

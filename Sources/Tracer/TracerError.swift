@@ -12,6 +12,8 @@ public enum TracerError: Error, CustomStringConvertible {
   case probeMethodUnsupported(ProbePlan.PlanError)
   /// No method worked: each tried method with why it failed.
   case noProbeMethod(target: String, attempts: [(ProbeMethod, String)])
+  /// The kernel lacks something every method needs, and what to run instead.
+  case missingKernelFeature(String)
   case kernel(BPFError)
 
   public var description: String {
@@ -33,6 +35,8 @@ public enum TracerError: Error, CustomStringConvertible {
     case .noProbeMethod(let target, let attempts):
       let reasons = attempts.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
       return "this kernel offers no way to trace \(target) (\(reasons))"
+    case .missingKernelFeature(let reason):
+      return reason
     case .kernel(let error):
       return error.description
     }

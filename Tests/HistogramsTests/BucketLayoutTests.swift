@@ -1,3 +1,4 @@
+import Foundation
 import Histograms
 import XCTest
 
@@ -75,16 +76,53 @@ final class HistogramTests: XCTestCase {
   func testEmptyHistogramHasNoFigures() {
     let histogram = Histogram(layout: .log2)
     XCTAssertNil(histogram.occupiedSlots)
-    XCTAssertNil(histogram.quantile(0.5))
+    XCTAssertNil(histogram.percentile(0.5, unit: .us))
     XCTAssertNil(histogram.mean(in: .us))
   }
 
-  func testQuantilesInterpolateWithinTheirBucket() {
-    var histogram = Histogram(layout: .linear(min: 0, max: 100, step: 10))
-    for value in 0..<100 { histogram.record(UInt64(value)) }
-    XCTAssertEqual(histogram.quantile(0.5)!, 50, accuracy: 0.001)
-    XCTAssertEqual(histogram.quantile(0.9)!, 90, accuracy: 0.001)
-    XCTAssertEqual(histogram.quantile(1.0)!, 100, accuracy: 0.001)
+  /// For samples of many shapes, the bounds of every percentile hold the true value (the
+  /// ceil(q·n)-th smallest sample, computed here from the samples), and the estimate is within
+  /// its stated relative error of it.
+  func testPercentileBoundsHoldTheTrueValue() {
+    var generator = SystemRandomNumberGenerator()
+    let shapes: [(String, () -> UInt64)] = [
+      ("tight around 5 ms", { 5_000_000 + UInt64.random(in: 0...300_000, using: &generator) }),
+      ("spread over decades", { UInt64(pow(10, Double.random(in: 3...9, using: &generator))) }),
+      ("two modes", { Bool.random(using: &generator) ? 1_200 : 40_000_000 }),
+    ]
+    let layouts: [(BucketLayout, TimeUnit)] = [
+      (.log2, .us), (.log2, .ns), (.log2Linear(subBucketBits: 2), .us), (.linear(min: 0, max: 100, step: 5), .ms),
+    ]
+    for (shape, sample) in shapes {
+      let nanoseconds = (0..<500).map { _ in sample() }
+      let sorted = nanoseconds.sorted()
+      for (layout, unit) in layouts {
+        var histogram = Histogram(layout: layout, minNanoseconds: sorted.first, maxNanoseconds: sorted.last)
+        for value in nanoseconds { histogram.record(value / unit.nanoseconds) }
+        for fraction in [0.01, 0.5, 0.9, 0.99, 1.0] {
+          let truth = sorted[Int((fraction * 500).rounded(.up)) - 1]
+          guard let percentile = histogram.percentile(fraction, unit: unit) else { return XCTFail("no percentile") }
+          let context = "\(shape), \(layout) in \(unit), p\(fraction): \(truth) vs \(percentile)"
+          XCTAssertTrue(percentile.low <= truth && truth <= percentile.high, context)
+          XCTAssertTrue(Double(percentile.low) <= percentile.estimate && percentile.estimate <= Double(percentile.high), context)
+          if let error = percentile.relativeError {
+            XCTAssertLessThanOrEqual(abs(percentile.estimate - Double(truth)) / Double(truth), error + 1e-9, context)
+          }
+        }
+      }
+    }
+  }
+
+  /// 200 sleeps of about 5 ms, all in the 4096…8191 us bucket: the exact min and max narrow every
+  /// percentile to a few percent.
+  func testExactExtremesNarrowATightDistribution() throws {
+    var counts = [UInt64](repeating: 0, count: 64)
+    counts[12] = 200
+    let histogram = Histogram(layout: .log2, counts: counts, minNanoseconds: 5_050_000, maxNanoseconds: 5_310_000)
+    let p99 = try XCTUnwrap(histogram.percentile(0.99, unit: .us))
+    XCTAssertEqual(p99.low, 5_050_000)
+    XCTAssertEqual(p99.high, 5_310_000)
+    XCTAssertLessThan(try XCTUnwrap(p99.relativeError), 0.052)
   }
 
   func testMeanIsExactWithTheKernelsSum() {

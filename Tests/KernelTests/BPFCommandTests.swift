@@ -26,8 +26,8 @@ final class BPFCommandTests: XCTestCase {
         splitOutcome: splitOutcome, forcedMethod: method, trackConcurrency: concurrency))
     XCTAssertEqual(tracer.method, method ?? .tracepoint, tracer.notes.joined(separator: "; "))
     let report = try workload.finish()
-    let snapshot = try tracer.counts().snapshot(
-      profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators),
+    let snapshot = try tracer.collect().snapshot(
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: enumerators),
       timestamp: 0)
     return (snapshot, report, tracer)
   }

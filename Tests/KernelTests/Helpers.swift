@@ -31,20 +31,33 @@ final class Workload {
     process.arguments = ["--stop"] + arguments
     process.standardOutput = output
     try process.run()
-    // wait until it stopped itself (state T)
-    for _ in 0..<2000 {
-      if let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-        let state = stat.split(separator: ")").last?.split(separator: " ").first, state == "T"
-      {
-        return
-      }
-      usleep(1000)
+    guard waitUntilStopped() else {
+      process.terminate()
+      throw WorkloadError.didNotStop(arguments)
     }
-    process.terminate()
-    throw WorkloadError.didNotStop(arguments)
   }
 
   var pid: Int32 { process.processIdentifier }
+
+  /// Waits until the workload stopped itself (state T); false if it did not within 2 s.
+  func waitUntilStopped() -> Bool {
+    for _ in 0..<2000 {
+      if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let state = stat.split(separator: ")").last?.split(separator: " ").first, state == "T"
+      {
+        return true
+      }
+      usleep(1000)
+    }
+    return false
+  }
+
+  /// Runs the next phase of a workload that stops after each (`close-keys`): resumes it and
+  /// waits until it stops again.
+  func runPhase() throws {
+    kill(pid, SIGCONT)
+    guard waitUntilStopped() else { throw WorkloadError.didNotStop(process.arguments ?? []) }
+  }
 
   /// Resumes it, waits for it to exit and returns its JSON report.
   func finish() throws -> [String: Any] {
@@ -77,7 +90,14 @@ final class ToolRun {
     try process.run()
   }
 
+  var pid: Int32 { process.processIdentifier }
   var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+  /// Each line of stdout as a JSON object (`-j` prints one per print).
+  var jsonObjects: [[String: Any]] {
+    stdout.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+  }
   var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
   /// Waits until the tool says it is attached ("Hit Ctrl-C to end.").
@@ -102,9 +122,19 @@ final class ToolRun {
     return process.terminationStatus
   }
 
-  /// Runs to completion (for commands that exit on their own).
-  static func complete(_ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool) throws -> (status: Int32, stdout: String, stderr: String) {
+  /// Runs to completion (for commands that exit on their own); one that is still running after
+  /// `timeout` seconds is killed and fails the test, instead of hanging the suite.
+  static func complete(
+    _ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool,
+    timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line
+  ) throws -> (status: Int32, stdout: String, stderr: String) {
     let run = try ToolRun(arguments, environment: environment, executable: executable)
+    let deadline = Date().addingTimeInterval(timeout)
+    while run.process.isRunning && Date() < deadline { usleep(5000) }
+    if run.process.isRunning {
+      XCTFail("\(executable) \(arguments) still ran after \(timeout) s", file: file, line: line)
+      run.stop(with: SIGKILL)
+    }
     run.process.waitUntilExit()
     return (run.process.terminationStatus, run.stdout, run.stderr)
   }
@@ -139,4 +169,44 @@ func waitForBPFObjects(
     now = bpfObjectIDs()
   }
   return now
+}
+
+/// Kernel memory the maps of a process pin, from the `memlock:` lines of its fds' fdinfo.
+func pinnedMapMemory(ofProcess pid: Int32) throws -> Int {
+  let directory = "/proc/\(pid)/fdinfo"
+  var total = 0
+  for fd in try FileManager.default.contentsOfDirectory(atPath: directory) {
+    guard let info = try? String(contentsOfFile: "\(directory)/\(fd)", encoding: .utf8), info.contains("map_type:")
+    else { continue }
+    for line in info.split(separator: "\n") where line.hasPrefix("memlock:") {
+      total += Int(line.dropFirst("memlock:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+    }
+  }
+  return total
+}
+
+/// Writes a sysctl-like file (as root), returning its old contents to restore.
+@discardableResult
+func writeProcFile(_ path: String, _ value: String) throws -> String {
+  let old = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+  try value.write(toFile: path, atomically: false, encoding: .utf8)
+  return old
+}
+
+/// Writes `text` to a temporary YAML file and returns its path.
+func temporaryProfile(_ text: String, name: String = "profile") throws -> String {
+  let path = FileManager.default.temporaryDirectory.appending(path: "\(name)-\(UUID().uuidString).yaml").path
+  try text.write(toFile: path, atomically: true, encoding: .utf8)
+  return path
+}
+
+/// The histograms of every `-j` print, summed per key name.
+func countsByKey(jsonObjects objects: [[String: Any]]) -> [String: Int] {
+  var counts: [String: Int] = [:]
+  for object in objects {
+    for series in object["histograms"] as? [[String: Any]] ?? [] {
+      counts[series["key"] as? String ?? "?", default: 0] += series["count"] as? Int ?? 0
+    }
+  }
+  return counts
 }

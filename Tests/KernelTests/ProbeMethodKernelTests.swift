@@ -43,21 +43,25 @@ final class ProbeMethodKernelTests: XCTestCase {
     let workload = try Workload("stuck", "8")
     let tracer = try Tracer(TraceRequest(profile: profile, filters: Filters(pid: workload.pid)))
     _ = try workload.finish()
-    let counted = try tracer.counts().histograms.values.reduce(0) { $0 + $1.buckets.reduce(0, +) }
-    XCTAssertEqual(counted, 9, "8 killed sleepers and the main thread's settling sleep")
-    XCTAssertEqual(try tracer.unfinishedCalls().abandoned, 0)
+    tracer.detach()
+    let snapshot = try tracer.collect().snapshot(profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0)
+    XCTAssertEqual(snapshot.accounting.counted, 9, "8 killed sleepers and the main thread's settling sleep")
+    XCTAssertEqual(snapshot.accounting.abandoned, 0)
   }
 
-  /// exit and exit_group never return: their starts stay until the tid is reused. They are
-  /// reported as abandoned, not counted; the array is bounded by pid_max, so nothing grows.
+  /// exit and exit_group never return: their calls are reported as abandoned, when each thread
+  /// exits, and never counted.
   func testCallsThatNeverReturnAreReportedAsAbandoned() throws {
+    let profile = try load(ProfileCatalog.builtIn["syscalldist"]!)
     let workload = try Workload("exits", "6")
-    let tracer = try Tracer(
-      TraceRequest(profile: try load(ProfileCatalog.builtIn["syscalldist"]!), filters: Filters(pid: workload.pid)))
+    let tracer = try Tracer(TraceRequest(profile: profile, filters: Filters(pid: workload.pid)))
     let report = try workload.finish()
     usleep(100_000)  // let the exiting threads be reaped
-    let unfinished = try tracer.unfinishedCalls()
-    XCTAssertEqual(unfinished.abandoned, report["never_return"] as? Int)
-    XCTAssertEqual(unfinished.inFlight, 0)
+    tracer.detach()
+    let counts = try tracer.collect()
+    let snapshot = counts.snapshot(profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0)
+    XCTAssertEqual(snapshot.accounting.abandoned, UInt64(report["never_return"] as? Int ?? -1))
+    XCTAssertEqual(counts.stats.inFlight, 0)
+    XCTAssertNil(snapshot.series.first { $0.keyName == "exit" || $0.keyName == "exit_group" })
   }
 }

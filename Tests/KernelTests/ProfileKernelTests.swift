@@ -23,8 +23,8 @@ final class ProfileKernelTests: XCTestCase {
       XCTAssertEqual(tracer.method, method)
     }
     let report = try workload.finish()
-    let snapshot = try tracer.counts().snapshot(
-      profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: enumerators), timestamp: 0)
+    let snapshot = try tracer.collect().snapshot(
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: enumerators), timestamp: 0)
     return (snapshot, report)
   }
 

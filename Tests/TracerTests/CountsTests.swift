@@ -1,37 +1,50 @@
+import CSyscallDist
 import Histograms
 import Profiles
 import Tracer
 import XCTest
 
 final class CountsTests: XCTestCase {
-  func counts(_ entries: [(UInt64, [UInt64], UInt64)]) -> Counts {
-    var counts = Counts()
-    for (key, buckets, sum) in entries {
-      counts.histograms[CountKey(raw: key, text: nil, outcome: nil)] = SeriesCounts(buckets: buckets, sumNanoseconds: sum)
-    }
-    return counts
-  }
-
-  /// Three CPUs' copies of one element (3 slots, then the sum each), as the kernel lays them out.
-  func testPerCPUCopiesAreSummed() {
-    let words: [UInt64] = [1, 0, 2, 100, 0, 5, 1, 20, 3, 0, 0, 3]
-    let series = words.withUnsafeBufferPointer { SeriesCounts(perCPU: $0, cpus: 3, slots: 3) }
+  /// Three CPUs' copies of one series (3 slots, then sum, largest, smallest inverted), as the
+  /// kernel lays them out; the second CPU saw nothing.
+  func testCopiesAreSummedAndTheirExtremesKept() throws {
+    let words: [UInt64] = [1, 0, 2, 100, 60, ~10, 0, 0, 0, 0, 0, 0, 3, 0, 0, 23, 9, ~5]
+    let series = try XCTUnwrap(words.withUnsafeBufferPointer { SeriesCounts(copies: $0, slots: 3) })
+    XCTAssertEqual(series.buckets, [4, 0, 2])
     XCTAssertEqual(series.sumNanoseconds, 123)
-    let histogram = Histogram(layout: .log2, counts: series.buckets + Array(repeating: 0, count: 61))
-    XCTAssertEqual(Array(histogram.counts.prefix(4)), [4, 5, 3, 0])
-    XCTAssertEqual(histogram.total, 12)
-    XCTAssertEqual(histogram.occupiedSlots, 0...2)
+    XCTAssertEqual(series.minNanoseconds, 5)
+    XCTAssertEqual(series.maxNanoseconds, 60)
+    XCTAssertNil([UInt64](repeating: 0, count: 6).withUnsafeBufferPointer { SeriesCounts(copies: $0, slots: 3) })
   }
 
-  func testAnIntervalIsTheDifferenceAndDropsSeriesWithNothingNew() {
-    var later = counts([(1, [2, 3, 0], 500), (2, [1, 0, 0], 10)])
-    later.mapFull = 4
-    var earlier = counts([(1, [1, 3, 0], 400), (2, [1, 0, 0], 10)])
-    earlier.mapFull = 1
-    let interval = later.subtracting(earlier)
-    XCTAssertEqual(interval.histograms.count, 1)
-    XCTAssertEqual(interval.histograms[CountKey(raw: 1, text: nil, outcome: nil)], SeriesCounts(buckets: [1, 0, 0], sumNanoseconds: 100))
-    XCTAssertEqual(interval.mapFull, 3)
+  func testMergingAddsCountsAndKeepsTheLaterConcurrencyMaximum() {
+    var earlier = Counts()
+    earlier.histograms[CountKey(.number(1))] = SeriesCounts(buckets: [1, 3, 0], sumNanoseconds: 400, minNanoseconds: 7, maxNanoseconds: 90)
+    earlier.stats[SD_STAT_MAP_FULL] = 1
+    earlier.maxConcurrent = [1: 2]
+    var later = Counts()
+    later.histograms[CountKey(.number(1))] = SeriesCounts(buckets: [1, 0, 0], sumNanoseconds: 100, minNanoseconds: 3, maxNanoseconds: 50)
+    later.histograms[CountKey(.name("invalid"))] = SeriesCounts(buckets: [0, 1, 0], sumNanoseconds: 5, minNanoseconds: 5, maxNanoseconds: 5)
+    later.stats[SD_STAT_MAP_FULL] = 3
+    later.maxConcurrent = [1: 5]
+    earlier.merge(later)
+    XCTAssertEqual(
+      earlier.histograms[CountKey(.number(1))],
+      SeriesCounts(buckets: [2, 3, 0], sumNanoseconds: 500, minNanoseconds: 3, maxNanoseconds: 90))
+    XCTAssertEqual(earlier.histograms.count, 2)
+    XCTAssertEqual(earlier.stats[SD_STAT_MAP_FULL], 4)
+    XCTAssertEqual(earlier.maxConcurrent, [1: 5])
+  }
+
+  /// started = finished + replaced + abandoned + mismatched + in flight.
+  func testInFlightIsWhatStartedAndHasNotEnded() {
+    var stats = CallStats()
+    stats[SD_STAT_STARTED] = 100
+    stats[SD_STAT_FINISHED] = 90
+    stats[SD_STAT_REPLACED] = 2
+    stats[SD_STAT_ABANDONED] = 3
+    stats[SD_STAT_MISMATCHED] = 1
+    XCTAssertEqual(stats.inFlight, 4)
   }
 
   func testSnapshotDecodesSortsAndTitlesEachSeries() throws {
@@ -40,11 +53,17 @@ final class CountsTests: XCTestCase {
       file: "p")
     var raw = Counts()
     let slots = profile.layout.slotCount
-    raw.histograms[CountKey(raw: 7, text: nil, outcome: 2)] = SeriesCounts(buckets: Array(repeating: 1, count: slots), sumNanoseconds: 1)
-    raw.histograms[CountKey(raw: 7, text: nil, outcome: 0)] = SeriesCounts(buckets: Array(repeating: 2, count: slots), sumNanoseconds: 1)
-    raw.histograms[CountKey(raw: 0, text: nil, outcome: nil)] = SeriesCounts(buckets: Array(repeating: 0, count: slots - 1) + [5], sumNanoseconds: 1)
-    let snapshot = raw.snapshot(profile: profile, decoder: KeyDecoder(decoding: profile.decoding, enumerators: [:]), timestamp: 0)
+    raw.histograms[CountKey(.number(7), outcome: 2)] = SeriesCounts(buckets: Array(repeating: 1, count: slots), sumNanoseconds: 1)
+    raw.histograms[CountKey(.number(7), outcome: 0)] = SeriesCounts(buckets: Array(repeating: 2, count: slots), sumNanoseconds: 1)
+    raw.histograms[CountKey(.number(0))] = SeriesCounts(buckets: Array(repeating: 0, count: slots - 1) + [5], sumNanoseconds: 1)
+    let snapshot = raw.snapshot(profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0)
     XCTAssertEqual(snapshot.series.map(\.title), ["c(ZERO/0)", "c(7/7) outcome(ok)", "c(7/7) outcome(ENOENT)"])
     XCTAssertEqual(snapshot.accounting.counted, UInt64(5 + 2 * slots + slots))
+  }
+
+  /// The BPF side and the profile loader agree on where syscall keys end.
+  func testTheSyscallKeyRangeIsTheProgramsOwn() {
+    XCTAssertEqual(KernelNames.syscallKeyRange, Int(SD_SYSCALL_KEYS.rawValue))
+    XCTAssertEqual(KernelNames.syscallKeyCount, 513)
   }
 }

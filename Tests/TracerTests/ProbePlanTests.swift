@@ -7,14 +7,13 @@ import XCTest
 final class ProbePlanTests: XCTestCase {
   let targets: [Profile.Target] = [.syscall(name: "bpf", number: 321), .allSyscalls, .kernelFunction("vfs_read")]
 
-  /// Every subset of the five methods.
-  /// The tracer's loop on a kernel that offers `available`: what it picks.
-  func choose(_ target: Profile.Target, forced: ProbeMethod?, available: Set<ProbeMethod>) throws -> ProbeMethod? {
+  /// The tracer's loop on a kernel that offers `available`: what it picks, and how many it tried
+  /// that failed first.
+  func choose(_ target: Profile.Target, forced: ProbeMethod?, available: Set<ProbeMethod>) throws -> (ProbeMethod?, Int) {
     let outcome = try ProbePlan.firstWorking(for: target, forced: forced) { method -> Result<Void, MethodFailure> in
       available.contains(method) ? .success(()) : .failure(MethodFailure("missing"))
     }
-    XCTAssertEqual(outcome.failures.count, try ProbePlan.methods(for: target, forced: forced).prefix { !available.contains($0) }.count)
-    return outcome.chosen?.method
+    return (outcome.chosen?.method, outcome.failures.count)
   }
 
   var everyKernel: [Set<ProbeMethod>] {
@@ -24,12 +23,25 @@ final class ProbePlanTests: XCTestCase {
     }
   }
 
-  func testAutoPicksTheFirstAvailableCandidateInOrder() throws {
-    for target in targets {
-      let order = ProbePlan.candidates(for: target)
-      for available in everyKernel {
-        let chosen = try choose(target, forced: nil, available: available)
-        XCTAssertEqual(chosen, order.first { available.contains($0) }, "\(target) with \(available)")
+  /// Kernels users run, what each offers, and what the tool must pick for one syscall, all
+  /// syscalls and a kernel function (with the number of methods tried first), written out.
+  func testAutoPicksWhatEachKnownKernelShouldUse() throws {
+    typealias Expected = (ProbeMethod?, Int)
+    let kernels: [(String, Set<ProbeMethod>, [Expected])] = [
+      ("this VM: no kprobes, no trampolines", [.tracepoint, .rawTracepoint, .btfTracepoint],
+       [(.tracepoint, 0), (.rawTracepoint, 0), (nil, 2)]),
+      ("Debian 12, everything", Set(ProbeMethod.allCases), [(.tracepoint, 0), (.rawTracepoint, 0), (.fentry, 0)]),
+      ("no tracefs and no way to mount it", [.rawTracepoint, .btfTracepoint, .fentry, .kprobe],
+       [(.btfTracepoint, 1), (.rawTracepoint, 0), (.fentry, 0)]),
+      ("no BTF", [.tracepoint, .rawTracepoint, .kprobe], [(.tracepoint, 0), (.rawTracepoint, 0), (.kprobe, 1)]),
+      ("BTF and trampolines only", [.btfTracepoint, .fentry], [(.btfTracepoint, 1), (.btfTracepoint, 1), (.fentry, 0)]),
+      ("trampolines only", [.fentry], [(.fentry, 3), (nil, 3), (.fentry, 0)]),
+      ("nothing", [], [(nil, 4), (nil, 3), (nil, 2)]),
+    ]
+    for (kernel, available, expected) in kernels {
+      for (target, want) in zip(targets, expected) {
+        let got = try choose(target, forced: nil, available: available)
+        XCTAssertTrue(got.0 == want.0 && got.1 == want.1, "\(kernel), \(target): \(got) instead of \(want)")
       }
     }
   }
@@ -42,10 +54,10 @@ final class ProbePlanTests: XCTestCase {
 
   func testAKernelFunctionOnAKernelWithoutFentryAndKprobesHasNoMethod() throws {
     for available in everyKernel where !available.contains(.fentry) && !available.contains(.kprobe) {
-      XCTAssertNil(try choose(targets[2], forced: nil, available: available))
+      XCTAssertNil(try choose(targets[2], forced: nil, available: available).0)
     }
-    XCTAssertEqual(try choose(targets[2], forced: nil, available: [.kprobe]), .kprobe)
-    XCTAssertEqual(try choose(targets[2], forced: nil, available: [.kprobe, .fentry]), .fentry)
+    XCTAssertEqual(try choose(targets[2], forced: nil, available: [.kprobe]).0, .kprobe)
+    XCTAssertEqual(try choose(targets[2], forced: nil, available: [.kprobe, .fentry]).0, .fentry)
   }
 
   func testAForcedMethodIsTheOnlyOneTried() throws {
@@ -53,9 +65,9 @@ final class ProbePlanTests: XCTestCase {
       for method in ProbePlan.candidates(for: target) {
         XCTAssertEqual(try ProbePlan.methods(for: target, forced: method), [method])
         for available in everyKernel {
-          XCTAssertEqual(
-            try choose(target, forced: method, available: available),
-            available.contains(method) ? method : nil)
+          let (chosen, failures) = try choose(target, forced: method, available: available)
+          XCTAssertEqual(chosen, available.contains(method) ? method : nil)
+          XCTAssertEqual(failures, available.contains(method) ? 0 : 1)
         }
       }
     }

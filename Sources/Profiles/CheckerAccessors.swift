@@ -1,0 +1,67 @@
+/// Typed access to YAML values for the checker: each records what is wrong where, and returns
+/// nil, so that one walk reports every error of a file.
+extension Checker {
+  /// The fields of a mapping, after checking that every key is allowed, none repeats and the
+  /// required ones are there. Nil when `node` is not a mapping.
+  mutating func fields(
+    of node: YAMLNode, in context: String, allowed: [String], required: [String]
+  ) -> [String: YAMLNode]? {
+    guard case .mapping(let pairs, let location) = node else {
+      error("\(context) must be a mapping, found \(node.kindName)", at: node.location)
+      return nil
+    }
+    var result: [String: YAMLNode] = [:]
+    for (keyNode, value) in pairs {
+      guard case .scalar(let key, _, let keyLocation) = keyNode else {
+        error("keys in \(context) must be plain names", at: keyNode.location)
+        continue
+      }
+      guard allowed.contains(key) else {
+        error(
+          "unknown key '\(key)' in \(context); expected one of: \(allowed.joined(separator: ", "))",
+          at: keyLocation)
+        continue
+      }
+      if result[key] != nil {
+        error("'\(key)' appears twice in \(context)", at: keyLocation)
+      }
+      result[key] = value
+    }
+    for key in required where result[key] == nil {
+      error("\(context) is missing '\(key)'", at: location)
+    }
+    return result
+  }
+
+  mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+    guard case .scalar(let text, _, _) = node else {
+      error("\(what) must be a string, found \(node.kindName)", at: node.location)
+      return nil
+    }
+    return text
+  }
+
+  mutating func integer(_ node: YAMLNode, _ what: String) -> Int64? {
+    guard case .scalar(let text, let quoted, _) = node, !quoted else {
+      error("\(what) must be a number, found \(node.kindName == "a scalar" ? "a string" : node.kindName)", at: node.location)
+      return nil
+    }
+    let digits = text.hasPrefix("-") ? text.dropFirst() : text[...]
+    let magnitude =
+      digits.hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits, radix: 10)
+    guard let magnitude, magnitude <= UInt64(Int64.max) else {
+      error("\(what) must be a whole number, found '\(text)'", at: node.location)
+      return nil
+    }
+    return text.hasPrefix("-") ? -Int64(magnitude) : Int64(magnitude)
+  }
+
+  mutating func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
+    if case .scalar(let text, false, _) = node {
+      if text == "true" { return true }
+      if text == "false" { return false }
+    }
+    error("\(what) must be true or false", at: node.location)
+    return nil
+  }
+}

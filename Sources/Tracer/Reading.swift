@@ -1,0 +1,166 @@
+import BPFKit
+import CLinuxShims
+import CSyscallDist
+import Profiles
+
+@preconcurrency import Glibc
+
+/// Reads what the program counted. The histograms and the errors are double-buffered by
+/// generation: a read flips the generation the exits write, waits until every program that read
+/// the old one has returned, then reads and empties the old half, which nothing writes any more.
+/// So a read never races an increment, and a deleted hash element is never reused by one in
+/// flight. A call is counted in the read after it ended.
+struct KernelReader {
+  let request: TraceRequest
+  let counts: Map
+  let sparse: [Map]
+  let errors: [Map]
+  let cpuState: Map
+  let concurrency: Map
+  let generationMap: Map
+  let programs: [Program]
+  private(set) var generation: UInt32 = 0
+  private var statsSoFar = CallStats()
+  private var missesSoFar: UInt64 = 0
+
+  init(object: LoadedObject, request: TraceRequest, programs: [Program]) throws(BPFError) {
+    self.request = request
+    counts = try object.map("counts")
+    sparse = [try object.map("sparse_0"), try object.map("sparse_1")]
+    errors = [try object.map("errors_0"), try object.map("errors_1")]
+    cpuState = try object.map("cpu_state")
+    concurrency = try object.map("concurrency")
+    generationMap = try object.map(".bss")
+    self.programs = programs
+  }
+
+  /// What was counted since the previous read; with `everything` (the programs are detached),
+  /// both generations.
+  mutating func collect(everything: Bool) throws(BPFError) -> Counts {
+    let old = generation
+    generation ^= 1
+    try generationMap.set(withUnsafeBytes(of: generation) { Array($0) }, at: 0)
+    Self.waitForRunningPrograms()
+    var result = Counts()
+    for half in everything ? [old, generation] : [old] {
+      try readHistograms(generation: half, into: &result)
+      try errors[Int(half)].drain { key, value in
+        let error = key.loadUnaligned(as: sd_error_key.self)
+        result.failures[FailureKey(self.key(error.key), errno: error.err), default: 0] &+= value.loadUnaligned(as: UInt64.self)
+      }
+    }
+    let stats = try readStats()
+    result.stats = stats.subtracting(statsSoFar)
+    statsSoFar = stats
+    var misses: UInt64 = 0
+    for program in programs { misses &+= try program.recursionMisses() }
+    result.kernelSkipped = misses &- missesSoFar
+    missesSoFar = misses
+    try readConcurrency(into: &result)
+    return result
+  }
+
+  /// An RCU grace period: the programs run inside RCU read-side sections, so when it has passed
+  /// none that read the old generation is still running. membarrier(MEMBARRIER_CMD_GLOBAL) waits
+  /// for one; where it cannot (nohz_full CPUs), a wait far longer than any program run.
+  static func waitForRunningPrograms() {
+    if CLinuxShims_membarrier_global() != 0 { usleep(100_000) }
+  }
+
+  /// The histograms of one generation, added to `result`; the dense half is zeroed after.
+  private func readHistograms(generation half: UInt32, into result: inout Counts) throws(BPFError) {
+    let slots = request.profile.layout.slotCount
+    switch request.keySpace {
+    case .dense(let keyCount):
+      let first = Int(half) * keyCount
+      var read: [UInt32] = []
+      try counts.forEachWordsEntry(in: first..<first + keyCount) { index, words in
+        guard let series = SeriesCounts(copies: words, slots: slots) else { return }
+        result.histograms[CountKey(key(index - first)), default: series.emptied].merge(series)
+        read.append(UInt32(index))
+      }
+      let zeros = [UInt8](repeating: 0, count: counts.bytesPerValue)
+      for index in read { try counts.set(zeros, at: index) }
+    case .sparse:
+      try sparse[Int(half)].drain { key, value in
+        let series = key.loadUnaligned(as: sd_series_key.self)
+        guard let counted = SeriesCounts(copies: value.assumingMemoryBound(to: UInt64.self), slots: slots) else { return }
+        let countKey = CountKey(self.key(series.key), outcome: request.splitOutcome ? series.outcome : nil)
+        result.histograms[countKey, default: counted.emptied].merge(counted)
+      }
+    }
+  }
+
+  /// A dense index as the key users read.
+  private func key(_ index: Int) -> Key {
+    key((UInt64(index), 0))
+  }
+
+  /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
+  /// no kernel has.
+  private func key(_ words: (UInt64, UInt64)) -> Key {
+    switch request.profile.keySource {
+    case .comm:
+      return .name(withUnsafeBytes(of: words) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+    case .syscall where words.0 == UInt64(KernelNames.syscallKeyRange):
+      return .name(KernelNames.invalidSyscallName)
+    default:
+      return .number(words.0)
+    }
+  }
+
+  private func readStats() throws(BPFError) -> CallStats {
+    var stats = CallStats()
+    let statsOffset = MemoryLayout<sd_event>.size / 8
+    let wordsPerCPU = (cpuState.valueSize + 7) / 8
+    try cpuState.forEachWordsEntry { _, words in
+      for cpu in 0..<Map.possibleCPUs {
+        for stat in 0..<stats.values.count {
+          stats.values[stat] &+= words[cpu * wordsPerCPU + statsOffset + stat]
+        }
+      }
+    }
+    return stats
+  }
+
+  private func readConcurrency(into result: inout Counts) throws(BPFError) {
+    guard request.trackConcurrency else { return }
+    let perKey = request.concurrencyPerKey
+    var perKeyMax: [UInt64: UInt64] = [:]
+    var overall: UInt64?
+    try concurrency.forEachArrayValue(of: sd_concurrency.self) { index, value in
+      guard value.max > 0 else { return }
+      if perKey { perKeyMax[UInt64(index)] = value.max } else { overall = value.max }
+    }
+    result.maxConcurrent = perKeyMax
+    result.maxConcurrentOverall = overall
+  }
+
+  /// Puts a finished call of `latency` units and key `key` in every CPU's event, as an exit
+  /// handler would before its bucket step: for `Tracer.runBucketStep`.
+  func stage(latency: UInt64, key: UInt64) throws(BPFError) {
+    var bytes = [UInt8](repeating: 0, count: cpuState.bytesPerValue)
+    try cpuState.forEachWordsEntry { _, words in
+      bytes.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(words)) }
+    }
+    let stride = (cpuState.valueSize + 7) / 8 * 8
+    bytes.withUnsafeMutableBytes { raw in
+      for cpu in 0..<Map.possibleCPUs {
+        let event = sd_event(latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: 0)
+        raw.storeBytes(of: event, toByteOffset: cpu * stride, as: sd_event.self)
+      }
+    }
+    try cpuState.set(bytes, at: 0)
+  }
+}
+
+extension SeriesCounts {
+  /// A series with nothing counted, of the same shape: where merging starts.
+  var emptied: SeriesCounts {
+    SeriesCounts(buckets: Array(repeating: 0, count: buckets.count), sumNanoseconds: 0)
+  }
+
+  mutating func merge(_ other: SeriesCounts) {
+    self = merging(other)
+  }
+}

@@ -1,0 +1,91 @@
+import BPFKit
+import CSyscallDist
+import Histograms
+import Profiles
+
+@preconcurrency import Glibc
+
+extension Tracer {
+  /// The tail-call index of a layout's bucket step (`SD_BUCKET_*`).
+  static func bucketKind(_ layout: BucketLayout) -> sd_bucket_kind {
+    switch layout {
+    case .log2: return SD_BUCKET_LOG2
+    case .linear: return SD_BUCKET_LINEAR
+    case .log2Linear: return SD_BUCKET_LOG2_LINEAR
+    }
+  }
+
+  static func keySource(_ profile: Profile) -> sd_key_source {
+    switch profile.keySource {
+    case .argument(let index): return sd_key_source(rawValue: UInt32(index))
+    case .syscall: return SD_KEY_SYSCALL
+    case .retval: return profile.decoding.errnoNames ? SD_KEY_ERRNO : SD_KEY_RETVAL
+    case .pid: return SD_KEY_PID
+    case .tid: return SD_KEY_TID
+    case .comm: return SD_KEY_COMM
+    case .none: return SD_KEY_NONE
+    }
+  }
+
+  /// The profile, filters and the running kernel's task layout as the program's read-only
+  /// settings.
+  static func settings(
+    for request: TraceRequest, task: KernelFacts.TaskLayout, pidNamespace: (device: UInt64, inode: UInt64)?
+  ) -> sd_settings {
+    var settings = sd_settings()
+    let profile = request.profile
+    switch profile.target {
+    case .syscall(_, let number):
+      settings.target = SD_TARGET_SYSCALL.rawValue
+      settings.syscall_nr = UInt32(number)
+    case .allSyscalls:
+      settings.target = SD_TARGET_ALL_SYSCALLS.rawValue
+    case .kernelFunction:
+      settings.target = SD_TARGET_KERNEL_FUNCTION.rawValue
+    }
+    settings.key_source = keySource(profile).rawValue
+    switch request.keySpace {
+    case .dense(let keyCount):
+      settings.storage = SD_STORAGE_DENSE.rawValue
+      settings.key_count = UInt32(keyCount)
+    case .sparse:
+      settings.storage = SD_STORAGE_SPARSE.rawValue
+    }
+    let layout = profile.layout
+    settings.bucket_slots = UInt32(layout.slotCount)
+    settings.bucket_kind = bucketKind(layout).rawValue
+    if case .linear(let min, _, let step) = layout {
+      settings.linear_min = min
+      settings.linear_step = step
+    }
+    if case .log2Linear(let bits) = layout { settings.sub_bucket_bits = bits }
+    settings.unit_ns = profile.unit.nanoseconds
+    settings.split_outcome = request.splitOutcome ? 1 : 0
+    settings.track_concurrency = request.trackConcurrency ? 1 : 0
+    settings.concurrency_per_key = request.trackConcurrency && request.concurrencyPerKey ? 1 : 0
+    let filters = request.filters
+    settings.filter_tgid = UInt32(bitPattern: filters.pid ?? 0)
+    settings.filter_tid = UInt32(bitPattern: filters.tid ?? 0)
+    // system-wide, the tool's own bpf() calls (reading the maps) must not count
+    settings.self_tgid = filters.pid == nil ? UInt32(getpid()) : 0
+    settings.filter_cgroup = filters.cgroupPath == nil ? 0 : 1
+    if let comm = filters.comm {
+      var words: (UInt64, UInt64) = (0, 0)
+      withUnsafeMutableBytes(of: &words) { bytes in
+        for (index, byte) in comm.utf8.prefix(15).enumerated() { bytes[index] = byte }
+      }
+      settings.filter_comm = words
+      settings.filter_comm_set = 1
+    }
+    settings.task_pid_offset = UInt32(task.pid)
+    settings.task_tgid_offset = UInt32(task.tgid)
+    settings.task_comm_offset = UInt32(task.comm)
+    settings.compat_offset = UInt32(task.compatOffset)
+    settings.compat_mask = task.compatMask
+    if let pidNamespace {
+      settings.pidns_dev = pidNamespace.device
+      settings.pidns_ino = pidNamespace.inode
+    }
+    return settings
+  }
+}

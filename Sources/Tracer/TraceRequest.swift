@@ -1,0 +1,75 @@
+import BPFKit
+import Histograms
+import Profiles
+
+/// Which calls to count, all decided in the kernel.
+public struct Filters: Sendable, Equatable {
+  /// A process: all its threads.
+  public var pid: Int32?
+  public var tid: Int32?
+  /// A task name (at most 15 bytes, as the kernel keeps it).
+  public var comm: String?
+  /// A cgroup v2 directory: its tasks and those of every cgroup below it.
+  public var cgroupPath: String?
+
+  public init(pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil) {
+    self.pid = pid
+    self.tid = tid
+    self.comm = comm
+    self.cgroupPath = cgroupPath
+  }
+}
+
+/// Everything the tracer needs to configure the generic program.
+public struct TraceRequest: Sendable {
+  public var profile: Profile
+  /// The profile's `btf_enum` as the running kernel has it (empty when absent).
+  public var enumerators: [UInt64: String]
+  public var filters: Filters
+  /// A histogram per (key, ok / each errno) instead of per key.
+  public var splitOutcome: Bool
+  public var forcedMethod: ProbeMethod?
+  /// Kernel memory the sparse histograms may pin, per generation.
+  public var sparseBudget: Int
+  /// Count the threads inside the call and keep the most at once (two atomics per call).
+  public var trackConcurrency: Bool
+
+  public init(
+    profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
+    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseBudget: Int = 8 << 20,
+    trackConcurrency: Bool = false
+  ) {
+    self.trackConcurrency = trackConcurrency
+    self.profile = profile
+    self.enumerators = enumerators
+    self.filters = filters
+    self.splitOutcome = splitOutcome
+    self.forcedMethod = forcedMethod
+    self.sparseBudget = sparseBudget
+  }
+
+  /// Outcomes are open-ended (any errno), so a split takes the sparse hash.
+  public var keySpace: KeySpace {
+    splitOutcome ? .sparse : KeySpace(for: profile, enumerators: enumerators, cpus: Map.possibleCPUs)
+  }
+
+  /// Concurrency is kept per key when the key is known at entry and dense, else for the probe.
+  public var concurrencyPerKey: Bool {
+    guard case .dense = keySpace else { return false }
+    switch profile.keySource {
+    case .argument, .syscall, .none: return true
+    default: return false
+    }
+  }
+
+  /// Words one series keeps in the kernel: its bucket counters, then the sum, the largest and
+  /// the smallest latency.
+  var seriesWords: Int { profile.layout.slotCount + 3 }
+
+  /// Entries of each sparse hash: (key, CPU) series, as many as the budget holds, at most
+  /// 65,536. An entry costs its value, 72 bytes of element and key, and up to 32 of hash buckets
+  /// (a power of two of 16-byte buckets): measured against the maps' fdinfo.
+  var sparseEntries: Int {
+    min(65_536, max(1, sparseBudget / (seriesWords * 8 + 104)))
+  }
+}

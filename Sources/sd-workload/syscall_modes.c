@@ -1,0 +1,231 @@
+/* sd-workload: syscalls with exactly known counts, sleeps measured, failing and odd calls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/ioctl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "workload.h"
+
+int mode_syscalls(long n)
+{
+	char byte;
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	for (i = 0; i < 2 * n; i++)
+		syscall(SYS_sched_yield);
+	for (i = 0; i < 3 * n; i++)
+		syscall(SYS_umask, 022);
+	for (i = 0; i < n; i++) /* a high syscall number: 318 on x86_64, 278 on arm64 */
+		syscall(SYS_getrandom, &byte, 1, 0);
+	printf("{\"mode\":\"syscalls\",\"counts\":{\"getppid\":%ld,\"sched_yield\":%ld,\"umask\":%ld,"
+	       "\"getrandom\":%ld}}\n", n, 2 * n, 3 * n, n);
+	return 0;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The value at quantile q by nearest rank: the ceil(q * n)-th smallest. */
+static uint64_t nearest_rank(const uint64_t *sorted, long n, double q)
+{
+	long rank = (long)(q * n);
+
+	if ((double)rank < q * n)
+		rank++;
+	return sorted[rank < 1 ? 0 : rank - 1];
+}
+
+int mode_sleep(long ms, long n)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	uint64_t *took = calloc(n > 0 ? n : 1, sizeof(*took));
+	long i;
+
+	if (!took)
+		die("calloc");
+	ready();
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL))
+			die("clock_nanosleep");
+		took[i] = now_ns() - t0;
+	}
+	qsort(took, n, sizeof(*took), compare_u64);
+	printf("{\"mode\":\"sleep\",\"ms\":%ld,\"counts\":{\"clock_nanosleep\":%ld},\"measured_ns\":"
+	       "{\"min\":%llu,\"max\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu}}\n", ms, n,
+	       (unsigned long long)took[0], (unsigned long long)took[n - 1],
+	       (unsigned long long)nearest_rank(took, n, 0.5), (unsigned long long)nearest_rank(took, n, 0.9),
+	       (unsigned long long)nearest_rank(took, n, 0.99));
+	free(took);
+	return 0;
+}
+
+int mode_openat(long n)
+{
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++) {
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+
+		if (fd < 0)
+			die("openat /dev/null");
+		close(fd);
+	}
+	for (i = 0; i < 2 * n; i++)
+		syscall(SYS_openat, AT_FDCWD, "/nonexistent/sd-workload", O_RDONLY);
+	printf("{\"mode\":\"openat\",\"counts\":{\"ok\":%ld,\"ENOENT\":%ld}}\n", n, 2 * n);
+	return 0;
+}
+
+int mode_getppid(long n)
+{
+	uint64_t t0;
+	long i;
+
+	ready();
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	printf("{\"mode\":\"getppid\",\"n\":%ld,\"ns_per_call\":%.2f}\n", n, (double)(now_ns() - t0) / n);
+	return 0;
+}
+
+int mode_args(long n)
+{
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_pselect6, 100L, 101L, 102L, 103L, 104L, 105L); /* long: variadic */
+	printf("{\"mode\":\"args\",\"counts\":{\"pselect6\":%ld}}\n", n);
+	return 0;
+}
+
+int mode_futex(long n)
+{
+	uint32_t word = 0;
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	for (i = 0; i < n; i++) /* the word is not 1: EAGAIN at once */
+		syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+	printf("{\"mode\":\"futex\",\"counts\":{\"FUTEX_WAKE_PRIVATE\":%ld,\"FUTEX_WAIT_PRIVATE\":%ld}}\n",
+	       n, n);
+	return 0;
+}
+
+int mode_ioctl(long n)
+{
+	int fds[2], pending;
+	long i;
+
+	if (pipe(fds))
+		die("pipe");
+	ready();
+	for (i = 0; i < n; i++)
+		if (ioctl(fds[0], FIONREAD, &pending))
+			die("ioctl");
+	printf("{\"mode\":\"ioctl\",\"counts\":{\"%lu\":%ld}}\n", (unsigned long)FIONREAD, n);
+	return 0;
+}
+
+int mode_read(long n)
+{
+	int fd = open("/dev/zero", O_RDONLY);
+	char byte;
+	long i;
+
+	if (fd < 0)
+		die("open /dev/zero");
+	ready();
+	for (i = 0; i < n; i++)
+		if (read(fd, &byte, 1) != 1)
+			die("read");
+	printf("{\"mode\":\"read\",\"counts\":{\"sd-workload\":%ld}}\n", n);
+	return 0;
+}
+
+int mode_newer(long n)
+{
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++) {
+		syscall(451, -1, NULL, NULL, NULL, 0);   /* cachestat(bad fd) */
+		syscall(452, -1, "", 0, 0);              /* fchmodat2(bad fd) */
+		syscall(462, 1, 4096, 0);                /* mseal(unaligned): EINVAL */
+		syscall(468, -1, "", NULL, 0, 0);        /* file_getattr(bad fd) */
+		syscall(500);                            /* no kernel has it yet: ENOSYS */
+		syscall(100000);                         /* numbers no kernel can have */
+		syscall(1000);
+	}
+	printf("{\"mode\":\"newer\",\"counts\":{\"cachestat\":%ld,\"fchmodat2\":%ld,\"mseal\":%ld,"
+	       "\"file_getattr\":%ld,\"500\":%ld,\"invalid\":%ld}}\n", n, n, n, n, n, 2 * n);
+	return 0;
+}
+
+int mode_ia32(long n)
+{
+	long i, wrong = 0, ppid = getppid();
+
+	ready();
+	for (i = 0; i < n; i++) {
+#if defined(__x86_64__)
+		long r;
+
+		asm volatile("int $0x80" : "=a"(r) : "a"(64L) : "memory", "r8", "r9", "r10", "r11");
+		wrong += r != ppid;
+#else
+		wrong++;
+#endif
+		syscall(SYS_getppid);
+	}
+	printf("{\"mode\":\"ia32\",\"ia32_calls\":%ld,\"failed\":%ld,\"counts\":{\"getppid\":%ld}}\n", n, wrong, n);
+	return 0;
+}
+
+int mode_close_keys(long keys, long phases)
+{
+	long phase, i;
+
+	ready();
+	for (phase = 0; phase < phases; phase++) {
+		for (i = 0; i < keys; i++)
+			close((int)(100000 + phase * keys + i)); /* never open: EBADF */
+		if (phase + 1 < phases)
+			ready();
+	}
+	printf("{\"mode\":\"close-keys\",\"keys\":%ld,\"phases\":%ld,\"first_fd\":100000}\n", keys, phases);
+	return 0;
+}
+
+int mode_retval(long n)
+{
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_close, -1);
+	printf("{\"mode\":\"retval\",\"counts\":{\"-9\":%ld}}\n", n);
+	return 0;
+}

@@ -1,0 +1,151 @@
+/* sd-workload: threads that exit inside calls, one after another, and reuse each other's ids. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "workload.h"
+
+static void *sleep_forever(void *arg)
+{
+	struct timespec ts = { .tv_sec = 3600 };
+
+	(void)arg;
+	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
+	return NULL;
+}
+
+int mode_stuck(int threads)
+{
+	struct timespec settle = { .tv_nsec = 200 * 1000000 };
+	pthread_t thread;
+	int i;
+
+	ready();
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&thread, NULL, sleep_forever, NULL))
+			die("pthread_create");
+	nanosleep(&settle, NULL);
+	printf("{\"mode\":\"stuck\",\"threads\":%d}\n", threads);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0); /* every sleeper dies inside its call: no sys_exit for them */
+	return 0;
+}
+
+static void *exit_now(void *arg)
+{
+	(void)arg;
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+int mode_exits(int threads)
+{
+	pthread_t *ids = calloc(threads, sizeof(*ids));
+	int i;
+
+	ready();
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&ids[i], NULL, exit_now, NULL))
+			die("pthread_create");
+	for (i = 0; i < threads; i++)
+		pthread_join(ids[i], NULL); /* the kernel clears the tid on exit: join still works */
+	printf("{\"mode\":\"exits\",\"threads\":%d,\"never_return\":%d}\n", threads, threads + 1);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0);
+	return 0;
+}
+
+static void *churn_thread(void *arg)
+{
+	(void)arg;
+	syscall(SYS_getppid);
+	syscall(SYS_exit, 0); /* never returns: the call is abandoned, not counted */
+	return NULL;
+}
+
+int mode_churn(int threads)
+{
+	pthread_t thread;
+	int i;
+
+	ready();
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&thread, NULL, churn_thread, NULL))
+			die("pthread_create");
+		pthread_join(thread, NULL);
+	}
+	printf("{\"mode\":\"churn\",\"threads\":%d,\"counts\":{\"getppid\":%d},\"never_return\":%d}\n",
+	       threads, threads, threads + 1);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0);
+	return 0;
+}
+
+static void set_last_pid(pid_t pid)
+{
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+
+	if (!f || fprintf(f, "%d", pid) < 0 || fclose(f))
+		die("write /proc/sys/kernel/ns_last_pid");
+}
+
+struct reuse_thread {
+	pid_t tid;
+};
+
+static void *reuse_first(void *arg)
+{
+	((struct reuse_thread *)arg)->tid = (pid_t)syscall(SYS_gettid);
+	syscall(SYS_exit, 0); /* dies inside exit: a start that never finishes */
+	return NULL;
+}
+
+static void *reuse_second(void *arg)
+{
+	/* this thread's first return is from clone, a syscall it never entered */
+	((struct reuse_thread *)arg)->tid = (pid_t)syscall(SYS_gettid);
+	syscall(SYS_getppid);
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+/* The id of a dead thread handed to a new one, as happens on any busy host once ids wrap. */
+int mode_reuse(void)
+{
+	struct reuse_thread first = {}, second = {};
+	char path[64];
+	pthread_t thread;
+	int attempt;
+
+	ready();
+	for (attempt = 0; attempt < 20; attempt++) {
+		pid_t want = (pid_t)syscall(SYS_gettid) + 1000 + attempt * 100;
+
+		set_last_pid(want - 1);
+		if (pthread_create(&thread, NULL, reuse_first, &first))
+			die("pthread_create");
+		pthread_join(thread, NULL);
+		snprintf(path, sizeof(path), "/proc/self/task/%d", first.tid);
+		while (access(path, F_OK) == 0)
+			usleep(1000); /* until the id is free again */
+		set_last_pid(first.tid - 1);
+		if (pthread_create(&thread, NULL, reuse_second, &second))
+			die("pthread_create");
+		pthread_join(thread, NULL);
+		if (second.tid == first.tid)
+			break; /* else another task took the id first: try again elsewhere */
+	}
+	printf("{\"mode\":\"reuse\",\"reused\":%s,\"tid\":%d,\"attempts\":%d,\"counts\":{\"getppid\":1},"
+	       "\"never_return\":%d}\n", second.tid == first.tid ? "true" : "false", first.tid,
+	       attempt + 1, 2 * (attempt + 1) + 1);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0);
+	return 0;
+}

@@ -1,0 +1,182 @@
+import Foundation
+import XCTest
+
+/// Every number printed is true or states a bound that holds: percentiles against what the
+/// workload measured itself, long interval runs, the accounting, and the smaller truths.
+final class CountingTruthTests: XCTestCase {
+  /// 200 sleeps of 5 ms: every percentile's stated bounds hold the truth the workload measured
+  /// (which also pays the syscall's entry and exit: 10 µs of slack), and so does the stated
+  /// relative error.
+  func testEveryPrintedPercentileContainsTheMeasuredTruth() throws {
+    let workload = try Workload("sleep", "5", "200")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let report = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let truth = try XCTUnwrap(report["measured_ns"] as? [String: Int])
+    let series = try XCTUnwrap((tool.jsonObjects.last?["histograms"] as? [[String: Any]])?.first)
+    XCTAssertEqual(series["count"] as? Int, 200)
+    let slack = 10_000.0
+    for name in ["p50", "p90", "p99"] {
+      let measured = Double(try XCTUnwrap(truth[name])) / 1000  // the profile's unit: us
+      let estimate = try XCTUnwrap(series[name] as? Double ?? (series[name] as? Int).map(Double.init), name)
+      let error = try XCTUnwrap(series["relative_error"] as? Double, "relative_error")
+      XCTAssertLessThanOrEqual(abs(estimate - measured) / measured, error + slack / 1000 / measured, "\(name): \(estimate) vs \(measured) us")
+      let bounds = try XCTUnwrap((series["percentiles"] as? [String: [String: Double]])?[name], "bounds of \(name)")
+      XCTAssertLessThanOrEqual(try XCTUnwrap(bounds["low"]), measured, name)
+      XCTAssertGreaterThanOrEqual(try XCTUnwrap(bounds["high"]) + slack / 1000, measured, name)
+    }
+    XCTAssertLessThanOrEqual(Double(try XCTUnwrap(series["min_ns"] as? Int)), Double(try XCTUnwrap(truth["min"])))
+    XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(series["max_ns"] as? Int)) + slack, Double(try XCTUnwrap(truth["max"])))
+  }
+
+  /// `-i` for the length of a long run, keyed by a raw value: 20,000 distinct keys over eight
+  /// intervals are all counted, each exactly once.
+  func testLongIntervalRunsKeepCountingNewKeys() throws {
+    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
+    let workload = try Workload("close-keys", "2500", "8")
+    let tool = try ToolRun(["--profile", profile, "-p", String(workload.pid), "-i", "0.2", "-j"])
+    try tool.waitUntilAttached()
+    for _ in 0..<7 {
+      try workload.runPhase()
+      usleep(300_000)  // an interval ends with this phase's keys in it
+    }
+    _ = try workload.finish()
+    usleep(300_000)
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let counts = countsByKey(jsonObjects: tool.jsonObjects)
+    XCTAssertEqual(counts.count, 20_000)
+    XCTAssertEqual(Set(counts.values), [1], "a key counted other than once")
+    XCTAssertEqual(Set(counts.keys), Set((100_000..<120_000).map(String.init)))
+    XCTAssertEqual(tool.jsonObjects.map { ($0["accounting"] as? [String: Any])?["dropped"] as? Int }.filter { $0 != 0 }, [])
+  }
+
+  /// The errors map filling up loses the errno of a call, never the call.
+  func testAFullErrorsMapLosesTheErrnoNotTheCall() throws {
+    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
+    let workload = try Workload("close-keys", "5000", "1")
+    let tool = try ToolRun(["--profile", profile, "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let object = try XCTUnwrap(tool.jsonObjects.last)
+    let accounting = try XCTUnwrap(object["accounting"] as? [String: Any])
+    XCTAssertEqual(accounting["counted"] as? Int, 5000)
+    XCTAssertEqual(accounting["dropped"] as? Int, 0)
+    let itemized = (object["histograms"] as? [[String: Any]] ?? []).reduce(0) {
+      $0 + (($1["errors"] as? [String: Int])?["EBADF"] ?? 0)
+    }
+    XCTAssertEqual(itemized + (accounting["errors_not_itemized"] as? Int ?? -1), 5000)
+  }
+
+  /// 300 threads one after another, each ending in `exit`, which never returns: the most threads
+  /// inside a call at once stays what it was (a few), not one more per thread.
+  func testConcurrencyDoesNotLeakOnCallsThatNeverReturn() throws {
+    let profile = try temporaryProfile("version: 1\nname: all\nprobe: {syscalls: all}\nkey: {source: pid}\n")
+    let workload = try Workload("churn", "300")
+    let tool = try ToolRun(["--profile", profile, "--concurrency", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let most = try XCTUnwrap(tool.jsonObjects.last?["max_concurrent"] as? Int)
+    XCTAssertLessThanOrEqual(most, 3, "one thread at a time made calls")
+  }
+
+  func testReturnValueKeysAreSigned() throws {
+    let profile = try temporaryProfile("version: 1\nname: r\nprobe: {syscall: close}\nkey: {source: retval}\n")
+    let workload = try Workload("retval", "30")
+    let tool = try ToolRun(["--profile", profile, "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let issued = try workload.finish()["counts"] as? [String: Int]
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects), issued)
+  }
+
+  /// `-u` on a profile with linear buckets in ms keeps the buckets where they are in time.
+  func testAUnitOverrideKeepsLinearBucketsInPlace() throws {
+    let profile = try temporaryProfile("""
+      version: 1
+      name: s
+      probe: {syscall: clock_nanosleep}
+      histogram: {buckets: linear, linear: {min: 0, max: 100, step: 10}, unit: ms}
+      """)
+    let workload = try Workload("sleep", "30", "10")
+    let tool = try ToolRun(["--profile", profile, "-u", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let object = try XCTUnwrap(tool.jsonObjects.last)
+    XCTAssertEqual(object["unit"] as? String, "us")
+    let buckets = try XCTUnwrap((object["histograms"] as? [[String: Any]])?.first?["buckets"] as? [[String: Any]])
+    let home = try XCTUnwrap(buckets.first { $0["low"] as? Int == 30_000 }, "\(buckets)")
+    XCTAssertEqual(home["high"] as? Int, 39_999)
+    XCTAssertGreaterThanOrEqual(home["count"] as? Int ?? 0, 8)
+    let check = try ToolRun.complete(["--check", profile, "--ns"])
+    XCTAssertEqual(check.status, 0, check.stderr)
+    XCTAssertTrue(check.stdout.contains("(min 0, max 100000000, step 10000000)"), check.stdout)
+    let quarters = try temporaryProfile(
+      "version: 1\nname: q\nprobe: {syscall: read}\nhistogram: {buckets: linear, linear: {min: 0, max: 1000, step: 250}}\n")
+    let refused = try ToolRun.complete(["--check", quarters, "-m"])
+    XCTAssertEqual(refused.status, 2)
+    XCTAssertEqual(
+      refused.stderr,
+      "bpfsyscalldist: error: -m cannot show profile q's linear buckets (min 0, max 1000, step 250 us) in ms: they are not whole ms\n")
+  }
+
+  /// OpenMetrics under `-i` stays cumulative since start, with the same buckets in every print
+  /// and `_created`, as Prometheus' `rate()` needs.
+  func testOpenMetricsIntervalsAreCumulativeWithAFixedBucketSet() throws {
+    let workload = try Workload("bpf-mix", "100")
+    let tool = try ToolRun(["-p", String(workload.pid), "-i", "0.2", "--format", "openmetrics"])
+    try tool.waitUntilAttached()
+    let issued = try workload.finish()["counts"] as? [String: Int] ?? [:]
+    usleep(700_000)
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let prints = tool.stdout.components(separatedBy: "# EOF\n").filter { !$0.isEmpty }
+    XCTAssertGreaterThanOrEqual(prints.count, 3)
+    var previous: [String: Int] = [:]
+    var bucketSets: Set<[String]> = []
+    for text in prints {
+      let lines = text.split(separator: "\n").map(String.init)
+      var counts: [String: Int] = [:]
+      for line in lines where line.hasPrefix("bpfsyscalldist_latency_seconds_count{") {
+        let key = line.split(separator: "\"")[1]
+        counts[String(key)] = Int(line.split(separator: " ").last!)
+      }
+      for (key, count) in previous { XCTAssertGreaterThanOrEqual(counts[key] ?? 0, count, "\(key) went down") }
+      previous = counts
+      let cmd = "cmd=\"BPF_MAP_UPDATE_ELEM\""
+      let les = lines.filter { $0.hasPrefix("bpfsyscalldist_latency_seconds_bucket{\(cmd)") }
+        .map { String($0.split(separator: "le=\"")[1].split(separator: "\"")[0]) }
+      if !les.isEmpty { bucketSets.insert(les) }
+      if counts["BPF_MAP_UPDATE_ELEM"] != nil {
+        XCTAssertTrue(lines.contains { $0.hasPrefix("bpfsyscalldist_latency_seconds_created{\(cmd)}") }, text)
+      }
+    }
+    XCTAssertEqual(previous, issued)
+    XCTAssertEqual(bucketSets.count, 1, "the bucket set changed between prints")
+  }
+
+  /// openat's key already is the outcome: splitting by outcome would repeat the label.
+  func testSplittingAProfileKeyedByOutcomeIsRefused() throws {
+    let result = try ToolRun.complete(["--profile", "openat", "--split-outcome"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(
+      result.stderr,
+      "bpfsyscalldist: error: --split-outcome adds the label 'outcome', which profile openat already uses for its key\n")
+  }
+
+  /// "Billion laughs": nine levels of aliases, each nine times the one before.
+  func testAYAMLAliasBombIsRefusedAtOnce() throws {
+    var text = "version: 1\nname: bomb\nprobe: {syscall: read}\na0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    for level in 1...9 {
+      let previous = "*a\(level - 1)"
+      text += "a\(level): &a\(level) [\(Array(repeating: previous, count: 9).joined(separator: ", "))]\n"
+    }
+    let file = try temporaryProfile(text, name: "bomb")
+    let run = try ToolRun.complete(["--check", file], timeout: 5)
+    XCTAssertEqual(run.status, 2)
+    XCTAssertTrue(run.stderr.hasPrefix("\(file):5:"), run.stderr)
+    XCTAssertTrue(run.stderr.contains("error: YAML aliases"), run.stderr)
+  }
+}

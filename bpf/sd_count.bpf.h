@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Counting one finished call: the bucket steps (the tail-call targets, one per bucket kind) and
+ * the series they add to. */
+#ifndef SD_COUNT_BPF_H
+#define SD_COUNT_BPF_H
+
+/* Adds a latency to a series: its bucket, the sum, the largest and the smallest. */
+static __always_inline void sd_record(__u64 *v, __u64 slot, __u64 ns)
+{
+	__u32 n = cfg.bucket_slots;
+
+	if (ns > v[n + 1])
+		v[n + 1] = ns;
+	if (~ns > v[n + 2]) /* the smallest, inverted: 0 is "none yet" */
+		v[n + 2] = ~ns;
+	v[n] += ns;
+	v[slot] += 1; /* slot < bucket_slots: the value holds bucket_slots + 3 words */
+}
+
+/* The dense series of a key in this generation, or NULL (counted as out of range). */
+static __always_inline __u64 *sd_dense_series(struct sd_cpu *cpu, __u32 gen)
+{
+	__u64 key = cpu->event.key[0];
+	__u32 index;
+
+	if (key >= cfg.key_count) {
+		sd_stat(cpu, SD_STAT_KEY_RANGE);
+		return NULL;
+	}
+	index = gen * cfg.key_count + (__u32)key;
+	return bpf_map_lookup_elem(&counts, &index);
+}
+
+/* The value of a per-CPU key in one of a generation's hashes, created from `init` on first use;
+ * NULL when the hash is full. */
+static __always_inline void *sd_hash_value(void *map, void *key, void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key); /* NULL: full (an insert on this CPU cannot race) */
+}
+
+static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
+{
+	struct sd_event *e = &cpu->event;
+	struct sd_series_key k = {
+		.key = { e->key[0], e->key[1] },
+		.outcome = cfg.split_outcome ? e->err : 0,
+		.cpu = bpf_get_smp_processor_id(),
+	};
+	__u32 zero = 0;
+	void *init = bpf_map_lookup_elem(&zeros, &zero);
+	__u64 *v;
+
+	if (!init)
+		return NULL;
+	v = sd_hash_value(gen ? (void *)&sparse_1 : (void *)&sparse_0, &k, init);
+	if (!v)
+		sd_stat(cpu, SD_STAT_MAP_FULL);
+	return v;
+}
+
+/* Failed calls by errno: kept apart from the histograms unless outcomes are split (then the
+ * errno is already the series' outcome). A full map loses the errno, not the call. */
+static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
+{
+	struct sd_event *e = &cpu->event;
+	struct sd_error_key k = {
+		.key = { e->key[0], e->key[1] },
+		.err = e->err,
+		.cpu = bpf_get_smp_processor_id(),
+	};
+	__u64 one = 0, *v;
+
+	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &one);
+	if (v)
+		*v += 1;
+	else
+		sd_stat(cpu, SD_STAT_ERRORS_FULL);
+}
+
+static __always_inline void sd_count(struct sd_cpu *cpu, __u64 slot)
+{
+	__u32 gen = sd_generation & 1;
+	__u64 *v;
+
+	if (slot >= cfg.bucket_slots)
+		slot = cfg.bucket_slots - 1;
+	v = cfg.storage == SD_STORAGE_DENSE ? sd_dense_series(cpu, gen) : sd_sparse_series(cpu, gen);
+	if (!v)
+		return;
+	if (cpu->event.err && !cfg.split_outcome)
+		sd_count_error(cpu, gen);
+	sd_record(v, slot, cpu->event.ns);
+}
+
+static __always_inline void sd_step_log2(void)
+{
+	struct sd_cpu *cpu = sd_cpu();
+
+	if (cpu)
+		sd_count(cpu, sd_log2l(cpu->event.latency));
+}
+
+static __always_inline void sd_step_linear(void)
+{
+	struct sd_cpu *cpu = sd_cpu();
+	__u64 lat;
+
+	if (!cpu)
+		return;
+	lat = cpu->event.latency;
+	if (lat < cfg.linear_min) {
+		sd_count(cpu, 0);
+		return;
+	}
+	/* 64-bit all the way, and no + 1 past 2^64 - 1: sd_count clamps to the overflow bucket */
+	lat = (lat - cfg.linear_min) / cfg.linear_step;
+	sd_count(cpu, lat < cfg.bucket_slots ? lat + 1 : cfg.bucket_slots);
+}
+
+static __always_inline void sd_step_log2_linear(void)
+{
+	struct sd_cpu *cpu = sd_cpu();
+	__u32 bits = cfg.sub_bucket_bits, sub = 1u << bits, exp;
+	__u64 lat;
+
+	if (!cpu)
+		return;
+	lat = cpu->event.latency;
+	if (lat < sub) {
+		sd_count(cpu, lat);
+		return;
+	}
+	exp = sd_log2l(lat);
+	sd_count(cpu, (__u64)sub * (exp - bits + 1) + ((lat >> (exp - bits)) - sub));
+}
+
+/* Hands the finished call to the profile's bucket step. */
+static __always_inline void sd_dispatch(void *ctx, struct sd_cpu *cpu)
+{
+#ifdef SD_STRAIGHT_LINE
+	/* bench/program-cost.sh only: the step inline, to price the tail call */
+	if (cfg.bucket_kind == SD_BUCKET_LOG2)
+		sd_step_log2();
+	else if (cfg.bucket_kind == SD_BUCKET_LINEAR)
+		sd_step_linear();
+	else
+		sd_step_log2_linear();
+#else
+	bpf_tail_call(ctx, &bucket_steps, cfg.bucket_kind);
+	sd_stat(cpu, SD_STAT_DISPATCH);
+#endif
+}
+
+/* One set of steps per program type: a PROG_ARRAY only holds programs of its caller's type. */
+#define SD_BUCKET_STEPS(sec, prefix)                                                   \
+	SEC(sec) int prefix##_log2(void *ctx) { sd_step_log2(); return 0; }            \
+	SEC(sec) int prefix##_linear(void *ctx) { sd_step_linear(); return 0; }        \
+	SEC(sec) int prefix##_log2lin(void *ctx) { sd_step_log2_linear(); return 0; }
+
+#endif

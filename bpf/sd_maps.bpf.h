@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The settings and every map of the program. Sizes marked "set before load" come from user space
+ * (Sources/Tracer); maps a profile does not use are left at one entry. */
+#ifndef SD_MAPS_BPF_H
+#define SD_MAPS_BPF_H
+
+const volatile struct sd_settings cfg = {};
+
+/* Which half of the double-buffered histograms the exits write: user space flips it, waits for
+ * an RCU grace period (every program that read the old value has then returned), and reads and
+ * empties the old half, which nothing writes any more. A deleted hash element may be reused at
+ * once, so this is what keeps an increment in flight from landing in another key. */
+volatile __u32 sd_generation;
+
+/* A thread's call in flight: task-local, freed with the task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sd_start);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_cpu);
+} cpu_state SEC(".maps");
+
+/* Dense histograms: per generation, one element per key with its bucket counters and then
+ * SD_SERIES_EXTRA_WORDS. One element per series keeps map creation fast and costs one inlined
+ * lookup per call. Per-CPU: no atomics. No BTF value type, so user space can size the value. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* 2 x keys, set before load */
+	__uint(key_size, 4);
+	__uint(value_size, 8); /* (bucket_slots + SD_SERIES_EXTRA_WORDS) * 8, set before load */
+} counts SEC(".maps");
+
+/* Sparse histograms, one hash per generation, for keys with no small bound (pids, comms, raw
+ * values). Preallocated: hashes that allocate at run time are unsafe in tracing programs before
+ * Linux 6.1 (the kernel warns). */
+#define SD_SPARSE_MAP(name)                                                            \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_HASH);                                       \
+		__uint(max_entries, 1); /* from a memory budget, set before load */   \
+		__uint(key_size, sizeof(struct sd_series_key));                       \
+		__uint(value_size, 8);  /* as `counts`, set before load */            \
+	} name SEC(".maps")
+SD_SPARSE_MAP(sparse_0);
+SD_SPARSE_MAP(sparse_1);
+
+/* What a new sparse series starts from: zeros, as many as a series has words. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, 8); /* as `counts`, set before load */
+} zeros SEC(".maps");
+
+/* Failed calls per (key, errno, CPU), one hash per generation. */
+#define SD_ERRORS_MAP(name)                                                            \
+	struct {                                                                       \
+		__uint(type, BPF_MAP_TYPE_HASH);                                       \
+		__uint(max_entries, 4096);                                             \
+		__type(key, struct sd_error_key);                                     \
+		__type(value, __u64);                                                  \
+	} name SEC(".maps")
+SD_ERRORS_MAP(errors_0);
+SD_ERRORS_MAP(errors_1);
+
+/* Shared (not per-CPU): the threads in the call at once, across CPUs. Only with --concurrency. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* dense key count when per key, set before load */
+	__type(key, __u32);
+	__type(value, struct sd_concurrency);
+} concurrency SEC(".maps");
+
+/* --cgroup: the cgroup whose tasks (and its descendants') are traced, at index 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SD_BUCKET_KINDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} bucket_steps SEC(".maps");
+
+static __always_inline struct sd_cpu *sd_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+static __always_inline void sd_stat(struct sd_cpu *cpu, enum sd_stat which)
+{
+	cpu->stats[which] += 1;
+}
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Entry and exit of a traced call, whatever the hook: filters, the per-thread start, the
+ * concurrency counters, and the event handed to the bucket step. */
+#ifndef SD_TRACK_BPF_H
+#define SD_TRACK_BPF_H
+
+struct task_struct;
+
+/* A field of the current task at an offset read from the kernel's BTF (a known constant to the
+ * verifier, which checks the load against the kernel's own layout). */
+#define SD_TASK_FIELD(task, type, offset) (*(type *)((char *)(task) + (offset)))
+
+/* The task's pid and tgid as the tool's pid namespace sees them; 0 when it sees it not at all. */
+struct sd_ids {
+	__u32 tgid, tid;
+};
+
+static __always_inline struct sd_ids sd_ids(struct task_struct *task)
+{
+	struct sd_ids ids = {};
+
+	if (cfg.pidns_ino) {
+		struct bpf_pidns_info ns = {};
+
+		if (bpf_get_ns_current_pid_tgid(cfg.pidns_dev, cfg.pidns_ino, &ns, sizeof(ns)) == 0) {
+			ids.tgid = ns.tgid;
+			ids.tid = ns.pid;
+		}
+		return ids;
+	}
+	ids.tgid = SD_TASK_FIELD(task, __u32, cfg.task_tgid_offset);
+	ids.tid = SD_TASK_FIELD(task, __u32, cfg.task_pid_offset);
+	return ids;
+}
+
+/* Filters that can be decided before the call: the verifier drops the ones left at zero. */
+static __always_inline int sd_wanted(struct task_struct *task)
+{
+	if (cfg.self_tgid || cfg.filter_tgid || cfg.filter_tid) {
+		struct sd_ids ids = sd_ids(task);
+
+		if (cfg.self_tgid && ids.tgid == cfg.self_tgid)
+			return 0;
+		if (cfg.filter_tgid && ids.tgid != cfg.filter_tgid)
+			return 0;
+		if (cfg.filter_tid && ids.tid != cfg.filter_tid)
+			return 0;
+	}
+	if (cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
+		return 0;
+	if (cfg.filter_comm_set) {
+		__u64 *comm = &SD_TASK_FIELD(task, __u64, cfg.task_comm_offset);
+
+		if (comm[0] != cfg.filter_comm[0] || comm[1] != cfg.filter_comm[1])
+			return 0;
+	}
+	return 1;
+}
+
+/* A 32-bit caller (int $0x80 or a 32-bit program on x86_64, AArch32 on arm64): its syscall
+ * numbers belong to another table. */
+static __always_inline int sd_compat_caller(struct task_struct *task)
+{
+	return cfg.compat_mask && (SD_TASK_FIELD(task, __u32, cfg.compat_offset) & cfg.compat_mask);
+}
+
+/* The concurrency counter of a call: its key's when known at entry, else the probe's one. */
+static __always_inline struct sd_concurrency *sd_concurrency_of(__u64 entry_key)
+{
+	__u32 index = 0;
+
+	if (cfg.concurrency_per_key) {
+		if (entry_key >= cfg.key_count)
+			return NULL;
+		index = entry_key;
+	}
+	return bpf_map_lookup_elem(&concurrency, &index);
+}
+
+static __always_inline void sd_concurrency_enter(__u64 entry_key)
+{
+	struct sd_concurrency *c = sd_concurrency_of(entry_key);
+	__u64 now, seen;
+
+	if (!c)
+		return;
+	now = __sync_fetch_and_add(&c->now, 1) + 1;
+	seen = c->max;
+	for (int i = 0; i < 4 && now > seen; i++) { /* a bounded compare-and-swap for the max */
+		__u64 previous = __sync_val_compare_and_swap(&c->max, seen, now);
+
+		if (previous == seen)
+			break;
+		seen = previous;
+	}
+}
+
+/* A call leaves the traced function, however it ended (returned, abandoned, replaced). */
+static __always_inline void sd_concurrency_leave(__u64 entry_key)
+{
+	struct sd_concurrency *c = sd_concurrency_of(entry_key);
+
+	if (c)
+		__sync_fetch_and_add(&c->now, -1);
+}
+
+/* Ends a call that will not be counted (its thread exited, or its exit was not seen). */
+static __always_inline void sd_discard(struct sd_cpu *cpu, struct sd_start *s, enum sd_stat why)
+{
+	sd_stat(cpu, why);
+	s->ts = 0;
+	if (cfg.track_concurrency)
+		sd_concurrency_leave(s->key);
+}
+
+static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 key)
+{
+	struct sd_cpu *cpu;
+	struct sd_start *s;
+
+	if (!sd_wanted(task))
+		return;
+	cpu = sd_cpu();
+	if (!cpu)
+		return;
+	s = bpf_task_storage_get(&starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		sd_stat(cpu, SD_STAT_NO_STORAGE);
+		return;
+	}
+	if (s->ts)
+		sd_discard(cpu, s, SD_STAT_REPLACED);
+	s->key = key;
+	s->nr = nr;
+	s->ts = bpf_ktime_get_ns();
+	sd_stat(cpu, SD_STAT_STARTED);
+	if (cfg.track_concurrency)
+		sd_concurrency_enter(key);
+}
+
+/* The thread leaves the kernel for good with a call in flight: that call never returns. */
+static __always_inline void sd_task_exits(struct task_struct *task)
+{
+	struct sd_start *s = bpf_task_storage_get(&starts, task, 0, 0);
+	struct sd_cpu *cpu;
+
+	if (!s || !s->ts)
+		return;
+	cpu = sd_cpu();
+	if (cpu)
+		sd_discard(cpu, s, SD_STAT_ABANDONED);
+}
+
+/* Finishes the thread's call: fills the CPU's event and returns it for the bucket step, or NULL
+ * when there is nothing to count. `nr` is checked when `nr_known`: an exit only finishes the
+ * call of the same syscall (a start whose own exit went unseen is discarded, not mis-timed). */
+static __always_inline struct sd_cpu *sd_exit(struct task_struct *task, long nr, int nr_known, long ret)
+{
+	struct sd_start *s = bpf_task_storage_get(&starts, task, 0, 0);
+	struct sd_event *e;
+	struct sd_cpu *cpu;
+	__u64 now, delta;
+
+	if (!s || !s->ts)
+		return NULL;
+	now = bpf_ktime_get_ns();
+	cpu = sd_cpu();
+	if (!cpu)
+		return NULL;
+	if (nr_known && s->nr != (__u64)nr) {
+		sd_discard(cpu, s, SD_STAT_MISMATCHED);
+		return NULL;
+	}
+	delta = now - s->ts;
+	s->ts = 0;
+	sd_stat(cpu, SD_STAT_FINISHED);
+	if (cfg.track_concurrency)
+		sd_concurrency_leave(s->key);
+	e = &cpu->event;
+	e->ns = delta;
+	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
+	e->err = ret < 0 && ret >= -4095 ? -ret : 0; /* MAX_ERRNO: other negatives are values */
+	e->key[1] = 0;
+	switch (cfg.key_source) {
+	case SD_KEY_RETVAL:
+		e->key[0] = ret;
+		break;
+	case SD_KEY_ERRNO:
+		e->key[0] = e->err; /* a negative value that is no errno is a success */
+		break;
+	case SD_KEY_PID:
+		e->key[0] = sd_ids(task).tgid;
+		break;
+	case SD_KEY_TID:
+		e->key[0] = sd_ids(task).tid;
+		break;
+	case SD_KEY_NONE:
+		e->key[0] = 0;
+		break;
+	case SD_KEY_COMM:
+		e->key[0] = SD_TASK_FIELD(task, __u64, cfg.task_comm_offset);
+		e->key[1] = SD_TASK_FIELD(task, __u64, cfg.task_comm_offset + 8);
+		break;
+	default: /* arguments and the syscall number were captured at entry */
+		e->key[0] = s->key;
+	}
+	return cpu;
+}
+
+#endif
