@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # bench/program-cost.sh: what each BPF program costs per run, from the kernel's own accounting
-# (kernel.bpf_stats_enabled: run_cnt, run_time_ns), and its instruction count; once as shipped
-# (exit tail-calls the bucket step) and once built straight-line (-DSD_STRAIGHT_LINE), which
-# prices the tail call. The stats add their own two clock reads per run, the same to both.
+# (kernel.bpf_stats_enabled: run_cnt, run_time_ns), and its instruction count; as shipped (the
+# exit tail-calls the bucket step), built straight-line (-DSD_STRAIGHT_LINE, which prices the tail
+# call), and, with BEFORE=path/to/an/older/bpfsyscalldist, that build too, in the same rounds, so
+# a change is judged against the code it replaces. The stats add their own two clock reads per
+# run, the same to all. Prints one line per program and round, then the median per-call cost
+# (enter + exit + step) of each variant and hook.
 #   bench/program-cost.sh            # N=1000000 bpf(BPF_MAP_LOOKUP_ELEM) calls, 3 rounds
+#   BEFORE=/tmp/old/.build/release/bpfsyscalldist ROUNDS=5 bench/program-cost.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
+BEFORE=${BEFORE:-}
 old=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled=$old' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -17,22 +22,38 @@ swift build -c release --package-path "$ROOT" --product sd-workload >&2
 SD_BPF_CFLAGS=-DSD_STRAIGHT_LINE swift build -c release --package-path "$ROOT" \
 	--scratch-path "$ROOT/.build-straight" --product bpfsyscalldist >&2
 
-measure() { # variant tool args... -> "variant program runs ns/run insns" lines
+measure() { # variant tool args... -> "variant hook program runs ns/run insns" lines, then a
+	# "variant hook per-call - ns -" line: the programs that ran once per call (enter, exit, step;
+	# the task-exit hook runs once per thread exit)
 	local variant=$1 tool=$2; shift 2
 	"$tool" "$@" >/dev/null 2>/tmp/sd-cost.err &
 	local pid=$!
 	until grep -q '^Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
+	local hook
+	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
 	"$ROOT/.build/release/sd-workload" lookup "$N" >/dev/null
-	bpftool -j prog show | jq -r --arg v "$variant" '.[] | select(.name | startswith("sd_"))
-		| select(.run_cnt > 0)
-		| "\($v) \(.name) \(.run_cnt) \(.run_time_ns / .run_cnt | . * 10 | round / 10) \(.bytes_xlated / 8)"'
+	bpftool -j prog show | jq -r --arg v "$variant" --arg h "$hook" --argjson n "$N" '
+		[.[] | select(.name | startswith("sd_")) | select(.run_cnt > 0)
+		 | {name, runs: .run_cnt, ns: (.run_time_ns / .run_cnt | . * 10 | round / 10), insns: (.bytes_xlated / 8)}]
+		| (.[] | "\($v) \($h) \(.name) \(.runs) \(.ns) \(.insns)"),
+		  "\($v) \($h) per-call - \([.[] | select(.runs >= $n) | .ns] | add | . * 10 | round / 10) -"'
 	kill -INT "$pid"; wait "$pid" || true
 }
 
-echo "variant program runs ns_per_run instructions"
+out=$(mktemp)
+echo "variant hook program runs ns_per_run instructions" | tee "$out"
 for round in $(seq "$ROUNDS"); do
-	measure tail "$ROOT/.build/release/bpfsyscalldist"
-	measure straight "$ROOT/.build-straight/release/bpfsyscalldist"
-	measure tail "$ROOT/.build/release/bpfsyscalldist" --probe-method raw_tp
-	measure tail "$ROOT/.build/release/bpfsyscalldist" --probe-method tp_btf
+	for method in tracepoint raw_tp tp_btf; do
+		if [ -n "$BEFORE" ]; then measure before "$BEFORE" --probe-method "$method"; fi
+		measure tail "$ROOT/.build/release/bpfsyscalldist" --probe-method "$method"
+		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
+	done | tee -a "$out"
 done
+echo
+echo "median ns per traced call (enter + exit + step), by variant and hook, over $ROUNDS rounds:"
+awk '$3 == "per-call" { v[$1 " " $2] = v[$1 " " $2] " " $5 }
+	END { for (k in v) print k, v[k] }' "$out" | sort | while read -r variant hook values; do
+	median=$(tr ' ' '\n' <<<"$values" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+	printf '  %-9s %-11s %7s ns   (rounds: %s)\n' "$variant" "$hook" "$median" "$values"
+done
+rm -f "$out"
