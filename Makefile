@@ -1,18 +1,30 @@
-# make run    set up, build and run bpfsyscalldist on its default profile (Ctrl-C prints)
-# make test   set up, build and run every test (as root: the kernel tests load real programs),
-#             with 20 s of fuzzing the profile loader first
+# make run      set up, build and run bpfsyscalldist on its default profile (Ctrl-C prints)
+# make test     set up, build and run every test (as root: the kernel tests load real programs),
+#               with 20 s of fuzzing the profile loader first and the Debian package installed
+#               and run on a clean Debian 12 last
+# make deb      a Debian package; make dist, a tarball of the same files
 PREFIX ?= /usr/local
 DESTDIR ?=
 ARGS ?=
 CONFIG ?= release
+# The release binary needs only glibc (2.34 or later), libstdc++ and libgcc_s: the Swift runtime,
+# libbpf, libelf, zlib and libyaml are linked into it (scripts/static-libs.sh).
+STATIC_LIBS := $(CURDIR)/.build-static-libs
+RELEASE_FLAGS := --static-swift-stdlib -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+DIST := .build/dist
 
-.PHONY: setup build run test install install-files clean
+.PHONY: setup build run test test-package deb dist install install-files clean
 
 setup:
 	@scripts/setup.sh
 
 build: setup
+ifeq ($(CONFIG),release)
+	@scripts/static-libs.sh $(STATIC_LIBS)
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig swift build -c release $(RELEASE_FLAGS) --product bpfsyscalldist
+else
 	swift build -c $(CONFIG) --product bpfsyscalldist
+endif
 
 run: build
 	.build/$(CONFIG)/bpfsyscalldist $(ARGS)
@@ -21,6 +33,17 @@ test: setup
 	swift build --build-tests
 	scripts/fuzz.sh 20
 	swift test --skip-build --disable-swift-testing
+	$(MAKE) test-package
+
+# The Debian package on a clean Debian 12 root file system: installs, runs, traces, removes.
+test-package: deb
+	scripts/test-package.sh $(DIST)/*.deb
+
+deb: build
+	scripts/make-deb.sh .build/release $(DIST)
+
+dist: build
+	scripts/make-dist.sh .build/release $(DIST)
 
 clean:
 	swift package clean

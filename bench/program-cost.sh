@@ -17,7 +17,7 @@ old=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled=$old' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
-swift build -c release --package-path "$ROOT" --product bpfsyscalldist >&2
+make -s -C "$ROOT" build >&2
 swift build -c release --package-path "$ROOT" --product sd-workload >&2
 SD_BPF_CFLAGS=-DSD_STRAIGHT_LINE swift build -c release --package-path "$ROOT" \
 	--scratch-path "$ROOT/.build-straight" --product bpfsyscalldist >&2

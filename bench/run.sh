@@ -18,7 +18,7 @@ if ! [ -e /sys/kernel/tracing/events ] && ! [ -e /sys/kernel/debug/tracing/event
 	mount -t tracefs tracefs /sys/kernel/tracing
 	trap 'umount /sys/kernel/tracing' EXIT
 fi
-swift build -c release --product bpfsyscalldist --package-path "$ROOT" >&2
+make -s -C "$ROOT" build >&2
 swift build -c release --product sd-workload --package-path "$ROOT" >&2
 TOOL=$ROOT/.build/release/bpfsyscalldist
 WL=$ROOT/.build/release/sd-workload

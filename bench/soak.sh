@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_TOTAL=${1:-600}
-swift build -c release --package-path "$ROOT" --product bpfsyscalldist >&2
+make -s -C "$ROOT" build >&2
 swift build -c release --package-path "$ROOT" --product sd-workload >&2
 TOOL=$ROOT/.build/release/bpfsyscalldist
 WL=$ROOT/.build/release/sd-workload

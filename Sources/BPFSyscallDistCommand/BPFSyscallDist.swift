@@ -18,7 +18,7 @@ public struct BPFSyscallDist: ParsableCommand {
       The default profile, bpfsyscalldist, shows bpf() per command; invoked as syscalldist, \
       the default is every syscall by name. See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: "0.1.0")
+    version: "0.2.0")
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions

@@ -1,0 +1,98 @@
+#!/bin/sh
+# The Debian package on a clean Debian 12 (debootstrap --variant=minbase bookworm, no Swift
+# toolchain inside): lintian finds nothing to warn about; it installs with dpkg -i; the binary
+# links nothing outside the base system; --version, --list-profiles and --check work; a real
+# trace counts a workload exactly; it removes cleanly. Run by `make test` (as root).
+#   usage: scripts/test-package.sh PACKAGE.deb
+set -eu
+deb=$(readlink -f "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+failures=0
+fail() { echo "test-package: FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "test-package: ok: $*"; }
+
+work=$(mktemp -d)
+sys=$work/merged
+cleanup() {
+	umount -R "$sys/sys" "$sys/dev" "$sys/proc" 2>/dev/null || true
+	umount "$sys" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+binary=$work/bpfsyscalldist
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/bpfsyscalldist >"$binary"
+lintian --fail-on error,warning "$deb" >/tmp/sd-lintian.log 2>&1 && pass "lintian: no error or warning" ||
+	fail "lintian: $(cat /tmp/sd-lintian.log)"
+
+# glibc 2.34 is the oldest it may need (Debian 12, Ubuntu 22.04, RHEL 9): README says so
+newest=$(objdump -T "$binary" | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)
+[ "$newest" = GLIBC_2.34 ] || [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -1)" = GLIBC_2.34 ] &&
+	pass "needs glibc 2.34 at most ($newest)" || fail "needs $newest, newer than glibc 2.34"
+
+# a pristine root file system, made once and kept (a new clone makes it again: about 30 s)
+pristine=$root/.build-rootfs/bookworm
+if [ ! -e "$pristine/.complete" ]; then
+	rm -rf "$pristine"
+	mkdir -p "$pristine"
+	debootstrap --variant=minbase bookworm "$pristine" >"$root/.build-rootfs/debootstrap.log" 2>&1 ||
+		{ echo "test-package: debootstrap failed, see .build-rootfs/debootstrap.log" >&2; exit 1; }
+	touch "$pristine/.complete"
+fi
+# every run on a copy-on-write layer over it
+mkdir "$work/upper" "$work/work" "$sys"
+mount -t overlay overlay -o "lowerdir=$pristine,upperdir=$work/upper,workdir=$work/work" "$sys"
+# the workload, as plain C: SwiftPM's build of it links the Swift runtime, which is not inside
+workload=$work/sd-workload
+gcc -O2 -pthread -o "$workload" "$root"/Sources/sd-workload/*.c
+mount -t proc proc "$sys/proc"
+mount --rbind /sys "$sys/sys"
+mount --rbind /dev "$sys/dev"
+in_root() { chroot "$sys" "$@"; }
+
+[ ! -e "$sys/opt/swift" ] && ! in_root sh -c 'command -v swift' >/dev/null && pass "no Swift toolchain inside" ||
+	fail "the root file system has a Swift toolchain"
+cp "$deb" "$workload" "$sys/tmp/"
+if in_root dpkg -i "/tmp/$(basename "$deb")" >"$work/dpkg.log" 2>&1; then
+	pass "dpkg -i"
+else
+	fail "dpkg -i: $(cat "$work/dpkg.log")"
+fi
+version=$(dpkg-deb -f "$deb" Version)
+[ "$(in_root bpfsyscalldist --version 2>&1)" = "$version" ] && pass "--version is $version" ||
+	fail "--version: $(in_root bpfsyscalldist --version 2>&1)"
+in_root bpfsyscalldist --list-profiles 2>&1 | grep -q '^syscalldist .*\[/usr/share/bpfsyscalldist/profiles/syscalldist.yaml\]' &&
+	pass "--list-profiles finds the installed profiles" || fail "--list-profiles: $(in_root bpfsyscalldist --list-profiles 2>&1)"
+in_root bpfsyscalldist --check bpfsyscalldist 2>&1 | grep -q '^probe: *syscall bpf' && pass "--check" ||
+	fail "--check: $(in_root bpfsyscalldist --check bpfsyscalldist 2>&1)"
+# what the binary links: glibc, libstdc++ and libgcc_s (the base system), nothing else
+unexpected=$(in_root ldd /usr/bin/bpfsyscalldist | awk '{ print $1 }' |
+	grep -vE '^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|/lib.*/ld-linux.*\.so\.[0-9])$' || true)
+[ -z "$unexpected" ] && pass "links only glibc, libstdc++ and libgcc_s" || fail "links more: $unexpected"
+
+# a real trace, inside: the workload stops itself, the tool attaches, the workload resumes
+# chroot execs what it runs: $! is then the workload's pid, and the tool's
+chroot "$sys" /tmp/sd-workload --stop bpf-mix 60 >"$work/workload.json" &
+wpid=$!
+until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ] || ! kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
+chroot "$sys" bpfsyscalldist -p "$wpid" -j >"$work/trace.json" 2>"$work/trace.err" &
+tpid=$!
+until grep -q 'Hit Ctrl-C' "$work/trace.err" || ! kill -0 "$tpid" 2>/dev/null; do sleep 0.01; done
+kill -CONT "$wpid"
+wait "$wpid"
+kill -INT "$tpid"
+wait "$tpid" || true
+issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["counts"], sort_keys=True))' "$work/workload.json")
+traced=$(python3 -c 'import json,sys; print(json.dumps({h["key"]: h["count"] for h in json.load(open(sys.argv[1]))["histograms"]}, sort_keys=True))' "$work/trace.json" 2>/dev/null || echo none)
+[ "$issued" = "$traced" ] && pass "a trace inside counts the workload exactly" ||
+	fail "trace: issued $issued, traced $traced; $(cat "$work/trace.err")"
+
+files=$(in_root dpkg -L bpfsyscalldist | while read -r f; do [ -d "$sys$f" ] || echo "$f"; done)
+in_root dpkg --purge bpfsyscalldist >"$work/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.log")"
+left=$(for f in $files; do [ -e "$sys$f" ] || [ -L "$sys$f" ] && echo "$f"; done || true)
+[ -z "$left" ] && pass "dpkg --purge removes every file" || fail "left after purge: $left"
+
+if [ "$failures" -gt 0 ]; then
+	echo "test-package: $failures failed" >&2
+	exit 1
+fi
+echo "test-package: all passed"
