@@ -32,15 +32,17 @@ static __always_inline __u64 *sd_dense_series(struct sd_cpu *cpu, __u32 gen)
 }
 
 /* The value of a per-CPU key in one of a generation's hashes, created from `init` on first use;
- * NULL when the hash is full. */
-static __always_inline void *sd_hash_value(void *map, void *key, void *init)
+ * NULL when it cannot be had: the hash is full, or (*busy) the bucket's lock is held by a BPF
+ * program this one interrupted on the CPU. An insert of the same key cannot race: the key holds
+ * the CPU. */
+static __always_inline void *sd_hash_value(void *map, void *key, void *init, int *busy)
 {
 	void *v = bpf_map_lookup_elem(map, key);
 
 	if (v)
 		return v;
-	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key); /* NULL: full (an insert on this CPU cannot race) */
+	*busy = bpf_map_update_elem(map, key, init, BPF_NOEXIST) == -EBUSY;
+	return bpf_map_lookup_elem(map, key);
 }
 
 static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
@@ -53,18 +55,19 @@ static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
 	};
 	__u32 zero = 0;
 	void *init = bpf_map_lookup_elem(&zeros, &zero);
+	int busy = 0;
 	__u64 *v;
 
 	if (!init)
 		return NULL;
-	v = sd_hash_value(gen ? (void *)&sparse_1 : (void *)&sparse_0, &k, init);
+	v = sd_hash_value(gen ? (void *)&sparse_1 : (void *)&sparse_0, &k, init, &busy);
 	if (!v)
-		sd_stat(cpu, SD_STAT_MAP_FULL);
+		sd_stat(cpu, busy ? SD_STAT_MAP_BUSY : SD_STAT_MAP_FULL);
 	return v;
 }
 
 /* Failed calls by errno: kept apart from the histograms unless outcomes are split (then the
- * errno is already the series' outcome). A full map loses the errno, not the call. */
+ * errno is already the series' outcome). A full (or busy) map loses the errno, not the call. */
 static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 {
 	struct sd_event *e = &cpu->event;
@@ -74,8 +77,9 @@ static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 		.cpu = bpf_get_smp_processor_id(),
 	};
 	__u64 one = 0, *v;
+	int busy = 0;
 
-	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &one);
+	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &one, &busy);
 	if (v)
 		*v += 1;
 	else

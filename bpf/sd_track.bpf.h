@@ -151,10 +151,22 @@ static __always_inline void sd_task_exits(struct task_struct *task)
 		sd_discard(cpu, s, SD_STAT_ABANDONED);
 }
 
+/* How an exit hook knows which syscall it leaves: not at all (kernel functions; raw_tp tracing
+ * every syscall, where each entry replaces the start anyway), given, or read from pt_regs (raw_tp
+ * tracing one syscall: a probe_read, so only once a start is found). */
+enum sd_exit_nr {
+	SD_NR_UNKNOWN,
+	SD_NR_GIVEN,
+	SD_NR_FROM_REGS,
+};
+
 /* Finishes the thread's call: fills the CPU's event and returns it for the bucket step, or NULL
- * when there is nothing to count. `nr` is checked when `nr_known`: an exit only finishes the
- * call of the same syscall (a start whose own exit went unseen is discarded, not mis-timed). */
-static __always_inline struct sd_cpu *sd_exit(struct task_struct *task, long nr, int nr_known, long ret)
+ * when there is nothing to count. Where the syscall is known, an exit only finishes the call of
+ * the same syscall: a start whose own exit went unseen is discarded, not mis-timed. The kernel
+ * forgets the number (-1) in rt_sigreturn (x86, arm64) and a successful execve (arm64): that
+ * exit finishes whatever its thread started. */
+static __always_inline struct sd_cpu *sd_exit(
+	struct task_struct *task, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
 	struct sd_start *s = bpf_task_storage_get(&starts, task, 0, 0);
 	struct sd_event *e;
@@ -167,7 +179,13 @@ static __always_inline struct sd_cpu *sd_exit(struct task_struct *task, long nr,
 	cpu = sd_cpu();
 	if (!cpu)
 		return NULL;
-	if (nr_known && s->nr != (__u64)nr) {
+	if (how == SD_NR_FROM_REGS) {
+		typeof(*SD_SYSCALL_NR_PTR(regs)) from_regs = 0;
+
+		bpf_probe_read_kernel(&from_regs, sizeof(from_regs), SD_SYSCALL_NR_PTR(regs));
+		nr = from_regs;
+	}
+	if (how != SD_NR_UNKNOWN && nr != -1 && s->nr != (__u64)nr) {
 		sd_discard(cpu, s, SD_STAT_MISMATCHED);
 		return NULL;
 	}

@@ -6,6 +6,7 @@
  * for calls whose thread exits inside them. A profile only selects among these paths: it can
  * never make the kernel run new code. This file holds the hooks; the work is in the headers. */
 #include <linux/bpf.h>
+#include <asm-generic/errno-base.h>
 #include <bpf/bpf_helpers.h>
 #include "syscalldist.h"
 #include "syscalldist.bpf.h"
@@ -46,9 +47,10 @@ static __always_inline void sd_enter_any_syscall(struct task_struct *task, long 
 	sd_enter(task, nr, sd_entry_key(nr, arg));
 }
 
-static __always_inline void sd_exit_and_count(void *ctx, long nr, int nr_known, long ret)
+static __always_inline void sd_exit_and_count(
+	void *ctx, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
-	struct sd_cpu *cpu = sd_exit(bpf_get_current_task_btf(), nr, nr_known, ret);
+	struct sd_cpu *cpu = sd_exit(bpf_get_current_task_btf(), how, nr, regs, ret);
 
 	if (cpu)
 		sd_dispatch(ctx, cpu);
@@ -110,7 +112,7 @@ int sd_tp_exit(struct sd_tp_exit_ctx *ctx)
 {
 	if (sd_syscall_skipped(ctx->nr))
 		return 0;
-	sd_exit_and_count(ctx, ctx->nr, 1, ctx->ret);
+	sd_exit_and_count(ctx, SD_NR_GIVEN, ctx->nr, NULL, ctx->ret);
 	return 0;
 }
 
@@ -136,13 +138,9 @@ int sd_raw_enter(__u64 *ctx)
 SEC("raw_tp")
 int sd_raw_exit(__u64 *ctx)
 {
-	typeof(*SD_SYSCALL_NR_PTR((struct pt_regs *)0)) nr = 0;
-
-	/* sys_exit carries no number: read it only where other syscalls' enters are skipped (all
-	 * syscalls: every enter replaces the start, so an exit finishes its own thread's last) */
-	if (cfg.target == SD_TARGET_SYSCALL)
-		bpf_probe_read_kernel(&nr, sizeof(nr), SD_SYSCALL_NR_PTR((struct pt_regs *)ctx[0]));
-	sd_exit_and_count(ctx, nr, cfg.target == SD_TARGET_SYSCALL, (long)ctx[1]);
+	/* sys_exit carries no number: it is read where other syscalls' enters are skipped */
+	sd_exit_and_count(ctx, cfg.target == SD_TARGET_SYSCALL ? SD_NR_FROM_REGS : SD_NR_UNKNOWN, 0,
+			  (struct pt_regs *)ctx[0], (long)ctx[1]);
 	return 0;
 }
 
@@ -166,7 +164,7 @@ int sd_btf_exit(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
 
-	sd_exit_and_count(ctx, *SD_SYSCALL_NR_PTR(regs), 1, (long)ctx[1]);
+	sd_exit_and_count(ctx, SD_NR_GIVEN, *SD_SYSCALL_NR_PTR(regs), NULL, (long)ctx[1]);
 	return 0;
 }
 
@@ -196,7 +194,7 @@ int sd_fexit(__u64 *ctx)
 	__u64 ret = 0;
 
 	bpf_get_func_ret(ctx, &ret);
-	sd_exit_and_count(ctx, 0, 0, (long)ret);
+	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, (long)ret);
 	return 0;
 }
 
@@ -225,7 +223,7 @@ int sd_kprobe(struct pt_regs *ctx)
 SEC("kretprobe")
 int sd_kretprobe(struct pt_regs *ctx)
 {
-	sd_exit_and_count(ctx, 0, 0, (long)SD_FUNC_RET(ctx));
+	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, (long)SD_FUNC_RET(ctx));
 	return 0;
 }
 

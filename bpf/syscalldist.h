@@ -55,7 +55,7 @@ enum sd_limits {
 
 /* Per-CPU counters in `cpu_state`, so that every call is accounted for. Identities, exact once
  * the programs are detached: started = finished + replaced + abandoned + mismatched + in flight;
- * finished = counted + key_range + map_full + dispatch. */
+ * finished = counted + key_range + map_full + map_busy + dispatch. */
 enum sd_stat {
 	SD_STAT_STARTED = 0,    /* an entry recorded a start */
 	SD_STAT_FINISHED = 1,   /* an exit took its thread's start */
@@ -68,9 +68,11 @@ enum sd_stat {
 	SD_STAT_COMPAT = 6,     /* 32-bit (ia32, AArch32) calls seen on raw hooks: not traced */
 	SD_STAT_KEY_RANGE = 7,  /* dense key beyond the range: dropped */
 	SD_STAT_MAP_FULL = 8,   /* sparse histogram map full: dropped */
-	SD_STAT_ERRORS_FULL = 9, /* errors map full: counted, but its errno not itemized */
+	SD_STAT_ERRORS_FULL = 9, /* errors map full or busy: counted, but its errno not itemized */
 	SD_STAT_DISPATCH = 10,  /* tail call failed (a bug): dropped */
-	SD_STAT_COUNT = 11,
+	SD_STAT_MAP_BUSY = 11,  /* sparse hash busy (a BPF program this one interrupted held the
+				 * bucket's lock): dropped */
+	SD_STAT_COUNT = 12,
 };
 
 struct sd_settings {

@@ -21,40 +21,40 @@ struct Session {
   func run() throws {
     let start = Self.now()
     let since = Self.wallClock()
-    var total = Counts()
-    var sincePrint = Counts()
+    // what the next print shows: since the previous print, or since the start for OpenMetrics
+    var pending = Counts()
+    // the whole run, for the last line: counters only, so a long run keyed by pid does not keep
+    // every key it ever saw
+    var run = Accounting()
+    var runStats = CallStats()
     var nextPrint = timing.interval.map { start + $0 }
     var printed = 0
-    var stopping = false
-    while !stopping {
+    var last = false
+    while !last {
       let untilEnd = timing.duration.map { max(0, $0 - (Self.now() - start)) }
       let untilPrint = nextPrint.map { max(0, $0 - Self.now()) }
       let wait = [untilPrint, untilEnd, Self.collectPeriod].compactMap { $0 }.min()
-      stopping = Signals.waitForStop(seconds: wait)
-      if let untilEnd, wait == untilEnd { stopping = true }
-      if stopping { tracer.detach() }  // the last collect is then exact: nothing runs any more
+      last = Signals.waitForStop(seconds: wait) || (untilEnd != nil && wait == untilEnd)
+      let printDue = nextPrint.map { Self.now() >= $0 } ?? false
+      if printDue, let count = timing.count, printed + 1 >= count { last = true }
+      if last { tracer.detach() }  // the last collect is then exact: nothing runs any more
       let counts: Counts
       do {
         counts = try tracer.collect()
       } catch {
         throw Failure.runtime(String(describing: error))
       }
-      total.merge(counts)
-      sincePrint.merge(counts)
-      let printDue = nextPrint.map { Self.now() >= $0 } ?? false
-      if printDue || stopping {
-        try show(format == .openmetrics ? total : sincePrint, since: since, inFlight: total.stats.inFlight)
-        sincePrint = Counts()
+      runStats = runStats.adding(counts.stats)
+      run = run.adding(counts.accounting(inFlight: runStats.inFlight))
+      pending.merge(counts)
+      if printDue || last {
+        try show(pending, since: since, inFlight: runStats.inFlight)
+        if format != .openmetrics { pending = Counts() }
         printed += 1
         while let due = nextPrint, due <= Self.now(), let interval = timing.interval { nextPrint = due + interval }
       }
-      if let count = timing.count, printed >= count { stopping = true }
     }
-    if format == .text {
-      let accounting = total.snapshot(profile: profile, decoder: decoder, timestamp: 0, inFlight: total.stats.inFlight).accounting
-      Output.status(AccountingLine.render(accounting))
-    }
-    tracer.detach()
+    if format == .text { Output.status(AccountingLine.render(run)) }
   }
 
   func show(_ counts: Counts, since: Double, inFlight: UInt64) throws {

@@ -2,9 +2,7 @@
 #include <sched.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
 #include "CLinuxShims.h"
 
 int CLinuxShims_unshare_mount_namespace(void)
@@ -19,9 +17,4 @@ int CLinuxShims_is_cgroup2(const char *path)
 	if (statfs(path, &fs) != 0)
 		return -1;
 	return fs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-int CLinuxShims_membarrier_global(void)
-{
-	return (int)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 }

@@ -69,15 +69,6 @@ public enum BucketLayout: Equatable, Sendable {
     }
   }
 
-  /// The relative error of a value read back from its bucket, as users should be told it.
-  public var relativeErrorPercent: Int {
-    switch self {
-    case .log2: return 50
-    case .linear: return 0
-    case .log2Linear(let bits): return 100 >> Int(bits + 1)
-    }
-  }
-
   /// The name profiles and JSON use for the layout's kind.
   public var kindName: String {
     switch self {

@@ -66,6 +66,9 @@ public struct Accounting: Equatable, Sendable {
   public var keyOutOfRange: UInt64 = 0
   /// Calls not counted because the sparse histogram map was full.
   public var mapFull: UInt64 = 0
+  /// Calls not counted because the sparse histogram map was busy: a BPF program that the tool's
+  /// interrupted on the CPU held the lock of the bucket.
+  public var mapBusy: UInt64 = 0
   /// Calls not counted because the bucket step was missing (a bug, never expected).
   public var dispatchFailed: UInt64 = 0
 
@@ -102,7 +105,26 @@ public struct Accounting: Equatable, Sendable {
     self.abandoned = abandoned
   }
 
-  public var dropped: UInt64 { keyOutOfRange &+ mapFull &+ dispatchFailed }
+  public var dropped: UInt64 { keyOutOfRange &+ mapFull &+ mapBusy &+ dispatchFailed }
+
+  /// Both spans together: every figure adds up, but calls in flight, which are a state, not a
+  /// count, are the later span's.
+  public func adding(_ later: Accounting) -> Accounting {
+    var sum = later
+    sum.counted &+= counted
+    sum.keyOutOfRange &+= keyOutOfRange
+    sum.mapFull &+= mapFull
+    sum.mapBusy &+= mapBusy
+    sum.dispatchFailed &+= dispatchFailed
+    sum.abandoned &+= abandoned
+    sum.replaced &+= replaced
+    sum.mismatched &+= mismatched
+    sum.noStorage &+= noStorage
+    sum.compat &+= compat
+    sum.errorsNotItemized &+= errorsNotItemized
+    sum.kernelSkipped &+= kernelSkipped
+    return sum
+  }
 }
 
 /// Everything one print shows: the histograms of an interval (or of the whole run).

@@ -2,7 +2,8 @@ import Histograms
 
 /// One JSON object per print (`-j`), keys in a fixed order. Schema 2:
 /// `{"schema":2,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
-///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"dispatch_failed":…,
+///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
+///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
 ///     "compat":…},"errors_not_itemized":…,"kernel_skipped":…},"max_concurrent":…,
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
@@ -35,6 +36,7 @@ public struct JSONRenderer: Sendable {
           ("dropped", String(accounting.dropped)),
           ("key_out_of_range", String(accounting.keyOutOfRange)),
           ("map_full", String(accounting.mapFull)),
+          ("map_busy", String(accounting.mapBusy)),
           ("dispatch_failed", String(accounting.dispatchFailed)),
           ("in_flight", String(accounting.inFlight)),
           (

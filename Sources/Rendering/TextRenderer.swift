@@ -125,6 +125,7 @@ public enum AccountingLine {
     let dropped = [
       (accounting.keyOutOfRange, "with a key beyond the profile's range"),
       (accounting.mapFull, "because the histogram map was full"),
+      (accounting.mapBusy, "because the histogram map was busy (another BPF program held its lock)"),
       (accounting.dispatchFailed, "with no bucket step"),
     ]
     if accounting.dropped > 0 { line += " (" + listed(dropped) + ")" }
@@ -138,7 +139,7 @@ public enum AccountingLine {
     ]
     if unfinished.contains(where: { $0.0 > 0 }) { line += "; not counted: " + listed(unfinished) }
     if accounting.errorsNotItemized > 0 {
-      line += "; \(accounting.errorsNotItemized) failed calls without their errno (errors map full)"
+      line += "; \(accounting.errorsNotItemized) failed calls without their errno (errors map full or busy)"
     }
     if accounting.kernelSkipped > 0 {
       line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion), so calls are missing"

@@ -109,7 +109,7 @@ public struct CallStats: Equatable, Sendable {
     return self[SD_STAT_STARTED] >= ended ? self[SD_STAT_STARTED] - ended : 0
   }
 
-  func adding(_ other: CallStats) -> CallStats {
+  public func adding(_ other: CallStats) -> CallStats {
     CallStats(values: zip(values, other.values).map { $0 &+ $1 })
   }
 
@@ -168,20 +168,26 @@ public struct Counts: Equatable, Sendable {
           layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
           minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds))
     }
+    return Snapshot(
+      profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
+      layout: profile.layout, series: series, accounting: accounting(inFlight: inFlight), timestamp: timestamp,
+      since: since, maxConcurrent: maxConcurrentOverall)
+  }
+
+  /// Every call of the span, counted or not and why; `inFlight`: the calls running at its end.
+  public func accounting(inFlight: UInt64) -> Accounting {
     var accounting = Accounting(
-      counted: series.reduce(0) { $0 &+ $1.histogram.total }, keyOutOfRange: stats[SD_STAT_KEY_RANGE],
-      mapFull: stats[SD_STAT_MAP_FULL], dispatchFailed: stats[SD_STAT_DISPATCH], inFlight: inFlight,
-      abandoned: stats[SD_STAT_ABANDONED])
+      counted: histograms.values.reduce(0) { $0 &+ $1.buckets.reduce(0, &+) },
+      keyOutOfRange: stats[SD_STAT_KEY_RANGE], mapFull: stats[SD_STAT_MAP_FULL],
+      dispatchFailed: stats[SD_STAT_DISPATCH], inFlight: inFlight, abandoned: stats[SD_STAT_ABANDONED])
+    accounting.mapBusy = stats[SD_STAT_MAP_BUSY]
     accounting.replaced = stats[SD_STAT_REPLACED]
     accounting.mismatched = stats[SD_STAT_MISMATCHED]
     accounting.noStorage = stats[SD_STAT_NO_STORAGE]
     accounting.compat = stats[SD_STAT_COMPAT]
     accounting.errorsNotItemized = stats[SD_STAT_ERRORS_FULL]
     accounting.kernelSkipped = kernelSkipped
-    return Snapshot(
-      profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
-      layout: profile.layout, series: series, accounting: accounting, timestamp: timestamp,
-      since: since, maxConcurrent: maxConcurrentOverall)
+    return accounting
   }
 
   private func decoded(_ key: Key, _ decoder: KeyDecoder) -> (KeyNumber?, String) {

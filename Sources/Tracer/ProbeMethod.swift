@@ -38,10 +38,23 @@ public enum ProbeMethod: String, CaseIterable, Sendable {
 public enum ProbePlan {
   public static func candidates(for target: Profile.Target) -> [ProbeMethod] {
     switch target {
+    case .syscall(let name, _) where exitUnseenByTracepoint.contains(name):
+      return [.btfTracepoint, .rawTracepoint, .fentry]
     case .syscall: return [.tracepoint, .btfTracepoint, .rawTracepoint, .fentry]
     case .allSyscalls: return [.rawTracepoint, .btfTracepoint, .tracepoint]
     case .kernelFunction: return [.fentry, .kprobe]
     }
+  }
+
+  /// Syscalls whose return `syscalls:sys_exit_NAME` never reports: the kernel forgets the number
+  /// on the way out (-1), and the per-syscall events drop such exits. rt_sigreturn everywhere;
+  /// on arm64 a successful execve too (`forget_syscall`).
+  static var exitUnseenByTracepoint: Set<String> {
+    #if arch(arm64)
+      return ["rt_sigreturn", "execve", "execveat"]
+    #else
+      return ["rt_sigreturn"]
+    #endif
   }
 
   public enum PlanError: Error, Equatable, CustomStringConvertible {

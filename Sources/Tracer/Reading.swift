@@ -1,5 +1,4 @@
 import BPFKit
-import CLinuxShims
 import CSyscallDist
 import Profiles
 
@@ -7,7 +6,8 @@ import Profiles
 
 /// Reads what the program counted. The histograms and the errors are double-buffered by
 /// generation: a read flips the generation the exits write, waits until every program that read
-/// the old one has returned, then reads and empties the old half, which nothing writes any more.
+/// the old one has returned (`ProgramBarrier`), then reads and empties the old half, which nothing
+/// writes any more.
 /// So a read never races an increment, and a deleted hash element is never reused by one in
 /// flight. A call is counted in the read after it ended.
 struct KernelReader {
@@ -19,6 +19,7 @@ struct KernelReader {
   let concurrency: Map
   let generationMap: Map
   let programs: [Program]
+  let barrier: ProgramBarrier
   private(set) var generation: UInt32 = 0
   private var statsSoFar = CallStats()
   private var missesSoFar: UInt64 = 0
@@ -32,6 +33,7 @@ struct KernelReader {
     concurrency = try object.map("concurrency")
     generationMap = try object.map(".bss")
     self.programs = programs
+    barrier = try ProgramBarrier()
   }
 
   /// What was counted since the previous read; with `everything` (the programs are detached),
@@ -40,7 +42,7 @@ struct KernelReader {
     let old = generation
     generation ^= 1
     try generationMap.set(withUnsafeBytes(of: generation) { Array($0) }, at: 0)
-    Self.waitForRunningPrograms()
+    try barrier.wait()
     var result = Counts()
     for half in everything ? [old, generation] : [old] {
       try readHistograms(generation: half, into: &result)
@@ -58,13 +60,6 @@ struct KernelReader {
     missesSoFar = misses
     try readConcurrency(into: &result)
     return result
-  }
-
-  /// An RCU grace period: the programs run inside RCU read-side sections, so when it has passed
-  /// none that read the old generation is still running. membarrier(MEMBARRIER_CMD_GLOBAL) waits
-  /// for one; where it cannot (nohz_full CPUs), a wait far longer than any program run.
-  static func waitForRunningPrograms() {
-    if CLinuxShims_membarrier_global() != 0 { usleep(100_000) }
   }
 
   /// The histograms of one generation, added to `result`; the dense half is zeroed after.

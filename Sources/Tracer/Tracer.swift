@@ -35,7 +35,7 @@ public final class Tracer {
     defer { if let cgroup { close(cgroup) } }
     guard let btf = try? KernelBTF(), let task = KernelFacts.taskLayout(btf) else {
       throw .missingKernelFeature(
-        "the kernel has no BTF for struct task_struct (/sys/kernel/btf/vmlinux): bpfsyscalldist needs Linux 5.11 or later built with CONFIG_DEBUG_INFO_BTF")
+        "the kernel has no BTF for struct task_struct (/sys/kernel/btf/vmlinux): bpfsyscalldist needs Linux 5.13 or later built with CONFIG_DEBUG_INFO_BTF")
     }
     let settings = Self.settings(for: request, task: task, pidNamespace: KernelFacts.pidNamespace)
     let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, String)])

@@ -29,6 +29,8 @@
  *     close-keys K P   P phases of K x close(fd) on distinct unused fds (EBADF); with --stop,
  *                      stops again after each phase
  *     retval N         N x close(-1): returns -EBADF
+ *     signals N        N x a signal to itself whose handler returns: N x tgkill, N x rt_sigreturn
+ *                      (whose exit the kernel reports as syscall -1)
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -94,6 +96,7 @@ static int run_newer(long x, long y) { (void)y; return mode_newer(x); }
 static int run_ia32(long x, long y) { (void)y; return mode_ia32(x); }
 static int run_close_keys(long x, long y) { return mode_close_keys(x, y); }
 static int run_retval(long x, long y) { (void)y; return mode_retval(x); }
+static int run_signals(long x, long y) { (void)y; return mode_signals(x); }
 
 static const struct mode modes[] = {
 	SD_MODE1("bpf-mix", bpf_mix), SD_MODE1("syscalls", syscalls), SD_MODE2("sleep", sleep),
@@ -102,7 +105,7 @@ static const struct mode modes[] = {
 	SD_MODE1("args", args), SD_MODE1("futex", futex), SD_MODE1("ioctl", ioctl),
 	SD_MODE1("read", read), SD_MODE1("churn", churn), SD_MODE0("reuse", reuse),
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
-	SD_MODE1("retval", retval),
+	SD_MODE1("retval", retval), SD_MODE1("signals", signals),
 };
 
 int main(int argc, char **argv)

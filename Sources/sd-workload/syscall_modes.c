@@ -229,3 +229,22 @@ int mode_retval(long n)
 	printf("{\"mode\":\"retval\",\"counts\":{\"-9\":%ld}}\n", n);
 	return 0;
 }
+
+static void on_signal(int signo)
+{
+	(void)signo;
+}
+
+int mode_signals(long n)
+{
+	struct sigaction action = { .sa_handler = on_signal };
+	long i;
+
+	if (sigaction(SIGUSR1, &action, NULL))
+		die("sigaction");
+	ready();
+	for (i = 0; i < n; i++)
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1); /* the handler returns: rt_sigreturn */
+	printf("{\"mode\":\"signals\",\"counts\":{\"rt_sigreturn\":%ld,\"tgkill\":%ld}}\n", n, n);
+	return 0;
+}

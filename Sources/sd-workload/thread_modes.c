@@ -122,12 +122,13 @@ int mode_reuse(void)
 	struct reuse_thread first = {}, second = {};
 	char path[64];
 	pthread_t thread;
-	int attempt;
+	int attempts = 0;
 
 	ready();
-	for (attempt = 0; attempt < 20; attempt++) {
-		pid_t want = (pid_t)syscall(SYS_gettid) + 1000 + attempt * 100;
+	while (attempts < 20) {
+		pid_t want = (pid_t)syscall(SYS_gettid) + 1000 + attempts * 100;
 
+		attempts++;
 		set_last_pid(want - 1);
 		if (pthread_create(&thread, NULL, reuse_first, &first))
 			die("pthread_create");
@@ -142,9 +143,10 @@ int mode_reuse(void)
 		if (second.tid == first.tid)
 			break; /* else another task took the id first: try again elsewhere */
 	}
-	printf("{\"mode\":\"reuse\",\"reused\":%s,\"tid\":%d,\"attempts\":%d,\"counts\":{\"getppid\":1},"
+	/* every attempt: two threads that end in exit, and one getppid; then exit_group */
+	printf("{\"mode\":\"reuse\",\"reused\":%s,\"tid\":%d,\"attempts\":%d,\"counts\":{\"getppid\":%d},"
 	       "\"never_return\":%d}\n", second.tid == first.tid ? "true" : "false", first.tid,
-	       attempt + 1, 2 * (attempt + 1) + 1);
+	       attempts, attempts, 2 * attempts + 1);
 	fflush(stdout);
 	syscall(SYS_exit_group, 0);
 	return 0;

@@ -27,6 +27,7 @@ int mode_newer(long n);
 int mode_ia32(long n);
 int mode_close_keys(long keys, long phases);
 int mode_retval(long n);
+int mode_signals(long n);
 /* thread_modes.c */
 int mode_stuck(int threads);
 int mode_exits(int threads);

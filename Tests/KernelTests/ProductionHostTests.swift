@@ -87,6 +87,23 @@ final class ProductionHostTests: XCTestCase {
       (accounting(objects)["not_counted"] as? [String: Any])?["abandoned"] as? Int, report["never_return"] as? Int)
   }
 
+  /// A signal handler's return is the syscall rt_sigreturn, whose exit the kernel reports as
+  /// syscall -1 (it forgets the number). Every hook that sees it counts it, under its name.
+  func testSignalReturnsAreCountedOnEveryHook() throws {
+    for method in ["raw_tp", "tp_btf", "tracepoint"] {
+      let (objects, report) = try trace(["--profile", "syscalldist", "--probe-method", method], try Workload("signals", "150"))
+      let counts = countsByKey(jsonObjects: objects)
+      XCTAssertEqual(counts["rt_sigreturn"], 150, "\(method): \(counts)")
+      XCTAssertEqual(counts["tgkill"], (report["counts"] as? [String: Int])?["tgkill"], method)
+      XCTAssertEqual((accounting(objects)["not_counted"] as? [String: Any])?["mismatched"] as? Int, 0, method)
+    }
+    let profile = try temporaryProfile("version: 1\nname: r\nprobe: {syscall: rt_sigreturn}\n")
+    for method in ["raw_tp", "tp_btf", nil] {
+      let (objects, _) = try trace(["--profile", profile] + (method.map { ["--probe-method", $0] } ?? []), try Workload("signals", "40"))
+      XCTAssertEqual(countsByKey(jsonObjects: objects), ["0": 40], method ?? "auto")
+    }
+  }
+
   /// Kernel 6.18 has syscalls Debian 12's headers lack: named from the vendored table, counted;
   /// an unnamed number is shown as a number; numbers no kernel has count together as invalid.
   func testNewerSyscallsAreNamedAndImpossibleNumbersCountAsInvalid() throws {

@@ -195,6 +195,15 @@ final class VendoredTableTests: XCTestCase {
     for (number, name) in source { XCTAssertEqual(KernelNames.generatedTables.errno[number], name, "errno \(number)") }
   }
 
+  /// Since Linux 5.1 every architecture numbers new syscalls alike (from 424 on), so the two
+  /// tables, made from two architectures' headers, vouch for each other there.
+  func testArchitecturesAgreeOnTheSyscallsEveryArchitectureShares() {
+    let (x86, arm64) = (KernelNames.generatedTables.x86_64, KernelNames.generatedTables.arm64)
+    let shared = Set(x86.keys.filter { $0 >= 424 }).union(arm64.keys.filter { $0 >= 424 })
+    XCTAssertGreaterThan(shared.count, 40)
+    for number in shared { XCTAssertEqual(x86[number], arm64[number], "syscall \(number)") }
+  }
+
   /// Syscalls since Linux 6.5, newer than Debian 12's headers; since 4.19 every architecture
   /// numbers new syscalls alike.
   func testTablesNameSyscallsNewerThanTheBuildHeaders() {

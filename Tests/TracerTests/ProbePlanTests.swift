@@ -46,6 +46,12 @@ final class ProbePlanTests: XCTestCase {
     }
   }
 
+  /// rt_sigreturn's exit never fires syscalls:sys_exit_rt_sigreturn (the kernel forgets the
+  /// number on the way out): the per-syscall tracepoint would count none.
+  func testASyscallWhoseExitTheTracepointMissesSkipsTheTracepoint() {
+    XCTAssertEqual(ProbePlan.candidates(for: .syscall(name: "rt_sigreturn", number: 15)), [.btfTracepoint, .rawTracepoint, .fentry])
+  }
+
   func testPreferenceOrderPerTarget() {
     XCTAssertEqual(ProbePlan.candidates(for: targets[0]), [.tracepoint, .btfTracepoint, .rawTracepoint, .fentry])
     XCTAssertEqual(ProbePlan.candidates(for: targets[1]), [.rawTracepoint, .btfTracepoint, .tracepoint])

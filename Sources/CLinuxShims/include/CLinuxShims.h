@@ -8,8 +8,4 @@ int CLinuxShims_unshare_mount_namespace(void);
 /* 1 if path is on a cgroup v2 file system, 0 if not, -1 with errno on error. */
 int CLinuxShims_is_cgroup2(const char *path);
 
-/* membarrier(MEMBARRIER_CMD_GLOBAL): returns after an RCU grace period, so every BPF program
- * that was running has returned; 0 or -1 with errno (the syscall is variadic in Swift's eyes). */
-int CLinuxShims_membarrier_global(void);
-
 #endif
