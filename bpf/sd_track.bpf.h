@@ -58,10 +58,18 @@ static __always_inline int sd_wanted(struct task_struct *task)
 }
 
 /* A 32-bit caller (int $0x80 or a 32-bit program on x86_64, AArch32 on arm64): its syscall
- * numbers belong to another table. */
+ * numbers belong to another table. x86_64: the thread's TS_COMPAT status, which int $0x80 sets
+ * for 64-bit programs too (no register says so). arm64: the user state's PSR_MODE32_BIT, a uapi
+ * constant, rather than a TIF_ number, which kernels may renumber. */
 static __always_inline int sd_compat_caller(struct task_struct *task)
 {
+#if defined(__TARGET_ARCH_arm64)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	return regs && (regs->pstate & 0x10);
+#else
 	return cfg.compat_mask && (SD_TASK_FIELD(task, __u32, cfg.compat_offset) & cfg.compat_mask);
+#endif
 }
 
 /* The concurrency counter of a call: its key's when known at entry, else the probe's one. */

@@ -28,17 +28,18 @@ enum KernelFacts {
   }
 
   static func taskLayout(_ btf: KernelBTF) -> TaskLayout? {
-    #if arch(arm64)
-      let (word, mask): (String, UInt32) = ("flags", 1 << 22)  // TIF_32BIT: an AArch32 task
-    #else
-      let (word, mask): (String, UInt32) = ("status", 0x2)  // TS_COMPAT: an ia32 syscall running
-    #endif
     guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info"]),
-      let info = btf.memberOffsets(of: "thread_info", [word]),
-      let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"],
-      let threadInfo = task["thread_info"], let compat = info[word]
+      let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"]
     else { return nil }
-    return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + compat, compatMask: mask)
+    #if arch(x86_64)
+      // TS_COMPAT in thread_info.status: an ia32 syscall is running (int $0x80 sets it too)
+      guard let threadInfo = task["thread_info"], let status = btf.memberOffsets(of: "thread_info", ["status"])?["status"]
+      else { return nil }
+      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2)
+    #else
+      // arm64 tells AArch32 callers by their saved PSTATE (bpf/sd_track.bpf.h)
+      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0)
+    #endif
   }
 
   /// The pid namespace this process runs in, as nsfs names it, unless it is the initial one
