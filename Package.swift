@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "Rendering", dependencies: ["Histograms"]),
 
     // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
-    .target(name: "BPFKit", dependencies: ["CLibbpf"]),
+    .target(name: "BPFKit", dependencies: ["CLibbpf", "CLinuxShims"]),
     .target(
       name: "Tracer",
       dependencies: ["BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles"]),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The settings and every map of the program. Sizes marked "set before load" come from user space
- * (Sources/Tracer); maps a profile does not use are left at one entry. */
+/* The settings and every map of the program but `starts` (sd_task.bpf.h). Sizes marked "set before
+ * load" come from user space (Sources/Tracer); maps a profile does not use are left at one entry. */
 #ifndef SD_MAPS_BPF_H
 #define SD_MAPS_BPF_H
 
@@ -11,14 +11,6 @@ const volatile struct sd_settings cfg = {};
  * empties the old half, which nothing writes any more. A deleted hash element may be reused at
  * once, so this is what keeps an increment in flight from landing in another key. */
 volatile __u32 sd_generation;
-
-/* A thread's call in flight: task-local, freed with the task. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sd_start);
-} starts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,37 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Entry and exit of a traced call, whatever the hook: filters, the per-thread start, the
- * concurrency counters, and the event handed to the bucket step. */
+/* Entry and exit of a traced call, whatever the hook and the kernel (sd_task.bpf.h): filters, the
+ * per-thread start, the concurrency counters, and the event handed to the bucket step. */
 #ifndef SD_TRACK_BPF_H
 #define SD_TRACK_BPF_H
-
-struct task_struct;
-
-/* A field of the current task at an offset read from the kernel's BTF (a known constant to the
- * verifier, which checks the load against the kernel's own layout). */
-#define SD_TASK_FIELD(task, type, offset) (*(type *)((char *)(task) + (offset)))
-
-/* The task's pid and tgid as the tool's pid namespace sees them; 0 when it sees it not at all. */
-struct sd_ids {
-	__u32 tgid, tid;
-};
-
-static __always_inline struct sd_ids sd_ids(struct task_struct *task)
-{
-	struct sd_ids ids = {};
-
-	if (cfg.pidns_ino) {
-		struct bpf_pidns_info ns = {};
-
-		if (bpf_get_ns_current_pid_tgid(cfg.pidns_dev, cfg.pidns_ino, &ns, sizeof(ns)) == 0) {
-			ids.tgid = ns.tgid;
-			ids.tid = ns.pid;
-		}
-		return ids;
-	}
-	ids.tgid = SD_TASK_FIELD(task, __u32, cfg.task_tgid_offset);
-	ids.tid = SD_TASK_FIELD(task, __u32, cfg.task_pid_offset);
-	return ids;
-}
 
 /* Filters that can be decided before the call: the verifier drops the ones left at zero. */
 static __always_inline int sd_wanted(struct task_struct *task)
@@ -49,29 +20,16 @@ static __always_inline int sd_wanted(struct task_struct *task)
 	if (cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
 	if (cfg.filter_comm_set) {
-		__u64 *comm = &SD_TASK_FIELD(task, __u64, cfg.task_comm_offset);
+		__u64 comm[2] = {};
 
+		sd_comm(task, comm);
 		if (comm[0] != cfg.filter_comm[0] || comm[1] != cfg.filter_comm[1])
 			return 0;
 	}
 	return 1;
 }
 
-/* A 32-bit caller (int $0x80 or a 32-bit program on x86_64, AArch32 on arm64): its syscall
- * numbers belong to another table. x86_64: the thread's TS_COMPAT status, which int $0x80 sets
- * for 64-bit programs too (no register says so). arm64: the user state's PSR_MODE32_BIT, a uapi
- * constant, rather than a TIF_ number, which kernels may renumber. */
-static __always_inline int sd_compat_caller(struct task_struct *task)
-{
-#if defined(__TARGET_ARCH_arm64)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-
-	return regs && (regs->pstate & 0x10);
-#else
-	return cfg.compat_mask && (SD_TASK_FIELD(task, __u32, cfg.compat_offset) & cfg.compat_mask);
-#endif
-}
-
+#ifndef SD_COMPAT
 /* The concurrency counter of a call: its key's when known at entry, else the probe's one. */
 static __always_inline struct sd_concurrency *sd_concurrency_of(__u64 entry_key)
 {
@@ -112,6 +70,17 @@ static __always_inline void sd_concurrency_leave(__u64 entry_key)
 		__sync_fetch_and_add(&c->now, -1);
 }
 
+#else
+/* Linux 5.10 to 5.11 have no BPF compare-and-swap: --concurrency is refused there. */
+static __always_inline void sd_concurrency_enter(__u64 entry_key)
+{
+}
+
+static __always_inline void sd_concurrency_leave(__u64 entry_key)
+{
+}
+#endif
+
 /* Ends a call that will not be counted (its thread exited, or its exit was not seen). */
 static __always_inline void sd_discard(struct sd_cpu *cpu, struct sd_start *s, enum sd_stat why)
 {
@@ -131,7 +100,7 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 	cpu = sd_cpu();
 	if (!cpu)
 		return;
-	s = bpf_task_storage_get(&starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = sd_start_of(task, 1);
 	if (!s) {
 		sd_stat(cpu, SD_STAT_NO_STORAGE);
 		return;
@@ -149,14 +118,15 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 /* The thread leaves the kernel for good with a call in flight: that call never returns. */
 static __always_inline void sd_task_exits(struct task_struct *task)
 {
-	struct sd_start *s = bpf_task_storage_get(&starts, task, 0, 0);
+	struct sd_start *s = sd_start_of(task, 0);
 	struct sd_cpu *cpu;
 
-	if (!s || !s->ts)
-		return;
-	cpu = sd_cpu();
-	if (cpu)
-		sd_discard(cpu, s, SD_STAT_ABANDONED);
+	if (s && s->ts) {
+		cpu = sd_cpu();
+		if (cpu)
+			sd_discard(cpu, s, SD_STAT_ABANDONED);
+	}
+	sd_start_forget(task);
 }
 
 /* How an exit hook knows which syscall it leaves: not at all (kernel functions; raw_tp tracing
@@ -176,7 +146,7 @@ enum sd_exit_nr {
 static __always_inline struct sd_cpu *sd_exit(
 	struct task_struct *task, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
-	struct sd_start *s = bpf_task_storage_get(&starts, task, 0, 0);
+	struct sd_start *s = sd_start_of(task, 0);
 	struct sd_event *e;
 	struct sd_cpu *cpu;
 	__u64 now, delta;
@@ -224,8 +194,7 @@ static __always_inline struct sd_cpu *sd_exit(
 		e->key[0] = 0;
 		break;
 	case SD_KEY_COMM:
-		e->key[0] = SD_TASK_FIELD(task, __u64, cfg.task_comm_offset);
-		e->key[1] = SD_TASK_FIELD(task, __u64, cfg.task_comm_offset + 8);
+		sd_comm(task, e->key);
 		break;
 	default: /* arguments and the syscall number were captured at entry */
 		e->key[0] = s->key;

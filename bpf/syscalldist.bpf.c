@@ -11,6 +11,7 @@
 #include "syscalldist.h"
 #include "syscalldist.bpf.h"
 #include "sd_maps.bpf.h"
+#include "sd_task.bpf.h"
 #include "sd_track.bpf.h"
 #include "sd_count.bpf.h"
 
@@ -50,7 +51,7 @@ static __always_inline void sd_enter_any_syscall(struct task_struct *task, long 
 static __always_inline void sd_exit_and_count(
 	void *ctx, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
-	struct sd_cpu *cpu = sd_exit(bpf_get_current_task_btf(), how, nr, regs, ret);
+	struct sd_cpu *cpu = sd_exit(sd_current(), how, nr, regs, ret);
 
 	if (cpu)
 		sd_dispatch(ctx, cpu);
@@ -60,7 +61,7 @@ static __always_inline void sd_exit_and_count(
 SEC("raw_tp/sched_process_exit")
 int sd_task_exit(void *ctx)
 {
-	sd_task_exits(bpf_get_current_task_btf());
+	sd_task_exits(sd_current());
 	return 0;
 }
 
@@ -101,9 +102,9 @@ int sd_tp_enter(struct sd_tp_enter_ctx *ctx)
 	}
 	/* syscalls:* events never fire for 32-bit callers; raw_syscalls:* do */
 	if (cfg.target == SD_TARGET_ALL_SYSCALLS)
-		sd_enter_any_syscall(bpf_get_current_task_btf(), ctx->nr, arg);
+		sd_enter_any_syscall(sd_current(), ctx->nr, arg);
 	else
-		sd_enter(bpf_get_current_task_btf(), ctx->nr, sd_entry_key(ctx->nr, arg));
+		sd_enter(sd_current(), ctx->nr, sd_entry_key(ctx->nr, arg));
 	return 0;
 }
 
@@ -131,7 +132,7 @@ static __always_inline __u64 sd_raw_arg(struct pt_regs *regs)
 SEC("raw_tp")
 int sd_raw_enter(__u64 *ctx)
 {
-	sd_enter_any_syscall(bpf_get_current_task_btf(), ctx[1], sd_raw_arg((struct pt_regs *)ctx[0]));
+	sd_enter_any_syscall(sd_current(), ctx[1], sd_raw_arg((struct pt_regs *)ctx[0]));
 	return 0;
 }
 
@@ -155,7 +156,7 @@ int sd_btf_enter(__u64 *ctx)
 
 	if (cfg.key_source <= SD_KEY_ARG5)
 		arg = *SD_SYSCALL_ARG_PTR(regs, cfg.key_source);
-	sd_enter_any_syscall(bpf_get_current_task_btf(), ctx[1], arg);
+	sd_enter_any_syscall(sd_current(), ctx[1], arg);
 	return 0;
 }
 
@@ -171,10 +172,25 @@ int sd_btf_exit(__u64 *ctx)
 SD_BUCKET_STEPS("tp_btf/sys_exit", sd_btf)
 
 /* ---- kernel functions: fentry/fexit (attach target set by user space) ------------------- */
+/* A kernel function's return value as a long: a 32-bit int's register holds it in its lower
+ * half only. */
+static __always_inline long sd_function_result(__u64 ret)
+{
+	return cfg.func_returns_int32 ? (long)(int)ret : (long)ret;
+}
+
+/* fentry's context is the function's arguments: one load at a constant index (the verifier
+ * checks it against the function's prototype; bpf_get_func_arg would need Linux 5.17). */
+#define SD_FENTRY_ARG(i)                                                               \
+	case i:                                                                        \
+		arg = ctx[i];                                                          \
+		asm volatile("" : "+r"(arg));                                          \
+		break;
+
 SEC("fentry")
 int sd_fentry(__u64 *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = sd_current();
 	__u64 arg = 0;
 
 	if (cfg.target == SD_TARGET_SYSCALL) {
@@ -182,19 +198,36 @@ int sd_fentry(__u64 *ctx)
 		sd_enter(task, cfg.syscall_nr, sd_entry_key(cfg.syscall_nr, sd_raw_arg((struct pt_regs *)ctx[0])));
 		return 0;
 	}
-	if (cfg.key_source <= SD_KEY_ARG5)
-		bpf_get_func_arg(ctx, cfg.key_source, &arg);
+	if (cfg.key_source <= SD_KEY_ARG5) {
+		switch (cfg.func_key_slot) {
+		SD_FENTRY_ARG(0) SD_FENTRY_ARG(1) SD_FENTRY_ARG(2) SD_FENTRY_ARG(3) SD_FENTRY_ARG(4)
+		SD_FENTRY_ARG(5) SD_FENTRY_ARG(6) SD_FENTRY_ARG(7) SD_FENTRY_ARG(8) SD_FENTRY_ARG(9)
+		SD_FENTRY_ARG(10)
+		}
+	}
 	sd_enter(task, 0, arg);
 	return 0;
 }
+
+/* fexit's context: the arguments, then the return value (bpf_get_func_ret needs Linux 5.17).
+ * A constant index again: the verifier refuses a moved context pointer. */
+#define SD_FEXIT_RET(i)                                                                \
+	case i:                                                                        \
+		ret = ctx[i];                                                          \
+		asm volatile("" : "+r"(ret));                                          \
+		break;
 
 SEC("fexit")
 int sd_fexit(__u64 *ctx)
 {
 	__u64 ret = 0;
 
-	bpf_get_func_ret(ctx, &ret);
-	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, (long)ret);
+	switch (cfg.func_return_slot) {
+	SD_FEXIT_RET(0) SD_FEXIT_RET(1) SD_FEXIT_RET(2) SD_FEXIT_RET(3) SD_FEXIT_RET(4)
+	SD_FEXIT_RET(5) SD_FEXIT_RET(6) SD_FEXIT_RET(7) SD_FEXIT_RET(8) SD_FEXIT_RET(9)
+	SD_FEXIT_RET(10) SD_FEXIT_RET(11) SD_FEXIT_RET(12)
+	}
+	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, sd_function_result(ret));
 	return 0;
 }
 
@@ -212,18 +245,22 @@ int sd_kprobe(struct pt_regs *ctx)
 {
 	__u64 arg = 0;
 
-	switch (cfg.key_source) { /* ctx is pt_regs: constant offsets only, as for tracepoints */
-	SD_KPROBE_ARG(0) SD_KPROBE_ARG(1) SD_KPROBE_ARG(2) SD_KPROBE_ARG(3) SD_KPROBE_ARG(4)
-	SD_KPROBE_ARG(5)
+	/* ctx is pt_regs: constant offsets only, as for tracepoints; the register of the key's
+	 * argument (a struct argument of up to 16 bytes takes two) */
+	if (cfg.key_source <= SD_KEY_ARG5) {
+		switch (cfg.func_key_slot) {
+		SD_KPROBE_ARG(0) SD_KPROBE_ARG(1) SD_KPROBE_ARG(2) SD_KPROBE_ARG(3) SD_KPROBE_ARG(4)
+		SD_KPROBE_ARG(5)
+		}
 	}
-	sd_enter(bpf_get_current_task_btf(), 0, arg);
+	sd_enter(sd_current(), 0, arg);
 	return 0;
 }
 
 SEC("kretprobe")
 int sd_kretprobe(struct pt_regs *ctx)
 {
-	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, (long)SD_FUNC_RET(ctx));
+	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, sd_function_result(SD_FUNC_RET(ctx)));
 	return 0;
 }
 

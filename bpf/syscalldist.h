@@ -105,6 +105,13 @@ struct sd_settings {
 	 * & TS_COMPAT, arm64: thread_info.flags & TIF_32BIT); 0: the hook never sees them */
 	__u32 compat_offset;
 	__u32 compat_mask;
+	/* kernel functions, from their BTF prototype: where fentry's context holds the key's
+	 * argument and fexit's the return value (a struct argument of up to 16 bytes takes two
+	 * slots), and whether the return value is a 32-bit signed int (its register's upper half is
+	 * then no part of it: -2 is 0x00000000fffffffe) */
+	__u32 func_key_slot;
+	__u32 func_return_slot;
+	__u32 func_returns_int32;
 	__u32 pad;
 	/* non-zero: the tool runs in this pid namespace (nsfs dev and inode), and the pid filters,
 	 * the self filter and pid/tid keys use its ids */

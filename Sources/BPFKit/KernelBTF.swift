@@ -39,13 +39,14 @@ public final class KernelBTF: Sendable {
     let names = stringOffsets(equalTo: name, in: file)
     guard !names.isEmpty else { return nil }
     var members: [(nameOffset: UInt32, value: UInt64)]?
-    walkTypes(in: file) { kind, nameOffset, count, data, _ in
-      guard kind == Kind.enumeration || kind == Kind.enumeration64, names.contains(nameOffset) else { return true }
-      let stride = kind == Kind.enumeration ? 8 : 12
-      members = (0..<count).compactMap { index in
-        let at = data + index * stride
+    walkTypes(in: file) { type in
+      guard type.kind == Kind.enumeration || type.kind == Kind.enumeration64, names.contains(type.nameOffset)
+      else { return true }
+      let stride = type.kind == Kind.enumeration ? 8 : 12
+      members = (0..<type.vlen).compactMap { index in
+        let at = type.data + index * stride
         guard let memberName = file.u32(at: at), let low = file.u32(at: at + 4) else { return nil }
-        let high = kind == Kind.enumeration64 ? UInt64(file.u32(at: at + 8) ?? 0) << 32 : 0
+        let high = type.kind == Kind.enumeration64 ? UInt64(file.u32(at: at + 8) ?? 0) << 32 : 0
         return (memberName, high | UInt64(low))
       }
       return false
@@ -63,8 +64,8 @@ public final class KernelBTF: Sendable {
     guard let file = try? BufferedFile(path) else { return false }
     let names = stringOffsets(equalTo: name, in: file)
     var found = false
-    walkTypes(in: file) { kind, nameOffset, _, _, _ in
-      found = kind == Kind.function && names.contains(nameOffset)
+    walkTypes(in: file) { type in
+      found = type.kind == Kind.function && names.contains(type.nameOffset)
       return !found
     }
     return found
@@ -77,12 +78,12 @@ public final class KernelBTF: Sendable {
     let names = stringOffsets(equalTo: name, in: file)
     var found: [(nameOffset: UInt32, bits: UInt32)]?
     var bitfields = false
-    walkTypes(in: file) { kind, nameOffset, count, data, info in
-      guard kind == Kind.structure, names.contains(nameOffset) else { return true }
+    walkTypes(in: file) { type in
+      guard type.kind == Kind.structure, names.contains(type.nameOffset) else { return true }
       // struct btf_member { name_off, type, offset }; with kind_flag, offset is size << 24 | bits
-      bitfields = info & (1 << 31) != 0
-      found = (0..<count).compactMap { index in
-        let at = data + index * 12
+      bitfields = type.info & (1 << 31) != 0
+      found = (0..<type.vlen).compactMap { index in
+        let at = type.data + index * 12
         guard let memberName = file.u32(at: at), let offset = file.u32(at: at + 8) else { return nil }
         return (memberName, offset)
       }
@@ -101,31 +102,103 @@ public final class KernelBTF: Sendable {
     return result
   }
 
+  /// What a kernel function's probes need of its prototype: where in fentry's context each
+  /// argument starts and where fexit finds the return value (a struct of up to 16 bytes takes
+  /// two 8-byte slots), and whether it returns a 32-bit signed int (whose register holds it in
+  /// its lower half only).
+  public struct FunctionSignature: Equatable, Sendable {
+    public var argumentSlots: [Int]
+    public var returnSlot: Int
+    public var returnsInt32: Bool
+
+    public var arguments: Int { argumentSlots.count }
+  }
+
+  /// The prototype of function `name`, nil if the kernel's BTF has no such function.
+  public func signature(ofFunction name: String) -> FunctionSignature? {
+    guard let file = try? BufferedFile(path) else { return nil }
+    let names = stringOffsets(equalTo: name, in: file)
+    var offsets: [Int] = [0]  // by type id; 0 is void
+    var prototype: UInt32?
+    walkTypes(in: file) { type in
+      offsets.append(type.offset)
+      if prototype == nil, type.kind == Kind.function, names.contains(type.nameOffset) { prototype = type.sizeOrType }
+      return true
+    }
+    func type(_ id: UInt32) -> BTFType? {
+      offsets.indices.contains(Int(id)) && id > 0 ? header(at: offsets[Int(id)], id: Int(id), in: file) : nil
+    }
+    // a type through typedefs and qualifiers
+    func resolved(_ id: UInt32) -> BTFType? {
+      var current = type(id)
+      while let found = current, [8, 9, 10, 11, 18].contains(found.kind) { current = type(found.sizeOrType) }
+      return current
+    }
+    guard let prototype, let proto = type(prototype), proto.kind == Kind.functionPrototype else { return nil }
+    var slots: [Int] = []
+    var next = 0
+    for index in 0..<proto.vlen {
+      // struct btf_param { name_off, type }
+      guard let parameter = file.u32(at: proto.data + index * 8 + 4), parameter != 0 else { break }  // varargs
+      slots.append(next)
+      let size = resolved(parameter).map { [4, 5, 1, 6, 19].contains($0.kind) ? Int($0.sizeOrType) : 8 } ?? 8
+      next += max(1, (size + 7) / 8)  // STRUCT, UNION, INT, ENUM, ENUM64 by size; pointers 8
+    }
+    var returnsInt32 = false
+    if let returned = resolved(proto.sizeOrType), returned.kind == Kind.integer, returned.sizeOrType == 4,
+      let encoding = file.u32(at: returned.data)
+    {
+      returnsInt32 = (encoding >> 24) & 0x1 != 0  // BTF_INT_SIGNED
+    }
+    return FunctionSignature(argumentSlots: slots, returnSlot: next, returnsInt32: returnsInt32)
+  }
+
   /// BTF_KIND_* values the reader needs.
   private enum Kind {
+    static let integer: UInt32 = 1
     static let structure: UInt32 = 4
     static let enumeration: UInt32 = 6
     static let function: UInt32 = 12
+    static let functionPrototype: UInt32 = 13
     static let enumeration64: UInt32 = 19
   }
 
-  /// Calls `visit(kind, nameOffset, vlen, dataOffset, info)` for each type until it returns false.
-  private func walkTypes(in file: BufferedFile, _ visit: (UInt32, UInt32, Int, Int, UInt32) -> Bool) {
+  /// One `struct btf_type` and where the bytes that follow it start.
+  private struct BTFType {
+    var id: Int
+    var offset: Int
+    var kind: UInt32
+    var nameOffset: UInt32
+    var vlen: Int
+    var info: UInt32
+    var sizeOrType: UInt32
+    var data: Int
+  }
+
+  private func header(at offset: Int, id: Int, in file: BufferedFile) -> BTFType? {
+    guard let nameOffset = file.u32(at: offset), let info = file.u32(at: offset + 4),
+      let sizeOrType = file.u32(at: offset + 8)
+    else { return nil }
+    return BTFType(
+      id: id, offset: offset, kind: (info >> 24) & 0x1f, nameOffset: nameOffset, vlen: Int(info & 0xffff),
+      info: info, sizeOrType: sizeOrType, data: offset + 12)
+  }
+
+  /// Calls `visit` for each type, in id order from 1, until it returns false.
+  private func walkTypes(in file: BufferedFile, _ visit: (BTFType) -> Bool) {
     var offset = typeStart
-    while offset + 12 <= typeEnd {
-      guard let nameOffset = file.u32(at: offset), let info = file.u32(at: offset + 4) else { return }
-      let kind = (info >> 24) & 0x1f
-      let count = Int(info & 0xffff)
-      let data = offset + 12
-      guard visit(kind, nameOffset, count, data, info) else { return }
+    var id = 1
+    while offset + 12 <= typeEnd, let type = header(at: offset, id: id, in: file) {
+      guard visit(type) else { return }
       // the bytes that follow struct btf_type, by kind (include/uapi/linux/btf.h)
-      switch kind {
-      case 1, 14, 17: offset = data + 4  // INT, VAR, DECL_TAG
-      case 3: offset = data + 12  // ARRAY
-      case 4, 5, 15, 19: offset = data + count * 12  // STRUCT, UNION, DATASEC, ENUM64
-      case 6, 13: offset = data + count * 8  // ENUM, FUNC_PROTO
-      default: offset = data  // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
+      switch type.kind {
+      case 1, 14, 17: offset = type.data + 4  // INT, VAR, DECL_TAG
+      case 3: offset = type.data + 12  // ARRAY
+      case 4, 5, 15, 19: offset = type.data + type.vlen * 12  // STRUCT, UNION, DATASEC, ENUM64
+      case 6, 13: offset = type.data + type.vlen * 8  // ENUM, FUNC_PROTO
+      default: offset = type.data  // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
       }
+      id += 1
     }
   }
 

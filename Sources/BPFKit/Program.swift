@@ -61,9 +61,11 @@ public struct Program {
     return Link(link, description: description)
   }
 
-  public func attachKprobe(function: String, returning: Bool) throws(BPFError) -> Link {
-    let description = returning ? "kretprobe(\(function))" : "kprobe(\(function))"
-    let link = try check("attach \(description)", bpf_program__attach_kprobe(pointer, returning, function))
+  /// `kprobe(function)`; returns are attached through `KretprobeEvents`, which sets how many
+  /// calls in flight the kernel tracks.
+  public func attachKprobe(function: String) throws(BPFError) -> Link {
+    let description = "kprobe(\(function))"
+    let link = try check("attach \(description)", bpf_program__attach_kprobe(pointer, false, function))
     return Link(link, description: description)
   }
 }
@@ -74,12 +76,17 @@ public final class Link {
   /// What was attached, as the "Attached ..." line says it: `tracepoint(syscalls/sys_enter_bpf)`.
   public let description: String
 
-  init(_ pointer: OpaquePointer, description: String) {
+  /// Runs after the link is destroyed: removes what the attach made beside it (a kprobe event).
+  private let cleanup: (() -> Void)?
+
+  init(_ pointer: OpaquePointer, description: String, cleanup: (() -> Void)? = nil) {
     self.pointer = pointer
     self.description = description
+    self.cleanup = cleanup
   }
 
   deinit {
     bpf_link__destroy(pointer)
+    cleanup?()
   }
 }

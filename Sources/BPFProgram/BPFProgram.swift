@@ -2,6 +2,9 @@
 public enum BPFProgram {
   /// The object file's bytes, decoded once from the embedded base64 text.
   public static let object: [UInt8] = decodeBase64(embeddedObjectBase64)
+  /// The same program built for Linux 5.10 to 5.12 (`-DSD_COMPAT`): helpers instead of the
+  /// task's BTF pointer, starts in a hash by thread id, no atomics (no --concurrency).
+  public static let compatObject: [UInt8] = decodeBase64(embeddedCompatObjectBase64)
 
   /// A base64 decoder for the embedded text, so this target needs no Foundation.
   static func decodeBase64(_ text: String) -> [UInt8] {

@@ -3,6 +3,10 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CLinuxShims.h"
 
 int CLinuxShims_unshare_mount_namespace(void)
@@ -17,4 +21,15 @@ int CLinuxShims_is_cgroup2(const char *path)
 	if (statfs(path, &fs) != 0)
 		return -1;
 	return fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int CLinuxShims_perf_event_open_tracepoint(unsigned long long id)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = id;
+	return (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 }

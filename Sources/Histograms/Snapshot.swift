@@ -92,6 +92,9 @@ public struct Accounting: Equatable, Sendable {
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.
   public var kernelSkipped: UInt64 = 0
+  /// Returns a kretprobe missed (more calls in flight than it tracks): those calls show as not
+  /// counted, their return unseen.
+  public var returnsMissed: UInt64 = 0
 
   public init(
     counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0,
@@ -123,6 +126,7 @@ public struct Accounting: Equatable, Sendable {
     sum.compat &+= compat
     sum.errorsNotItemized &+= errorsNotItemized
     sum.kernelSkipped &+= kernelSkipped
+    sum.returnsMissed &+= returnsMissed
     return sum
   }
 }

@@ -141,6 +141,9 @@ public enum AccountingLine {
     if accounting.errorsNotItemized > 0 {
       line += "; \(accounting.errorsNotItemized) failed calls without their errno (errors map full or busy)"
     }
+    if accounting.returnsMissed > 0 {
+      line += "; the kretprobe missed \(accounting.returnsMissed) returns (more calls in flight than it tracks)"
+    }
     if accounting.kernelSkipped > 0 {
       line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion), so calls are missing"
     }

@@ -126,6 +126,8 @@ public struct Counts: Equatable, Sendable {
   public var stats = CallStats()
   /// Runs of the tool's programs the kernel skipped (`recursion_misses`).
   public var kernelSkipped: UInt64 = 0
+  /// Returns a kretprobe missed: more calls were in flight than it tracks.
+  public var returnsMissed: UInt64 = 0
   /// The most threads inside the call at once since attach, per raw key (`--concurrency`); a
   /// maximum cannot be split into spans, so this is always since attach.
   public var maxConcurrent: [UInt64: UInt64] = [:]
@@ -140,6 +142,7 @@ public struct Counts: Equatable, Sendable {
     failures.merge(later.failures, uniquingKeysWith: &+)
     stats = stats.adding(later.stats)
     kernelSkipped &+= later.kernelSkipped
+    returnsMissed &+= later.returnsMissed
     maxConcurrent = later.maxConcurrent
     maxConcurrentOverall = later.maxConcurrentOverall
   }
@@ -187,6 +190,7 @@ public struct Counts: Equatable, Sendable {
     accounting.compat = stats[SD_STAT_COMPAT]
     accounting.errorsNotItemized = stats[SD_STAT_ERRORS_FULL]
     accounting.kernelSkipped = kernelSkipped
+    accounting.returnsMissed = returnsMissed
     return accounting
   }
 

@@ -59,6 +59,29 @@ enum KernelFacts {
     access("/proc/\(tid)/task/\(tid)", F_OK) == 0  // /proc/TID resolves for any thread
   }
 
+  /// The running kernel's release, as `uname -r` says it.
+  static var release: String {
+    var names = utsname()
+    uname(&names)
+    return withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  }
+
+  /// Whether `/proc/kallsyms` has the function `name`, and up to three symbols whose names hold
+  /// it (what the kernel calls it instead: `__do_sys_bpf` for `__sys_bpf` on Linux 5.10).
+  static func kernelSymbols(like name: String) -> (exists: Bool, similar: [String]) {
+    guard let symbols = read("/proc/kallsyms") else { return (true, []) }  // unreadable: let the attach say
+    var similar: Set<String> = []
+    let stem = name.drop { $0 == "_" }
+    for line in symbols.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 3, "tTwW".contains(fields[1]) else { continue }
+      let symbol = fields[2]
+      if symbol == name { return (true, []) }
+      if symbol.contains(stem), similar.count < 3 { similar.insert(String(symbol)) }
+    }
+    return (false, similar.sorted())
+  }
+
   /// Why kprobes cannot work here, or nil if the kernel has them.
   static var kprobesMissingReason: String? {
     access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0
@@ -78,15 +101,20 @@ enum KernelFacts {
     return fd
   }
 
+  /// A whole file, read in 64 KiB pieces (/proc and /sys files report no size).
   static func read(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var text = ""
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), file) != nil {
-      text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else { break }
+      bytes += chunk[0..<count]
     }
-    return text
+    return String(decoding: bytes, as: UTF8.self)
   }
 }
 

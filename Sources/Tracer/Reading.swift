@@ -19,12 +19,17 @@ struct KernelReader {
   let concurrency: Map
   let generationMap: Map
   let programs: [Program]
+  /// A kretprobe's returns missed so far (more calls in flight than it tracks), where there is one.
+  let missedReturns: (() -> UInt64?)?
   let barrier: ProgramBarrier
   private(set) var generation: UInt32 = 0
   private var statsSoFar = CallStats()
   private var missesSoFar: UInt64 = 0
+  private var missedReturnsSoFar: UInt64 = 0
 
-  init(object: LoadedObject, request: TraceRequest, programs: [Program]) throws(BPFError) {
+  init(
+    object: LoadedObject, request: TraceRequest, programs: [Program], missedReturns: (() -> UInt64?)?
+  ) throws(BPFError) {
     self.request = request
     counts = try object.map("counts")
     sparse = [try object.map("sparse_0"), try object.map("sparse_1")]
@@ -33,6 +38,7 @@ struct KernelReader {
     concurrency = try object.map("concurrency")
     generationMap = try object.map(".bss")
     self.programs = programs
+    self.missedReturns = missedReturns
     barrier = try ProgramBarrier()
   }
 
@@ -58,6 +64,10 @@ struct KernelReader {
     for program in programs { misses &+= try program.recursionMisses() }
     result.kernelSkipped = misses &- missesSoFar
     missesSoFar = misses
+    if let missed = missedReturns?() {
+      result.returnsMissed = missed &- missedReturnsSoFar
+      missedReturnsSoFar = missed
+    }
     try readConcurrency(into: &result)
     return result
   }

@@ -27,10 +27,10 @@ extension Tracer {
     }
   }
 
-  /// The profile, filters and the running kernel's task layout as the program's read-only
-  /// settings.
+  /// The profile, filters and what the running kernel is like (its task layout, the traced
+  /// function's prototype) as the program's read-only settings.
   static func settings(
-    for request: TraceRequest, task: KernelFacts.TaskLayout, pidNamespace: (device: UInt64, inode: UInt64)?
+    for request: TraceRequest, kernel: KernelPlan, pidNamespace: (device: UInt64, inode: UInt64)?
   ) -> sd_settings {
     var settings = sd_settings()
     let profile = request.profile
@@ -77,11 +77,21 @@ extension Tracer {
       settings.filter_comm = words
       settings.filter_comm_set = 1
     }
+    let task = kernel.task
     settings.task_pid_offset = UInt32(task.pid)
     settings.task_tgid_offset = UInt32(task.tgid)
     settings.task_comm_offset = UInt32(task.comm)
     settings.compat_offset = UInt32(task.compatOffset)
     settings.compat_mask = task.compatMask
+    if case .argument(let index) = profile.keySource {
+      // where the argument is, from the function's prototype where the kernel has its BTF
+      let slots = kernel.function?.argumentSlots ?? []
+      settings.func_key_slot = UInt32(slots.indices.contains(index) ? slots[index] : index)
+    }
+    if let function = kernel.function {
+      settings.func_return_slot = UInt32(function.returnSlot)
+      settings.func_returns_int32 = function.returnsInt32 ? 1 : 0
+    }
     if let pidNamespace {
       settings.pidns_dev = pidNamespace.device
       settings.pidns_ino = pidNamespace.inode

@@ -15,23 +15,25 @@ extension Tracer {
 
   /// Opens, configures, loads and attaches the object for one method.
   static func start(
-    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: Int32?, btf: KernelBTF
+    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: Int32?, kernel: KernelPlan
   ) throws(TracerError) -> Started {
     var note: String?
     if method == .kprobe, let reason = KernelFacts.kprobesMissingReason {
       throw .methodUnavailable(reason)
     }
     let function = request.profile.target.kernelFunctionName
-    if method == .fentry, !btf.hasFunction(function) {
+    if method == .fentry, kernel.btf?.hasFunction(function) != true {
       throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
     }
-    if method == .tracepoint {
+    if method == .tracepoint || method == .kprobe {  // kretprobes are defined in tracefs
       note = try Tracefs.ensureMounted()
     }
     do {
-      let open = try OpenObject(bytes: BPFProgram.object, name: "syscalldist")
+      let open = try OpenObject(
+        bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
       try open.writeReadOnlyData(settings)
       try size(open, for: request)
+      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads, ofMap: "starts") }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       let (enter, exit, _) = method.programs
       let step = method.stepPrograms[Int(settings.bucket_kind)]
@@ -48,11 +50,11 @@ extension Tracer {
       }
       // first: a thread that starts a call once the probe is attached is then always seen leaving
       let taskExitHook = try object.program(taskExitProgram).attachRawTracepoint("sched_process_exit")
-      let links = try attach(method, object: object, target: request.profile.target)
+      let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
       let programs = try [enter, exit, step, taskExitProgram].map { name throws(BPFError) in try object.program(name) }
       return Started(
         object: object, links: links, taskExitHook: taskExitHook, note: note,
-        reader: try KernelReader(object: object, request: request, programs: programs))
+        reader: try KernelReader(object: object, request: request, programs: programs, missedReturns: missedReturns))
     } catch {
       throw .kernel(error)
     }
@@ -80,12 +82,26 @@ extension Tracer {
     }
   }
 
+  /// Attaches the method's entry and exit programs; returns the links and, for a kretprobe, how
+  /// to read the returns it missed.
   static func attach(
     _ method: ProbeMethod, object: LoadedObject, target: Profile.Target
-  ) throws(BPFError) -> [Link] {
+  ) throws(BPFError) -> ([Link], missedReturns: (() -> UInt64?)?) {
     let (enterName, exitName, _) = method.programs
     let enter = try object.program(enterName)
     let exit = try object.program(exitName)
+    if case (.kprobe, .kernelFunction(let function)) = (method, target) {
+      let events = KretprobeEvents(tracefs: Tracefs.mountedPath ?? Tracefs.paths[0])
+      let entry = try enter.attachKprobe(function: function)
+      let (exitLink, missed) = try events.attach(exit, function: function, maxActive: KernelPlan.kretprobeMaxActive)
+      return ([entry, exitLink], missed)
+    }
+    return (try attachEntryAndExit(method, enter: enter, exit: exit, target: target), nil)
+  }
+
+  private static func attachEntryAndExit(
+    _ method: ProbeMethod, enter: Program, exit: Program, target: Profile.Target
+  ) throws(BPFError) -> [Link] {
     switch (method, target) {
     case (.tracepoint, .syscall(let name, _)):
       return [
@@ -109,11 +125,6 @@ extension Tracer {
       return [
         try enter.attachTrace(description: "fentry(\(function))"),
         try exit.attachTrace(description: "fexit(\(function))"),
-      ]
-    case (.kprobe, .kernelFunction(let function)):
-      return [
-        try enter.attachKprobe(function: function, returning: false),
-        try exit.attachKprobe(function: function, returning: true),
       ]
     default:
       throw BPFError("\(method.rawValue) cannot trace \(target.displayName)", .invalid)

@@ -8,8 +8,11 @@ import BPFKit
 enum Tracefs {
   static let paths = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
-  static var isMounted: Bool {
-    paths.contains { access($0 + "/events", F_OK) == 0 }
+  static var isMounted: Bool { mountedPath != nil }
+
+  /// Where tracefs is reachable from this thread.
+  static var mountedPath: String? {
+    paths.first { access($0 + "/events", F_OK) == 0 }
   }
 
   /// Makes tracefs reachable; returns the line to tell the user, or throws why it cannot.

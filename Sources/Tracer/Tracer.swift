@@ -33,17 +33,14 @@ public final class Tracer {
     }
     let cgroup = try request.filters.cgroupPath.map { path throws(TracerError) in try KernelFacts.openCgroup(path) }
     defer { if let cgroup { close(cgroup) } }
-    guard let btf = try? KernelBTF(), let task = KernelFacts.taskLayout(btf) else {
-      throw .missingKernelFeature(
-        "the kernel has no BTF for struct task_struct (/sys/kernel/btf/vmlinux): bpfsyscalldist needs Linux 5.13 or later built with CONFIG_DEBUG_INFO_BTF")
-    }
-    let settings = Self.settings(for: request, task: task, pidNamespace: KernelFacts.pidNamespace)
+    let kernel = try KernelPlan(for: request)
+    let settings = Self.settings(for: request, kernel: kernel, pidNamespace: KernelFacts.pidNamespace)
     let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, String)])
     do throws(ProbePlan.PlanError) {
       outcome = try ProbePlan.firstWorking(for: request.profile.target, forced: request.forcedMethod) {
         method -> Result<Started, MethodFailure> in
         do {
-          return .success(try Self.start(method, request: request, settings: settings, cgroup: cgroup, btf: btf))
+          return .success(try Self.start(method, request: request, settings: settings, cgroup: cgroup, kernel: kernel))
         } catch {
           return .failure(MethodFailure((error as? TracerError)?.shortReason ?? "\(error)"))
         }
@@ -60,7 +57,7 @@ public final class Tracer {
     links = started.links
     taskExitHook = started.taskExitHook
     reader = started.reader
-    notes = outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
+    notes = kernel.notes + outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
       + (started.note.map { [$0] } ?? [])
   }
 

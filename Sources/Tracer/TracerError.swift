@@ -14,6 +14,8 @@ public enum TracerError: Error, CustomStringConvertible {
   case noProbeMethod(target: String, attempts: [(ProbeMethod, String)])
   /// The kernel lacks something every method needs, and what to run instead.
   case missingKernelFeature(String)
+  /// The profile asks for what this kernel's function does not have (an argument).
+  case profileDoesNotFitKernel(String)
   case kernel(BPFError)
 
   public var description: String {
@@ -35,7 +37,7 @@ public enum TracerError: Error, CustomStringConvertible {
     case .noProbeMethod(let target, let attempts):
       let reasons = attempts.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
       return "this kernel offers no way to trace \(target) (\(reasons))"
-    case .missingKernelFeature(let reason):
+    case .missingKernelFeature(let reason), .profileDoesNotFitKernel(let reason):
       return reason
     case .kernel(let error):
       return error.description

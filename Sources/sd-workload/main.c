@@ -31,6 +31,8 @@
  *     retval N         N x close(-1): returns -EBADF
  *     signals N        N x a signal to itself whose handler returns: N x tgkill, N x rt_sigreturn
  *                      (whose exit the kernel reports as syscall -1)
+ *     tcp-send N       N x send of one byte on a loopback TCP connection
+ *     stat N PATH      N x stat(PATH)
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -97,6 +99,9 @@ static int run_ia32(long x, long y) { (void)y; return mode_ia32(x); }
 static int run_close_keys(long x, long y) { return mode_close_keys(x, y); }
 static int run_retval(long x, long y) { (void)y; return mode_retval(x); }
 static int run_signals(long x, long y) { (void)y; return mode_signals(x); }
+static int run_tcp_send(long x, long y) { (void)y; return mode_tcp_send(x); }
+static const char *stat_path;
+static int run_stat(long x, long y) { (void)y; return mode_stat(x, stat_path); }
 
 static const struct mode modes[] = {
 	SD_MODE1("bpf-mix", bpf_mix), SD_MODE1("syscalls", syscalls), SD_MODE2("sleep", sleep),
@@ -105,7 +110,8 @@ static const struct mode modes[] = {
 	SD_MODE1("args", args), SD_MODE1("futex", futex), SD_MODE1("ioctl", ioctl),
 	SD_MODE1("read", read), SD_MODE1("churn", churn), SD_MODE0("reuse", reuse),
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
-	SD_MODE1("retval", retval), SD_MODE1("signals", signals),
+	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
+	SD_MODE2("stat", stat),
 };
 
 int main(int argc, char **argv)
@@ -120,6 +126,7 @@ int main(int argc, char **argv)
 	for (i = 0; a < argc && i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (strcmp(argv[a], modes[i].name) || argc - a - 1 < modes[i].arguments)
 			continue;
+		stat_path = argc - a > 2 ? argv[a + 2] : NULL; /* stat's second argument is a path */
 		return modes[i].run(argc - a > 1 ? atol(argv[a + 1]) : 0, argc - a > 2 ? atol(argv[a + 2]) : 0);
 	}
 	fprintf(stderr, "usage: sd-workload [--stop] MODE ARGS... (the modes are listed in main.c)\n");

@@ -28,6 +28,8 @@ int mode_ia32(long n);
 int mode_close_keys(long keys, long phases);
 int mode_retval(long n);
 int mode_signals(long n);
+int mode_tcp_send(long n);
+int mode_stat(long n, const char *path);
 /* thread_modes.c */
 int mode_stuck(int threads);
 int mode_exits(int threads);

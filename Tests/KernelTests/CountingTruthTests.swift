@@ -6,9 +6,11 @@ import XCTest
 /// Every number printed is true or states a bound that holds: percentiles against what the
 /// workload measured itself, long interval runs, the accounting, and the smaller truths.
 final class CountingTruthTests: XCTestCase {
-  /// 200 sleeps of 5 ms: every percentile's stated bounds hold the truth the workload measured
-  /// (which also pays the syscall's entry and exit: 10 µs of slack), and so does the stated
-  /// relative error.
+  /// 200 sleeps of 5 ms: every percentile's stated bounds hold the truth the workload measured,
+  /// and so does the stated relative error. The workload's measure also pays the syscall's entry
+  /// and exit, which the kernel's does not: the slack is what they cost here, as the workload
+  /// measured them (the slowest getppid round trip, twice, with 10 µs to spare): a few µs on
+  /// hardware, more under emulation.
   func testEveryPrintedPercentileContainsTheMeasuredTruth() throws {
     let workload = try Workload("sleep", "5", "200")
     let tool = try ToolRun(["--profile", "clock_nanosleep", "-p", String(workload.pid), "-j"])
@@ -18,7 +20,7 @@ final class CountingTruthTests: XCTestCase {
     let truth = try XCTUnwrap(report["measured_ns"] as? [String: Int])
     let series = try XCTUnwrap((tool.jsonObjects.last?["histograms"] as? [[String: Any]])?.first)
     XCTAssertEqual(series["count"] as? Int, 200)
-    let slack = 10_000.0
+    let slack = 2 * Double(try XCTUnwrap(report["syscall_round_trip_ns"] as? Int)) + 10_000
     for name in ["p50", "p90", "p99"] {
       let measured = Double(try XCTUnwrap(truth[name])) / 1000  // the profile's unit: us
       let estimate = try XCTUnwrap(series[name] as? Double ?? (series[name] as? Int).map(Double.init), name)
@@ -41,10 +43,10 @@ final class CountingTruthTests: XCTestCase {
     try tool.waitUntilAttached()
     for _ in 0..<7 {
       try workload.runPhase()
-      usleep(300_000)  // an interval ends with this phase's keys in it
+      try tool.waitForPrints(2)  // an interval has ended after this phase: its keys are read
     }
     _ = try workload.finish()
-    usleep(300_000)
+    try tool.waitForPrints(2)
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     let counts = countsByKey(jsonObjects: tool.jsonObjects)
     XCTAssertEqual(counts.count, 20_000)
@@ -200,7 +202,8 @@ final class CountingTruthTests: XCTestCase {
       text += "a\(level): &a\(level) [\(Array(repeating: previous, count: 9).joined(separator: ", "))]\n"
     }
     let file = try temporaryProfile(text, name: "bomb")
-    let run = try ToolRun.complete(["--check", file], timeout: 1)
+    // refused before anything expands (about 20 ms here): the timeout only tells a hang
+    let run = try ToolRun.complete(["--check", file], timeout: 30)
     XCTAssertEqual(run.status, 2)
     XCTAssertTrue(run.stderr.hasPrefix("\(file):5:"), run.stderr)
     XCTAssertTrue(run.stderr.contains("error: YAML aliases"), run.stderr)

@@ -114,6 +114,19 @@ final class ToolRun {
     XCTFail("bpfsyscalldist did not attach in \(timeout) s: \(stderr)")
   }
 
+  /// Waits until `count` more lines have been printed to stdout (prints of `-i ... -j`).
+  func waitForPrints(_ count: Int, timeout: Double = 60) throws {
+    let start = stdout.split(separator: "\n").count
+    let deadline = Date().addingTimeInterval(timeout)
+    while stdout.split(separator: "\n").count < start + count {
+      guard process.isRunning, Date() < deadline else {
+        XCTFail("bpfsyscalldist printed \(stdout.split(separator: "\n").count - start) of \(count) lines: \(stderr)")
+        return
+      }
+      usleep(10_000)
+    }
+  }
+
   /// Sends `signal` and waits for the exit status.
   @discardableResult
   func stop(with signal: Int32 = SIGINT) -> Int32 {

@@ -24,7 +24,9 @@ final class ProbeMethodKernelTests: XCTestCase {
   /// without it, and the tool still attaches tracepoints and counts exactly.
   func testTracepointsWorkWithTracefsUnmounted() throws {
     let workload = try Workload("bpf-mix", "100")
+    // debugfs mounts tracefs again on first access below it: unmount it too
     let script = "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug/tracing 2>/dev/null; "
+      + "umount -l /sys/kernel/debug 2>/dev/null; "
       + "test -e /sys/kernel/tracing/events && exit 99; exec \"$0\" -p \(workload.pid) -j"
     let tool = try ToolRun(
       ["--mount", "--propagation", "private", "/bin/sh", "-c", script, Products.tool], executable: "/usr/bin/unshare")

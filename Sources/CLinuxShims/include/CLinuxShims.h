@@ -8,4 +8,8 @@ int CLinuxShims_unshare_mount_namespace(void);
 /* 1 if path is on a cgroup v2 file system, 0 if not, -1 with errno on error. */
 int CLinuxShims_is_cgroup2(const char *path);
 
+/* perf_event_open for the trace event `id`, on every CPU's events (pid -1, cpu 0), close-on-exec;
+ * the fd or -1 with errno. For attaching a BPF program to a tracefs-defined kprobe. */
+int CLinuxShims_perf_event_open_tracepoint(unsigned long long id);
+
 #endif

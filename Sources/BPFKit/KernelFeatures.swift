@@ -1,0 +1,20 @@
+import CLibbpf
+
+/// What the running kernel's BPF offers, probed as libbpf does: by loading a tiny program that
+/// uses it (never by version number, which distributions' backports make meaningless).
+public enum KernelFeatures {
+  /// Task-local storage and the task's BTF pointer in tracing programs (Linux 5.13), which the
+  /// main object needs; and on arm64 the task's user registers (5.15).
+  public static var runsMainObject: Bool {
+    var helpers = [BPF_FUNC_task_storage_get, BPF_FUNC_get_current_task_btf]
+    #if arch(arm64)
+      helpers.append(BPF_FUNC_task_pt_regs)
+    #endif
+    return helpers.allSatisfy { libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, $0, nil) == 1 }
+  }
+
+  /// BPF trampolines: fentry and fexit programs.
+  public static var hasTrampolines: Bool {
+    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nil) == 1
+  }
+}

@@ -1,0 +1,52 @@
+import BPFKit
+import Profiles
+
+/// What the running kernel offers a request, decided before any probe method is tried: which
+/// build of the program runs here, where the task's fields are, and the traced kernel function's
+/// prototype. Refuses, in one line, what the kernel cannot do.
+struct KernelPlan {
+  var btf: KernelBTF?
+  var task: KernelFacts.TaskLayout
+  /// The main object (Linux 5.13 and later), else the compat one (5.10 to 5.12).
+  var mainObject: Bool
+  var function: KernelBTF.FunctionSignature?
+  var notes: [String] = []
+
+  /// In flight at once, the most calls a kretprobe tracks: the kernel's own maximum.
+  static let kretprobeMaxActive = 4096
+  /// Threads with a call in flight the compat object's start hash holds.
+  static let compatThreads = 65_536
+
+  init(for request: TraceRequest) throws(TracerError) {
+    mainObject = KernelFeatures.runsMainObject
+    btf = try? KernelBTF()
+    if let btf, let layout = KernelFacts.taskLayout(btf) {
+      task = layout
+    } else if mainObject {
+      throw .missingKernelFeature(
+        "the kernel's BTF (/sys/kernel/btf/vmlinux) has no struct task_struct; bpfsyscalldist reads the task's fields at offsets from it")
+    } else {
+      task = KernelFacts.TaskLayout(pid: 0, tgid: 0, comm: 0, compatOffset: 0, compatMask: 0)
+      notes.append("the kernel has no BTF: 32-bit callers are not told apart from 64-bit ones")
+    }
+    if request.trackConcurrency && !mainObject {
+      throw .missingKernelFeature(
+        "--concurrency needs Linux 5.13 or later (BPF compare-and-swap and task-local storage in tracing programs); this kernel is \(KernelFacts.release)")
+    }
+    if case .kernelFunction(let name) = request.profile.target {
+      function = btf?.signature(ofFunction: name)
+      if function == nil {
+        let symbols = KernelFacts.kernelSymbols(like: name)
+        if !symbols.exists {
+          let instead = symbols.similar.isEmpty ? "" : "; its symbols have \(symbols.similar.joined(separator: ", "))"
+          throw .missingKernelFeature(
+            "kernel function \(name) does not exist in Linux \(KernelFacts.release) (inlined or renamed there)\(instead)")
+        }
+      }
+      if let function, case .argument(let index) = request.profile.keySource, index >= function.arguments {
+        throw .profileDoesNotFitKernel(
+          "kernel function \(name) takes \(function.arguments) argument\(function.arguments == 1 ? "" : "s") in Linux \(KernelFacts.release): the key arg\(index) is none of them")
+      }
+    }
+  }
+}

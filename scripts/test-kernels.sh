@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# make test-kernels: the whole test suite (unit and real-kernel), built once here, run inside
+# other kernels: Debian's newest 5.10 (bullseye), 6.1 and 6.12 (bookworm) packages, booted under
+# qemu (software emulation: this VM's KVM fails) by virtme-ng with this machine's files as their
+# root. Prints one line per kernel, "kernel VERSION: N passed, M failed, K skipped", and exits
+# non-zero when a test failed, a kernel did not boot, or a kernel package could not be had (that
+# kernel's line says so, and the others still run). The host kernel is `make test`'s.
+# Installs what it needs, idempotently: qemu-system-x86, busybox-static, the kernel packages
+# (into /boot and /lib/modules: this VM does not boot from them), virtme-ng in a venv.
+#   usage: scripts/test-kernels.sh [SERIES...]      e.g. 6.1 5.10; default: 5.10 6.1 6.12
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=$ROOT/.build-kernels
+SERIES=("${@:-5.10 6.1 6.12}")
+read -r -a SERIES <<<"${SERIES[*]}"
+mkdir -p "$CACHE/logs" "$CACHE/out"
+started=$SECONDS
+log() { echo "test-kernels: $*" >&2; }
+
+missing=""
+for p in qemu-system-x86 busybox-static; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	log "installing$missing"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		{ log "cannot install$missing"; exit 1; }
+fi
+if [ ! -x "$CACHE/venv/bin/vng" ]; then
+	log "installing virtme-ng"
+	python3 -m venv "$CACHE/venv" && "$CACHE/venv/bin/pip" install -q virtme-ng==1.42 ||
+		{ log "cannot install virtme-ng"; exit 1; }
+fi
+export PATH=$CACHE/venv/bin:$PATH
+
+# Debian 11's kernels come from the bullseye and bullseye-security suites: a private sources list
+# on the mirrors this machine's apt already uses (no address is written here), private lists and
+# cache (apt wants absolute paths there), nothing else changed.
+bullseye_apt() {
+	local main security dir=$CACHE/bullseye-apt sources=/etc/apt/sources.list.d/*.sources
+	main=$(awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit }' $sources 2>/dev/null)
+	security=$(awk '$1 == "URIs:" && $2 ~ /security/ { print $2; exit }' $sources 2>/dev/null)
+	[ -n "$main" ] || return 1
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	{
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main bullseye main"
+		[ -z "$security" ] || echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $security bullseye-security main"
+	} >"$dir/sources.list"
+	local tool=$1
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+}
+
+# The newest installable kernel of a series, installed if it is not: prints its version.
+kernel_of() {
+	local series=$1 pattern package version
+	case $series in
+	5.10) pattern='^linux-image-5\.10\.0-[0-9]+-amd64$' ;;
+	6.1) pattern='^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
+	6.12) pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
+	*) log "unknown series $series"; return 1 ;;
+	esac
+	if [ "$series" = 5.10 ]; then
+		bullseye_apt apt-get update >/dev/null 2>&1 || return 1
+		package=$(bullseye_apt apt-cache pkgnames linux-image- | grep -E "$pattern" | sort -V | tail -1)
+	else
+		package=$(apt-cache pkgnames linux-image- | grep -E "$pattern" | sort -V | tail -1)
+		if [ -z "$package" ]; then # lists too old or missing: once more after an update
+			apt-get update -qq >/dev/null 2>&1
+			package=$(apt-cache pkgnames linux-image- | grep -E "$pattern" | sort -V | tail -1)
+		fi
+	fi
+	[ -n "$package" ] || return 1
+	version=${package#linux-image-}
+	if [ ! -e "/boot/vmlinuz-$version" ] || [ ! -d "/lib/modules/$version" ]; then
+		log "installing $package"
+		if [ "$series" = 5.10 ]; then
+			(cd "$CACHE" && rm -f linux-image-*.deb && bullseye_apt apt-get download "$package" >/dev/null 2>&1 &&
+				dpkg -i linux-image-5.10*.deb >"$CACHE/logs/install-$series.log" 2>&1) || return 1
+		else
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" \
+				>"$CACHE/logs/install-$series.log" 2>&1 || return 1
+		fi
+	fi
+	echo "$version"
+}
+
+# The suite, built once here; the guests run these very binaries from this machine's files.
+(cd "$ROOT" && swift build --build-tests >"$CACHE/logs/build.log" 2>&1 && make -s build >>"$CACHE/logs/build.log" 2>&1) ||
+	{ log "the build failed: $CACHE/logs/build.log"; exit 1; }
+
+cat >"$CACHE/guest.sh" <<'GUEST'
+#!/bin/sh
+# inside the guest: the suite, then the release binary alone (one self-contained file)
+root=$1 out=$2
+cd "$root" || exit 1
+uname -r >"$out/uname"
+.build/debug/bpfsyscalldistPackageTests.xctest >"$out/tests.log" 2>&1
+.build/release/bpfsyscalldist -d 1 -j >"$out/release.json" 2>"$out/release.err"
+echo $? >"$out/release.status"
+GUEST
+
+failed=0
+for series in "${SERIES[@]}"; do
+	version=$(kernel_of "$series")
+	if [ -z "$version" ]; then
+		echo "kernel $series: NOT RUN: no installable Debian package of this series (see $CACHE/logs)"
+		failed=1
+		continue
+	fi
+	out=$CACHE/out/$version
+	rm -rf "$out" && mkdir -p "$out"
+	t0=$SECONDS
+	timeout 1200 vng --disable-kvm --run "/boot/vmlinuz-$version" --user root --memory 2G --rwdir "$out" \
+		--exec "sh $CACHE/guest.sh $ROOT $out" >"$CACHE/logs/$version.console" 2>&1
+	if [ "$(cat "$out/uname" 2>/dev/null)" != "$version" ] || [ ! -s "$out/tests.log" ]; then
+		echo "kernel $version: DID NOT BOOT or did not run the tests (see $CACHE/logs/$version.console)"
+		failed=1
+		continue
+	fi
+	passed=$(grep -c "^Test Case '.*' passed" "$out/tests.log")
+	failures=$(grep -c "^Test Case '.*' failed" "$out/tests.log")
+	skipped=$(grep -c "^Test Case '.*' skipped" "$out/tests.log")
+	release="release binary ok"
+	[ "$(cat "$out/release.status" 2>/dev/null)" = 0 ] || { release="release binary FAILED: $(head -c 300 "$out/release.err")"; failed=1; }
+	echo "kernel $version: $passed passed, $failures failed, $skipped skipped; $release ($((SECONDS - t0)) s)"
+	[ "$failures" -eq 0 ] && [ "$passed" -gt 0 ] || failed=1
+	grep -E "^Test Case '.*' failed" "$out/tests.log" | sed 's/^/    /'
+done
+log "done in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s; logs in $CACHE"
+exit $failed
