@@ -2,6 +2,8 @@
 # make test     set up, build and run every test (as root: the kernel tests load real programs),
 #               with 20 s of fuzzing the profile loader first and the Debian package installed
 #               and run on a clean Debian 12 last
+# make test-kernels  the whole suite again inside Debian's 5.10, 6.1 and 6.12 kernels (qemu),
+#               one line per kernel; KERNELS="6.1" picks some
 # make deb      a Debian package; make dist, a tarball of the same files
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -13,7 +15,7 @@ STATIC_LIBS := $(CURDIR)/.build-static-libs
 RELEASE_FLAGS := --static-swift-stdlib -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 DIST := .build/dist
 
-.PHONY: setup build run test test-package deb dist install install-files clean
+.PHONY: setup build run test test-kernels test-package deb dist install install-files clean
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +36,11 @@ test: setup
 	scripts/fuzz.sh 20
 	swift test --skip-build --disable-swift-testing
 	$(MAKE) test-package
+
+# The real-kernel suite inside other kernels (scripts/test-kernels.sh says how): about 20 min.
+KERNELS ?=
+test-kernels: setup
+	scripts/test-kernels.sh $(KERNELS)
 
 # The Debian package on a clean Debian 12 root file system: installs, runs, traces, removes.
 test-package: deb

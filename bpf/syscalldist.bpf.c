@@ -172,6 +172,22 @@ int sd_btf_exit(__u64 *ctx)
 SD_BUCKET_STEPS("tp_btf/sys_exit", sd_btf)
 
 /* ---- kernel functions: fentry/fexit (attach target set by user space) ------------------- */
+/* A kernel function's argument as its type has it: 1, 2 or 4 bytes are the lower bits of their
+ * register or context slot only. */
+static __always_inline __u64 sd_function_argument(__u64 value)
+{
+	switch (cfg.func_key_bytes) {
+	case 1:
+		return (__u8)value;
+	case 2:
+		return (__u16)value;
+	case 4:
+		return (__u32)value;
+	default:
+		return value;
+	}
+}
+
 /* A kernel function's return value as a long: a 32-bit int's register holds it in its lower
  * half only. */
 static __always_inline long sd_function_result(__u64 ret)
@@ -205,7 +221,7 @@ int sd_fentry(__u64 *ctx)
 		SD_FENTRY_ARG(10)
 		}
 	}
-	sd_enter(task, 0, arg);
+	sd_enter(task, 0, sd_function_argument(arg));
 	return 0;
 }
 
@@ -253,7 +269,7 @@ int sd_kprobe(struct pt_regs *ctx)
 		SD_KPROBE_ARG(5)
 		}
 	}
-	sd_enter(sd_current(), 0, arg);
+	sd_enter(sd_current(), 0, sd_function_argument(arg));
 	return 0;
 }
 

@@ -51,6 +51,8 @@ enum sd_limits {
 	/* syscall keys: numbers 0..SD_SYSCALL_KEYS-1; every other number (no kernel has one yet:
 	 * x86_64 ends at 471 today) counts under the key SD_SYSCALL_KEYS, "invalid" */
 	SD_SYSCALL_KEYS = 512,
+	/* func_return_slot of a function that returns nothing */
+	SD_NO_RETURN_SLOT = 0xff,
 };
 
 /* Per-CPU counters in `cpu_state`, so that every call is accounted for. Identities, exact once
@@ -110,9 +112,9 @@ struct sd_settings {
 	 * slots), and whether the return value is a 32-bit signed int (its register's upper half is
 	 * then no part of it: -2 is 0x00000000fffffffe) */
 	__u32 func_key_slot;
-	__u32 func_return_slot;
+	__u32 func_return_slot; /* SD_NO_RETURN_SLOT: a void function */
 	__u32 func_returns_int32;
-	__u32 pad;
+	__u32 func_key_bytes; /* the key argument's size: a u32 in a 64-bit register is its lower half */
 	/* non-zero: the tool runs in this pid namespace (nsfs dev and inode), and the pid filters,
 	 * the self filter and pid/tid keys use its ids */
 	__u64 pidns_dev;

@@ -108,7 +108,14 @@ public final class KernelBTF: Sendable {
   /// its lower half only).
   public struct FunctionSignature: Equatable, Sendable {
     public var argumentSlots: [Int]
+    /// Bytes of each argument's value: a u32 in a 64-bit register or slot is only its lower half.
+    public var argumentSizes: [Int]
+    /// Arguments that point to a type the BTF only forward-declares (the syscall wrappers'
+    /// pt_regs in Linux 5.10): the verifier refuses to let fentry read them.
+    public var opaquePointerArguments: Set<Int>
     public var returnSlot: Int
+    /// Not void: fexit's context has a return value after the arguments.
+    public var returnsValue: Bool
     public var returnsInt32: Bool
 
     public var arguments: Int { argumentSlots.count }
@@ -136,12 +143,19 @@ public final class KernelBTF: Sendable {
     }
     guard let prototype, let proto = type(prototype), proto.kind == Kind.functionPrototype else { return nil }
     var slots: [Int] = []
+    var sizes: [Int] = []
+    var opaque: Set<Int> = []
     var next = 0
     for index in 0..<proto.vlen {
       // struct btf_param { name_off, type }
       guard let parameter = file.u32(at: proto.data + index * 8 + 4), parameter != 0 else { break }  // varargs
+      let parameterType = resolved(parameter)
+      let size = parameterType.map { [4, 5, 1, 6, 19].contains($0.kind) ? Int($0.sizeOrType) : 8 } ?? 8
       slots.append(next)
-      let size = resolved(parameter).map { [4, 5, 1, 6, 19].contains($0.kind) ? Int($0.sizeOrType) : 8 } ?? 8
+      sizes.append(size)
+      if let pointer = parameterType, pointer.kind == Kind.pointer, resolved(pointer.sizeOrType)?.kind == Kind.forward {
+        opaque.insert(index)
+      }
       next += max(1, (size + 7) / 8)  // STRUCT, UNION, INT, ENUM, ENUM64 by size; pointers 8
     }
     var returnsInt32 = false
@@ -150,13 +164,17 @@ public final class KernelBTF: Sendable {
     {
       returnsInt32 = (encoding >> 24) & 0x1 != 0  // BTF_INT_SIGNED
     }
-    return FunctionSignature(argumentSlots: slots, returnSlot: next, returnsInt32: returnsInt32)
+    return FunctionSignature(
+      argumentSlots: slots, argumentSizes: sizes, opaquePointerArguments: opaque, returnSlot: next,
+      returnsValue: proto.sizeOrType != 0, returnsInt32: returnsInt32)
   }
 
   /// BTF_KIND_* values the reader needs.
   private enum Kind {
     static let integer: UInt32 = 1
+    static let pointer: UInt32 = 2
     static let structure: UInt32 = 4
+    static let forward: UInt32 = 7
     static let enumeration: UInt32 = 6
     static let function: UInt32 = 12
     static let functionPrototype: UInt32 = 13

@@ -17,4 +17,12 @@ public enum KernelFeatures {
   public static var hasTrampolines: Bool {
     libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nil) == 1
   }
+
+  /// The kernel skips a tracing program that would re-enter itself on its CPU (Linux 5.12's
+  /// per-program `active` counter in `struct bpf_prog`). Before it, fentry on a function the
+  /// program itself calls (htab_map_update_elem, a spin lock) recurses until the kernel crashes.
+  public static var tracingProgramsStopRecursion: Bool {
+    guard let btf = try? KernelBTF() else { return false }
+    return btf.memberOffsets(of: "bpf_prog", ["active"])?["active"] != nil
+  }
 }

@@ -139,6 +139,11 @@ public struct Map {
           values + done * bytesPerEntry, &count, &options)
       }
       let failure = errno
+      // 524: the kernel-internal ENOTSUPP, which bpf() returns for map types without batch
+      // operations (per-CPU arrays before Linux 5.13): then one lookup per element
+      if result < 0, done == 0, [EINVAL, 524, EOPNOTSUPP].contains(failure) {
+        return try readOneByOne(from: first, count: wanted, into: values, bytesPerEntry: bytesPerEntry)
+      }
       done += Int(count)
       cursor[0] = cursor[1]
       if result < 0 {
@@ -148,5 +153,16 @@ public struct Map {
       if count == 0 { break }
     }
     return done
+  }
+
+  /// The same, a lookup per element, where the kernel has no batch lookup for the map's type.
+  private func readOneByOne(
+    from first: Int, count: Int, into values: UnsafeMutableRawPointer, bytesPerEntry: Int
+  ) throws(BPFError) -> Int {
+    for index in 0..<count {
+      var key = UInt32(first + index)
+      try check("read map '\(name)'[\(key)]", bpf_map_lookup_elem(fd, &key, values + index * bytesPerEntry))
+    }
+    return count
   }
 }

@@ -87,9 +87,12 @@ extension Tracer {
       // where the argument is, from the function's prototype where the kernel has its BTF
       let slots = kernel.function?.argumentSlots ?? []
       settings.func_key_slot = UInt32(slots.indices.contains(index) ? slots[index] : index)
+      let sizes = kernel.function?.argumentSizes ?? []
+      settings.func_key_bytes = UInt32(sizes.indices.contains(index) ? sizes[index] : 8)
     }
+    settings.func_return_slot = SD_NO_RETURN_SLOT.rawValue
     if let function = kernel.function {
-      settings.func_return_slot = UInt32(function.returnSlot)
+      settings.func_return_slot = function.returnsValue ? UInt32(function.returnSlot) : SD_NO_RETURN_SLOT.rawValue
       settings.func_returns_int32 = function.returnsInt32 ? 1 : 0
     }
     if let pidNamespace {

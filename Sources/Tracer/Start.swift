@@ -22,8 +22,18 @@ extension Tracer {
       throw .methodUnavailable(reason)
     }
     let function = request.profile.target.kernelFunctionName
-    if method == .fentry, kernel.btf?.hasFunction(function) != true {
-      throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
+    if method == .fentry {
+      guard let signature = kernel.btf?.signature(ofFunction: function) else {
+        throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
+      }
+      if case .syscall = request.profile.target, signature.arguments == 0 || signature.opaquePointerArguments.contains(0) {
+        throw .methodUnavailable(
+          "the kernel's BTF declares \(function)'s registers opaque (Linux 5.10 does): fentry cannot read them")
+      }
+      if case .kernelFunction = request.profile.target, !KernelFeatures.tracingProgramsStopRecursion {
+        throw .methodUnavailable(
+          "fentry on kernel functions needs Linux 5.12 or later: this kernel (\(KernelFacts.release)) lets a program re-enter itself, and tracing a function the program calls would crash it; use --probe-method kprobe")
+      }
     }
     if method == .tracepoint || method == .kprobe {  // kretprobes are defined in tracefs
       note = try Tracefs.ensureMounted()

@@ -4,8 +4,9 @@
  *     bpf-mix N        MAP_CREATE x3, MAP_UPDATE_ELEM xN, MAP_LOOKUP_ELEM x2N (N miss),
  *                      MAP_GET_NEXT_KEY xN+1, OBJ_GET_INFO_BY_FD x5
  *     syscalls N       getppid xN, sched_yield x2N, umask x3N, getrandom xN
- *     sleep MS N       N x clock_nanosleep of MS milliseconds; reports each sleep as it measured
- *                      it (min, max, and p50/p90/p99 by nearest rank, in ns)
+ *     sleep MS N       N x clock_nanosleep of MS milliseconds
+ *     timed-sleep MS N 100 x clock_nanosleep that returns at once, then N of MS ms, each timed
+ *                      from user space: min, max, p50/p90/p99 by nearest rank, and the overhead
  *     openat N         openat: N that succeed, 2N of a missing file (ENOENT)
  *     lookup N         N x bpf(BPF_MAP_LOOKUP_ELEM) on a 1-entry array (benchmark loop)
  *     getppid N        N x getppid (benchmark loop)
@@ -82,6 +83,7 @@ struct mode {
 static int run_bpf_mix(long x, long y) { (void)y; return mode_bpf_mix(x); }
 static int run_syscalls(long x, long y) { (void)y; return mode_syscalls(x); }
 static int run_sleep(long x, long y) { return mode_sleep(x, y); }
+static int run_timed_sleep(long x, long y) { return mode_timed_sleep(x, y); }
 static int run_openat(long x, long y) { (void)y; return mode_openat(x); }
 static int run_lookup(long x, long y) { (void)y; return mode_lookup(x); }
 static int run_getppid(long x, long y) { (void)y; return mode_getppid(x); }
@@ -105,6 +107,7 @@ static int run_stat(long x, long y) { (void)y; return mode_stat(x, stat_path); }
 
 static const struct mode modes[] = {
 	SD_MODE1("bpf-mix", bpf_mix), SD_MODE1("syscalls", syscalls), SD_MODE2("sleep", sleep),
+	SD_MODE2("timed-sleep", timed_sleep),
 	SD_MODE1("openat", openat), SD_MODE1("lookup", lookup), SD_MODE1("getppid", getppid),
 	SD_MODE2("progarray", progarray), SD_MODE1("stuck", stuck), SD_MODE1("exits", exits),
 	SD_MODE1("args", args), SD_MODE1("futex", futex), SD_MODE1("ioctl", ioctl),

@@ -17,6 +17,7 @@ int mode_progarray(int threads, long n);
 /* syscall_modes.c */
 int mode_syscalls(long n);
 int mode_sleep(long ms, long n);
+int mode_timed_sleep(long ms, long n);
 int mode_openat(long n);
 int mode_getppid(long n);
 int mode_args(long n);

@@ -10,8 +10,8 @@ final class CommandLineTests: XCTestCase {
     let expected = try workload.finish()["counts"] as? [String: Int]
     XCTAssertEqual(tool.stop(with: SIGINT), 0)
     let lines = tool.stdout.split(separator: "\n")
-    XCTAssertEqual(lines.count, 1, tool.stdout)
-    XCTAssertEqual(try countsByKey(json: String(lines[0])), expected)
+    XCTAssertEqual(lines.count, 1, tool.stdout + tool.stderr)
+    XCTAssertEqual(try countsByKey(json: String(try XCTUnwrap(lines.first))), expected)
   }
 
   func testSIGTERMPrintsTheSeedLayoutThenDetaches() throws {

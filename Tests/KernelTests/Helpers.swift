@@ -127,10 +127,17 @@ final class ToolRun {
     }
   }
 
-  /// Sends `signal` and waits for the exit status.
+  /// Sends `signal` and waits for the exit status; a tool that has not exited 120 s later fails
+  /// the test and is killed, instead of hanging the suite.
   @discardableResult
-  func stop(with signal: Int32 = SIGINT) -> Int32 {
+  func stop(with signal: Int32 = SIGINT, file: StaticString = #filePath, line: UInt = #line) -> Int32 {
     kill(process.processIdentifier, signal)
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning && Date() < deadline { usleep(5000) }
+    if process.isRunning {
+      XCTFail("bpfsyscalldist did not exit 120 s after signal \(signal): \(stderr)", file: file, line: line)
+      kill(process.processIdentifier, SIGKILL)
+    }
     process.waitUntilExit()
     return process.terminationStatus
   }
@@ -222,4 +229,15 @@ func countsByKey(jsonObjects objects: [[String: Any]]) -> [String: Int] {
     }
   }
   return counts
+}
+
+/// Linux 5.10 to 5.12: --concurrency is refused in one line naming what the kernel lacks and
+/// the release that has it; exit 1.
+func assertConcurrencyIsRefused(file: StaticString = #filePath, line: UInt = #line) throws {
+  let result = try ToolRun.complete(["--concurrency", "-d", "1"])
+  XCTAssertEqual(result.status, 1, file: file, line: line)
+  XCTAssertTrue(
+    result.stderr.hasPrefix("bpfsyscalldist: error: --concurrency needs Linux 5.13 or later"), result.stderr,
+    file: file, line: line)
+  XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
 }

@@ -22,7 +22,7 @@ final class ProductionHostTests: XCTestCase {
   /// proportion to it, and a thread whose id is far above 100,000 is counted like any other.
   func testAtSystemdsPidMaxTheDefaultProfilePinsAtMost16MiBAndCountsHighThreadIDs() throws {
     let pidMax = try writeProcFile("/proc/sys/kernel/pid_max", "4194304")
-    defer { try? writeProcFile("/proc/sys/kernel/pid_max", pidMax) }
+    defer { _ = try? writeProcFile("/proc/sys/kernel/pid_max", pidMax) }
     try writeProcFile("/proc/sys/kernel/ns_last_pid", "150000")
     let workload = try Workload("bpf-mix", "100")
     XCTAssertGreaterThan(workload.pid, 100_000)
