@@ -14,6 +14,7 @@ let package = Package(
     .systemLibrary(
       name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev", "libelf-dev"])]),
     .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+    .systemLibrary(name: "CLibelf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
     // bpf/syscalldist.h, the one header the BPF program and Swift share.
     .systemLibrary(name: "CSyscallDist"),
     // Linux calls Swift's Glibc module does not expose.
@@ -27,7 +28,9 @@ let package = Package(
     // Pure logic: no BPF, no kernel.
     .target(name: "Histograms"),
     .target(name: "Profiles", dependencies: ["CYAML", "Histograms"], plugins: ["EmbedProfiles"]),
-    .target(name: "Rendering", dependencies: ["Histograms"]),
+    // Names for stack addresses: /proc/kallsyms, and processes' ELF files through /proc.
+    .target(name: "Symbols", dependencies: ["CLibelf"]),
+    .target(name: "Rendering", dependencies: ["Histograms", "Symbols"]),
 
     // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
     .target(name: "BPFKit", dependencies: ["CLibbpf", "CLinuxShims"]),
@@ -38,20 +41,24 @@ let package = Package(
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "Tracer", "Profiles", "Histograms", "Rendering",
+        "Tracer", "Profiles", "Histograms", "Rendering", "Symbols",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
 
     // A workload with exactly known syscall counts, for the kernel tests and the benchmark.
-    .executableTarget(name: "sd-workload", linkerSettings: [.linkedLibrary("pthread")]),
+    // Frame pointers: the slow-call tests walk its user stacks.
+    .executableTarget(
+      name: "sd-workload", cSettings: [.unsafeFlags(["-fno-omit-frame-pointer"])],
+      linkerSettings: [.linkedLibrary("pthread")]),
     // The profile loader under libFuzzer (scripts/fuzz.sh); built normally it replays inputs.
     .executableTarget(name: "profile-fuzzer", dependencies: ["Profiles"]),
 
     .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
     .testTarget(
       name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms"], exclude: ["Fixtures"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms", "Symbols"], exclude: ["Fixtures"]),
+    .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "Profiles", "Histograms", "CSyscallDist"]),
     .testTarget(
       name: "KernelTests",

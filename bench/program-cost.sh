@@ -3,7 +3,9 @@
 # (kernel.bpf_stats_enabled: run_cnt, run_time_ns), and its instruction count; as shipped (the
 # exit tail-calls the bucket step), built straight-line (-DSD_STRAIGHT_LINE, which prices the tail
 # call), and, with BEFORE=path/to/an/older/bpfsyscalldist, that build too, in the same rounds, so
-# a change is judged against the code it replaces. The stats add their own two clock reads per
+# a change is judged against the code it replaces; "armed" is the shipped build with --slower-than
+# set but never reached (10 s), which also loads the sched_switch hook (its cost per context
+# switch is its own line). The stats add their own two clock reads per
 # run, the same to all. Prints one line per program and round, then the median per-call cost
 # (enter + exit + step) of each variant and hook.
 #   bench/program-cost.sh            # N=1000000 bpf(BPF_MAP_LOOKUP_ELEM) calls, 3 rounds
@@ -28,7 +30,7 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 	local variant=$1 tool=$2; shift 2
 	"$tool" "$@" >/dev/null 2>/tmp/sd-cost.err &
 	local pid=$!
-	until grep -q '^Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
+	until grep -q 'Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
 	local hook
 	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
 	"$ROOT/.build/release/sd-workload" lookup "$N" >/dev/null
@@ -46,6 +48,7 @@ for round in $(seq "$ROUNDS"); do
 	for method in tracepoint raw_tp tp_btf; do
 		if [ -n "$BEFORE" ]; then measure before "$BEFORE" --probe-method "$method"; fi
 		measure tail "$ROOT/.build/release/bpfsyscalldist" --probe-method "$method"
+		measure armed "$ROOT/.build/release/bpfsyscalldist" --probe-method "$method" --slower-than 10s
 		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
 	done | tee -a "$out"
 done

@@ -77,6 +77,22 @@ struct {
 	__type(value, __u32);
 } cgroup_filter SEC(".maps");
 
+/* Slow calls, one `struct sd_slow_call` each: a full buffer drops the record (counted), never
+ * blocks the traced thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* bytes, a power of two of pages, set before load */
+} slow_calls SEC(".maps");
+
+/* Stacks of slow calls (--stacks). An id stays the same stack for the whole run: a different
+ * stack that hashes to a taken slot is lost (-EEXIST), never put in its place. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1); /* set before load */
+	__uint(key_size, 4);
+	__uint(value_size, 127 * 8); /* PERF_MAX_STACK_DEPTH frames */
+} stacks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SD_BUCKET_KINDS);

@@ -56,6 +56,12 @@ static __always_inline struct sd_start *sd_start_of(struct task_struct *task, in
 	return bpf_task_storage_get(&starts, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
+/* The start of a task sched_switch names (a BTF pointer), the running one or not. */
+static __always_inline struct sd_start *sd_start_of_switched(struct task_struct *task, int running)
+{
+	return bpf_task_storage_get(&starts, task, 0, 0);
+}
+
 /* Task-local storage goes with the task. */
 static __always_inline void sd_start_forget(struct task_struct *task)
 {
@@ -116,6 +122,18 @@ static __always_inline struct sd_start *sd_start_of(struct task_struct *task, in
 		return s;
 	bpf_map_update_elem(&starts, &tid, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&starts, &tid); /* NULL: as many threads as the hash holds */
+}
+
+/* The start of a task sched_switch names: the running one is the current thread, the other's
+ * id is read at its offset from the kernel's BTF. */
+static __always_inline struct sd_start *sd_start_of_switched(struct task_struct *task, int running)
+{
+	__u32 tid = 0;
+
+	if (running)
+		return sd_start_of(task, 0);
+	bpf_probe_read_kernel(&tid, sizeof(tid), (char *)task + cfg.task_pid_offset);
+	return bpf_map_lookup_elem(&starts, &tid);
 }
 
 /* The thread exits: its id may be handed to a new thread, which must not find this start. */

@@ -109,6 +109,12 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 		sd_discard(cpu, s, SD_STAT_REPLACED);
 	s->key = key;
 	s->nr = nr;
+	if (cfg.report_slow) {
+		s->off_since = 0;
+		s->off_cpu = 0;
+		s->longest_off = 0;
+		s->blocked_stack = SD_STACK_NOT_TAKEN;
+	}
 	s->ts = bpf_ktime_get_ns();
 	sd_stat(cpu, SD_STAT_STARTED);
 	if (cfg.track_concurrency)
@@ -129,6 +135,40 @@ static __always_inline void sd_task_exits(struct task_struct *task)
 	sd_start_forget(task);
 }
 
+/* A call at or above the threshold ended: its record to the ring buffer, or counted as lost. */
+static __always_inline void sd_report_slow(
+	void *ctx, struct task_struct *task, struct sd_cpu *cpu, struct sd_start *s, __u64 now)
+{
+	struct sd_event *e = &cpu->event;
+	struct sd_slow_call *r;
+	struct sd_ids ids;
+
+	sd_stat(cpu, SD_STAT_SLOW);
+	r = bpf_ringbuf_reserve(&slow_calls, sizeof(*r), 0);
+	if (!r) {
+		sd_stat(cpu, SD_STAT_SLOW_DROPPED);
+		return;
+	}
+	ids = sd_ids(task);
+	r->end_ns = now;
+	r->latency_ns = e->ns;
+	r->off_cpu_ns = s->off_cpu;
+	r->longest_off_ns = s->longest_off;
+	r->key[0] = e->key[0];
+	r->key[1] = e->key[1];
+	r->err = e->err;
+	r->pid = ids.tgid;
+	r->tid = ids.tid;
+	sd_comm(task, r->comm);
+	r->user_stack = SD_STACK_NOT_TAKEN;
+	r->kernel_stack = SD_STACK_NOT_TAKEN;
+	if (cfg.slow_stacks) {
+		r->user_stack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		r->kernel_stack = s->blocked_stack;
+	}
+	bpf_ringbuf_submit(r, 0);
+}
+
 /* How an exit hook knows which syscall it leaves: not at all (kernel functions; raw_tp tracing
  * every syscall, where each entry replaces the start anyway), given, or read from pt_regs (raw_tp
  * tracing one syscall: a probe_read, so only once a start is found). */
@@ -143,7 +183,7 @@ enum sd_exit_nr {
  * the same syscall: a start whose own exit went unseen is discarded, not mis-timed. The kernel
  * forgets the number (-1) in rt_sigreturn (x86, arm64) and a successful execve (arm64): that
  * exit finishes whatever its thread started. */
-static __always_inline struct sd_cpu *sd_exit(
+static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	struct task_struct *task, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
 	struct sd_start *s = sd_start_of(task, 0);
@@ -199,7 +239,34 @@ static __always_inline struct sd_cpu *sd_exit(
 	default: /* arguments and the syscall number were captured at entry */
 		e->key[0] = s->key;
 	}
+	if (cfg.report_slow && delta >= cfg.slower_than_ns)
+		sd_report_slow(ctx, task, cpu, s, now);
 	return cpu;
+}
+
+/* A context switch: a thread in a traced call that leaves the CPU starts a stretch off CPU
+ * (with --stacks, the kernel stack where it blocks is taken now: at the call's end it would only
+ * show the way out), and one that comes back ends it. Loaded with slow-call reporting only. */
+static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct sd_start *s = sd_start_of_switched(prev, 1);
+
+	if (s && s->ts) {
+		s->off_since = now;
+		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
+	}
+	s = sd_start_of_switched(next, 0);
+	if (s && s->ts && s->off_since) {
+		__u64 off = now - s->off_since;
+
+		s->off_cpu += off;
+		if (off > s->longest_off) {
+			s->longest_off = off;
+			s->blocked_stack = s->pending_stack;
+		}
+		s->off_since = 0;
+	}
 }
 
 #endif

@@ -51,7 +51,7 @@ static __always_inline void sd_enter_any_syscall(struct task_struct *task, long 
 static __always_inline void sd_exit_and_count(
 	void *ctx, enum sd_exit_nr how, long nr, struct pt_regs *regs, long ret)
 {
-	struct sd_cpu *cpu = sd_exit(sd_current(), how, nr, regs, ret);
+	struct sd_cpu *cpu = sd_exit(ctx, sd_current(), how, nr, regs, ret);
 
 	if (cpu)
 		sd_dispatch(ctx, cpu);
@@ -62,6 +62,14 @@ SEC("raw_tp/sched_process_exit")
 int sd_task_exit(void *ctx)
 {
 	sd_task_exits(sd_current());
+	return 0;
+}
+
+/* ---- slow calls: time off CPU inside a traced call (loaded only to report slow calls) ----- */
+SEC("tp_btf/sched_switch")
+int sd_sched_switch(__u64 *ctx)
+{
+	sd_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
 	return 0;
 }
 

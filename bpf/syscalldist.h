@@ -74,7 +74,14 @@ enum sd_stat {
 	SD_STAT_DISPATCH = 10,  /* tail call failed (a bug): dropped */
 	SD_STAT_MAP_BUSY = 11,  /* sparse hash busy (a BPF program this one interrupted held the
 				 * bucket's lock): dropped */
-	SD_STAT_COUNT = 12,
+	SD_STAT_SLOW = 12,      /* a call at or above the slow-call threshold ended */
+	SD_STAT_SLOW_DROPPED = 13, /* ... and the ring buffer was full: its record is lost */
+	SD_STAT_COUNT = 14,
+};
+
+/* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
+enum sd_stack_none {
+	SD_STACK_NOT_TAKEN = -1000, /* not asked for, or the call never blocked */
 };
 
 struct sd_settings {
@@ -119,6 +126,12 @@ struct sd_settings {
 	 * the self filter and pid/tid keys use its ids */
 	__u64 pidns_dev;
 	__u64 pidns_ino;
+	/* slow calls: each call of at least slower_than_ns is sent to `slow_calls` with the time
+	 * its thread spent off CPU inside it (the sched_switch hook runs only then), and with
+	 * slow_stacks the user stack where it ended and the kernel stack where it blocked longest */
+	__u32 report_slow;
+	__u32 slow_stacks;
+	__u64 slower_than_ns;
 };
 
 /* A thread's call in flight, in task-local storage: freed with the task, so it cannot leak or
@@ -127,6 +140,27 @@ struct sd_start {
 	__u64 ts;  /* 0: no call in flight */
 	__u64 key; /* argument or syscall number captured at entry (arguments are gone by exit) */
 	__u64 nr;  /* the syscall entered: an exit only finishes the call its thread started */
+	/* with report_slow only: the call's time off CPU, kept by the sched_switch hook */
+	__u64 off_since;   /* switched out at; 0 while on CPU */
+	__u64 off_cpu;     /* ns off CPU in the call so far */
+	__u64 longest_off; /* the longest stretch off CPU */
+	__s64 blocked_stack; /* kernel stack id where it went off CPU for longest */
+	__s64 pending_stack; /* kernel stack id of the stretch off CPU now */
+};
+
+/* One slow call, as `slow_calls` (a ring buffer) hands it to user space. */
+struct sd_slow_call {
+	__u64 end_ns;  /* CLOCK_MONOTONIC (bpf_ktime_get_ns) when it ended */
+	__u64 latency_ns;
+	__u64 off_cpu_ns;
+	__u64 longest_off_ns;
+	__u64 key[2];
+	__u64 err;     /* -retval when it failed, else 0 */
+	__u32 pid;     /* thread-group id and thread id in the tool's pid namespace */
+	__u32 tid;
+	__s64 user_stack;   /* `stacks` ids, or SD_STACK_NOT_TAKEN, or -errno */
+	__s64 kernel_stack;
+	__u64 comm[2];
 };
 
 /* Handed from the exit handler to the bucket step. */

@@ -24,6 +24,13 @@ Version: $(PKG_CONFIG_PATH= version libbpf)
 Libs: -L$abs -lbpf -lelf -lz
 Cflags: -I/usr/include
 PC
+cat >"$dir/pkgconfig/libelf.pc" <<PC
+Name: libelf
+Description: libelf, linked statically with zlib
+Version: $(PKG_CONFIG_PATH= version libelf)
+Libs: -L$abs -lelf -lz
+Cflags: -I/usr/include
+PC
 cat >"$dir/pkgconfig/yaml-0.1.pc" <<PC
 Name: yaml-0.1
 Description: libyaml, linked statically

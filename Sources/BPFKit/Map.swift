@@ -56,6 +56,16 @@ public struct Map {
     try check("write '\(name)'[\(index)]", result)
   }
 
+  /// The value at a 32-bit key as 64-bit words (a stack map's addresses); nil when absent.
+  public func words(at key: UInt32) throws(BPFError) -> [UInt64]? {
+    var key = key
+    var words = [UInt64](repeating: 0, count: (bytesPerValue + 7) / 8)
+    let result = words.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+    if result < 0 && errno == ENOENT { return nil }
+    try check("look up '\(name)'[\(key)]", result)
+    return words
+  }
+
   /// Reads every entry of a hash and deletes it, `chunk` at a time; meant for a map nothing
   /// writes any more (the other generation), so that nothing is lost between read and delete.
   public func drain(

@@ -24,6 +24,7 @@ public struct BPFSyscallDist: ParsableCommand {
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
   @OptionGroup(title: "Timing") var timingOptions: TimingOptions
   @OptionGroup(title: "Output") var outputOptions: OutputOptions
+  @OptionGroup(title: "Slow calls") var slowCallFlags: SlowCallFlags
   @OptionGroup(title: "Profiles") var catalogOptions: CatalogOptions
 
   public init() {}
@@ -57,16 +58,25 @@ public struct BPFSyscallDist: ParsableCommand {
         notes.append("the kernel's BTF is not readable: names come from the profile's 'map' alone")
       }
     }
+    let slowCalls = try slowCallFlags.options(profileDefault: profile.slowerThanNanoseconds)
+    let format = outputOptions.effectiveFormat
+    if slowCalls != nil && format == .openmetrics {
+      throw Failure.usage("--slower-than prints a line per call, which OpenMetrics cannot carry: use text or JSON")
+    }
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
-      trackConcurrency: profileOptions.concurrency)
+      trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls)
+    let decoder = KeyDecoder(for: profile, enumerators: enumerators)
     let session: Session
     do {
       session = Session(
-        tracer: try Tracer(request), profile: profile,
-        decoder: KeyDecoder(for: profile, enumerators: enumerators),
-        timing: timingOptions, format: outputOptions.effectiveFormat)
+        tracer: try Tracer(request), profile: profile, decoder: decoder, timing: timingOptions, format: format,
+        slowCalls: slowCalls.map {
+          SlowCallPrinter(
+            format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
+            threshold: $0.thresholdNanoseconds)
+        })
     } catch {
       switch error {
       case .probeMethodUnsupported, .cgroupUnreadable: throw Failure.usage(error.description)
@@ -75,7 +85,12 @@ public struct BPFSyscallDist: ParsableCommand {
     }
     for line in notes + session.tracer.notes { Output.status("note: " + line) }
     for attachment in session.tracer.attachments { Output.status("Attached " + attachment) }
-    Output.status("Hit Ctrl-C to end.")
+    if let slowCalls {
+      Output.status("Tracing calls slower than \(SlowCallFlags.spoken(slowCalls.thresholdNanoseconds)). Hit Ctrl-C to end.")
+      try session.slowCalls?.start()
+    } else {
+      Output.status("Hit Ctrl-C to end.")
+    }
     try session.run()
   }
 

@@ -58,6 +58,19 @@ enum Signals {
     }
   }
 
+  /// As `waitForStop(seconds:)`, calling `whenReadable` each time `descriptor` is readable. The
+  /// wait is cut in slices of 100 ms, between which a stop signal is looked for.
+  static func waitForStop(seconds: Double?, watching descriptor: Int32, whenReadable: () throws -> Void) throws -> Bool {
+    let deadline = seconds.map { Session.now() + $0 }
+    while true {
+      if waitForStop(seconds: 0) { return true }
+      let remaining = deadline.map { max(0, $0 - Session.now()) }
+      if remaining == 0 { return false }
+      var watched = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+      if poll(&watched, 1, Int32((min(remaining ?? 0.1, 0.1) * 1000).rounded(.up))) > 0 { try whenReadable() }
+    }
+  }
+
   private static var stopSet: sigset_t {
     var set = sigset_t()
     sigemptyset(&set)

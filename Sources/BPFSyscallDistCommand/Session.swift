@@ -13,6 +13,8 @@ struct Session {
   let decoder: KeyDecoder
   let timing: TimingOptions
   let format: OutputFormat
+  /// With --slower-than: prints each slow call as it ends.
+  let slowCalls: SlowCallPrinter?
 
   /// Without a print due, the kernel's hashes are still emptied this often (seconds), so that a
   /// run of any length keeps room for new keys.
@@ -34,10 +36,13 @@ struct Session {
       let untilEnd = timing.duration.map { max(0, $0 - (Self.now() - start)) }
       let untilPrint = nextPrint.map { max(0, $0 - Self.now()) }
       let wait = [untilPrint, untilEnd, Self.collectPeriod].compactMap { $0 }.min()
-      last = Signals.waitForStop(seconds: wait) || (untilEnd != nil && wait == untilEnd)
+      last = try waitForStop(seconds: wait) || (untilEnd != nil && wait == untilEnd)
       let printDue = nextPrint.map { Self.now() >= $0 } ?? false
       if printDue, let count = timing.count, printed + 1 >= count { last = true }
-      if last { tracer.detach() }  // the last collect is then exact: nothing runs any more
+      if last {
+        tracer.detach()  // the last collect is then exact: nothing runs any more
+        try printSlowCalls()  // and every slow call is either shown now or counted as dropped
+      }
       let counts: Counts
       do {
         counts = try tracer.collect()
@@ -54,7 +59,23 @@ struct Session {
         while let due = nextPrint, due <= Self.now(), let interval = timing.interval { nextPrint = due + interval }
       }
     }
+    try slowCalls?.finish()
     if format == .text { Output.status(AccountingLine.render(run)) }
+  }
+
+  /// Waits for a stop signal or `seconds`, printing slow calls as they come meanwhile.
+  private func waitForStop(seconds: Double?) throws -> Bool {
+    guard let descriptor = tracer.slowCallDescriptor else { return Signals.waitForStop(seconds: seconds) }
+    return try Signals.waitForStop(seconds: seconds, watching: descriptor) { try printSlowCalls() }
+  }
+
+  private func printSlowCalls() throws {
+    guard let slowCalls else { return }
+    do {
+      try slowCalls.print(try tracer.takeSlowCalls())
+    } catch let error as TracerError {
+      throw Failure.runtime(error.description)
+    }
   }
 
   func show(_ counts: Counts, since: Double, inFlight: UInt64) throws {

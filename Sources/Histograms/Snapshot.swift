@@ -96,6 +96,11 @@ public struct Accounting: Equatable, Sendable {
   /// counted, their return unseen.
   public var returnsMissed: UInt64 = 0
 
+  /// Calls at or above the slow-call threshold (--slower-than), each reported as it ended...
+  public var slowCalls: UInt64 = 0
+  /// ... but for these, which found the ring buffer full: not shown, counted in the histograms.
+  public var slowCallsDropped: UInt64 = 0
+
   public init(
     counted: UInt64 = 0, keyOutOfRange: UInt64 = 0, mapFull: UInt64 = 0, dispatchFailed: UInt64 = 0,
     inFlight: UInt64 = 0, abandoned: UInt64 = 0
@@ -127,6 +132,8 @@ public struct Accounting: Equatable, Sendable {
     sum.errorsNotItemized &+= errorsNotItemized
     sum.kernelSkipped &+= kernelSkipped
     sum.returnsMissed &+= returnsMissed
+    sum.slowCalls &+= slowCalls
+    sum.slowCallsDropped &+= slowCallsDropped
     return sum
   }
 }

@@ -52,6 +52,9 @@ public struct Profile: Equatable, Sendable {
   public var unit: TimeUnit
   /// The heading of each histogram: `{key}` the decoded name, `{raw}` the number, `{label}`.
   public var title: String
+  /// `slower_than`: report each call of at least this many nanoseconds as it ends, unless the
+  /// command line says otherwise.
+  public var slowerThanNanoseconds: UInt64?
 
   public init(
     name: String, description: String, target: Target, keySource: KeySource, keyLabel: String,

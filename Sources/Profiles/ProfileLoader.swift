@@ -81,7 +81,7 @@ struct Checker {
     guard
       let top = fields(
         of: root, in: "the profile",
-        allowed: ["version", "name", "description", "probe", "key", "histogram", "title"],
+        allowed: ["version", "name", "description", "probe", "key", "histogram", "title", "slower_than"],
         required: ["version", "name", "probe"])
     else { return nil }
 
@@ -107,10 +107,19 @@ struct Checker {
       checkPlaceholders(value, at: node.location)
       title = value
     }
+    var slowerThan: UInt64?
+    if let node = top["slower_than"], let text = string(node, "'slower_than'") {
+      slowerThan = TimeUnit.nanoseconds(parsing: text)
+      if slowerThan == nil {
+        error("'slower_than' must be a duration with its unit: ns, us, ms or s (e.g. 10ms)", at: node.location)
+      }
+    }
     guard let name, let target, let key, let layout, let unit else { return nil }
-    return Profile(
+    var profile = Profile(
       name: name, description: description, target: target, keySource: key.source,
       keyLabel: key.label, decoding: key.decoding, layout: layout, unit: unit, title: title)
+    profile.slowerThanNanoseconds = slowerThan
+    return profile
   }
 
   mutating func probe(_ node: YAMLNode) -> Profile.Target? {

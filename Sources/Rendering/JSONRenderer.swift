@@ -5,7 +5,8 @@ import Histograms
 ///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
 ///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
-///     "compat":…},"errors_not_itemized":…,"kernel_skipped":…,"returns_missed":…},"max_concurrent":…,
+///     "compat":…},"errors_not_itemized":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
+///     "slow_calls_dropped":…},"max_concurrent":…,
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
 ///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
@@ -50,6 +51,8 @@ public struct JSONRenderer: Sendable {
           ("errors_not_itemized", String(accounting.errorsNotItemized)),
           ("kernel_skipped", String(accounting.kernelSkipped)),
           ("returns_missed", String(accounting.returnsMissed)),
+          ("slow_calls", String(accounting.slowCalls)),
+          ("slow_calls_dropped", String(accounting.slowCallsDropped)),
         ])
       ),
       ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),

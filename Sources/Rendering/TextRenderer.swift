@@ -144,6 +144,9 @@ public enum AccountingLine {
     if accounting.returnsMissed > 0 {
       line += "; the kretprobe missed \(accounting.returnsMissed) returns (more calls in flight than it tracks)"
     }
+    if accounting.slowCallsDropped > 0 {
+      line += "; \(accounting.slowCallsDropped) of \(accounting.slowCalls) slow calls not shown (the ring buffer was full: --ring-buffer-size)"
+    }
     if accounting.kernelSkipped > 0 {
       line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion), so calls are missing"
     }

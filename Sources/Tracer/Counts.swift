@@ -191,6 +191,8 @@ public struct Counts: Equatable, Sendable {
     accounting.errorsNotItemized = stats[SD_STAT_ERRORS_FULL]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
+    accounting.slowCalls = stats[SD_STAT_SLOW]
+    accounting.slowCallsDropped = stats[SD_STAT_SLOW_DROPPED]
     return accounting
   }
 

@@ -101,17 +101,8 @@ struct KernelReader {
     key((UInt64(index), 0))
   }
 
-  /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
-  /// no kernel has.
   private func key(_ words: (UInt64, UInt64)) -> Key {
-    switch request.profile.keySource {
-    case .comm:
-      return .name(withUnsafeBytes(of: words) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-    case .syscall where words.0 == UInt64(KernelNames.syscallKeyRange):
-      return .name(KernelNames.invalidSyscallName)
-    default:
-      return .number(words.0)
-    }
+    request.key(words)
   }
 
   private func readStats() throws(BPFError) -> CallStats {
@@ -167,5 +158,20 @@ extension SeriesCounts {
 
   mutating func merge(_ other: SeriesCounts) {
     self = merging(other)
+  }
+}
+
+extension TraceRequest {
+  /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
+  /// no kernel has.
+  func key(_ words: (UInt64, UInt64)) -> Key {
+    switch profile.keySource {
+    case .comm:
+      return .name(withUnsafeBytes(of: words) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+    case .syscall where words.0 == UInt64(KernelNames.syscallKeyRange):
+      return .name(KernelNames.invalidSyscallName)
+    default:
+      return .number(words.0)
+    }
   }
 }

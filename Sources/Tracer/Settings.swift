@@ -95,6 +95,11 @@ extension Tracer {
       settings.func_return_slot = function.returnsValue ? UInt32(function.returnSlot) : SD_NO_RETURN_SLOT.rawValue
       settings.func_returns_int32 = function.returnsInt32 ? 1 : 0
     }
+    if let slow = request.slowCalls {
+      settings.report_slow = 1
+      settings.slower_than_ns = slow.thresholdNanoseconds
+      settings.slow_stacks = slow.stacks ? 1 : 0
+    }
     if let pidNamespace {
       settings.pidns_dev = pidNamespace.device
       settings.pidns_ino = pidNamespace.inode

@@ -9,6 +9,8 @@ extension Tracer {
     var object: LoadedObject
     var links: [Link]
     var taskExitHook: Link
+    /// With slow-call reports: the hook that keeps each traced call's time off CPU.
+    var switchHook: Link?
     var note: String?
     var reader: KernelReader
   }
@@ -47,7 +49,7 @@ extension Tracer {
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       let (enter, exit, _) = method.programs
       let step = method.stepPrograms[Int(settings.bucket_kind)]
-      open.setAutoload(only: [enter, exit, step, taskExitProgram])
+      open.setAutoload(only: Set([enter, exit, step, taskExitProgram] + (request.slowCalls == nil ? [] : [switchProgram])))
       if method == .fentry {
         for program in [enter, exit, step] {
           try open.setAttachTarget(function, ofProgram: program)
@@ -60,10 +62,13 @@ extension Tracer {
       }
       // first: a thread that starts a call once the probe is attached is then always seen leaving
       let taskExitHook = try object.program(taskExitProgram).attachRawTracepoint("sched_process_exit")
+      let switchHook = try request.slowCalls.map { _ throws(BPFError) in
+        try object.program(switchProgram).attachTrace(description: "tp_btf(sched_switch)")
+      }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
       let programs = try [enter, exit, step, taskExitProgram].map { name throws(BPFError) in try object.program(name) }
       return Started(
-        object: object, links: links, taskExitHook: taskExitHook, note: note,
+        object: object, links: links, taskExitHook: taskExitHook, switchHook: switchHook, note: note,
         reader: try KernelReader(object: object, request: request, programs: programs, missedReturns: missedReturns))
     } catch {
       throw .kernel(error)
@@ -72,6 +77,8 @@ extension Tracer {
 
   /// The program that accounts for calls whose thread exits inside them.
   static let taskExitProgram = "sd_task_exit"
+  /// The program that keeps the time traced calls spend off CPU (slow-call reports only).
+  static let switchProgram = "sd_sched_switch"
 
   /// Sizes every map for the request before load; the ones it does not use keep one entry.
   static func size(_ open: OpenObject, for request: TraceRequest) throws(BPFError) {
@@ -89,6 +96,10 @@ extension Tracer {
     }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
       try open.setMaxEntries(keyCount, ofMap: "concurrency")
+    }
+    if let slow = request.slowCalls {
+      try open.setMaxEntries(slow.ringBufferBytes, ofMap: "slow_calls")
+      if slow.stacks { try open.setMaxEntries(SlowCallOptions.stackSlots, ofMap: "stacks") }
     }
   }
 

@@ -20,6 +20,27 @@ public struct Filters: Sendable, Equatable {
   }
 }
 
+/// Which calls to report one by one as they end: those of at least `thresholdNanoseconds`.
+public struct SlowCallOptions: Sendable, Equatable {
+  public var thresholdNanoseconds: UInt64
+  /// With each, the user stack where it ended and the kernel stack where it blocked longest.
+  public var stacks: Bool
+  /// The ring buffer's size: a power of two of pages; a full buffer drops records (counted).
+  public var ringBufferBytes: Int
+
+  /// Enough for a burst of about 8,000 slow calls between two reads.
+  public static let defaultRingBufferBytes = 1 << 20
+  /// Distinct stacks the kernel keeps for the run (about 4 MiB): a stack that finds its slot
+  /// taken by another is lost, and said to be.
+  public static let stackSlots = 4096
+
+  public init(thresholdNanoseconds: UInt64, stacks: Bool = false, ringBufferBytes: Int = Self.defaultRingBufferBytes) {
+    self.thresholdNanoseconds = thresholdNanoseconds
+    self.stacks = stacks
+    self.ringBufferBytes = ringBufferBytes
+  }
+}
+
 /// Everything the tracer needs to configure the generic program.
 public struct TraceRequest: Sendable {
   public var profile: Profile
@@ -33,13 +54,16 @@ public struct TraceRequest: Sendable {
   public var sparseBudget: Int
   /// Count the threads inside the call and keep the most at once (two atomics per call).
   public var trackConcurrency: Bool
+  /// Report each slow call as it ends (nil: none, and the program's path for it is pruned).
+  public var slowCalls: SlowCallOptions?
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
     splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseBudget: Int = 8 << 20,
-    trackConcurrency: Bool = false
+    trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil
   ) {
     self.trackConcurrency = trackConcurrency
+    self.slowCalls = slowCalls
     self.profile = profile
     self.enumerators = enumerators
     self.filters = filters

@@ -16,6 +16,8 @@ public final class Tracer {
   /// The probe's links, then the hook that sees threads exit inside a call.
   private var links: [Link]
   private var taskExitHook: Link?
+  private var switchHook: Link?
+  private let slowCalls: SlowCallReader?
   private let object: LoadedObject
   private var reader: KernelReader
 
@@ -56,7 +58,13 @@ public final class Tracer {
     object = started.object
     links = started.links
     taskExitHook = started.taskExitHook
+    switchHook = started.switchHook
     reader = started.reader
+    do {
+      slowCalls = try request.slowCalls.map { _ throws(BPFError) in try SlowCallReader(object: started.object, request: request) }
+    } catch {
+      throw .kernel(error)
+    }
     notes = kernel.notes + outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
       + (started.note.map { [$0] } ?? [])
   }
@@ -66,6 +74,19 @@ public final class Tracer {
   public func detach() {
     links.removeAll()
     taskExitHook = nil
+    switchHook = nil
+  }
+
+  /// With slow-call reports: readable (poll(2)) when slow calls are waiting to be taken.
+  public var slowCallDescriptor: Int32? { slowCalls?.fileDescriptor }
+
+  /// The slow calls that ended since the previous take, in the order each CPU saw them end.
+  public func takeSlowCalls() throws(TracerError) -> [SlowCall] {
+    do {
+      return try slowCalls?.take() ?? []
+    } catch {
+      throw .kernel(error)
+    }
   }
 
   /// What was counted since the previous collect (the first: since attach). A call is counted in

@@ -34,6 +34,9 @@
  *                      (whose exit the kernel reports as syscall -1)
  *     tcp-send N       N x send of one byte on a loopback TCP connection
  *     stat N PATH      N x stat(PATH)
+ *     slow-sleeps S F  S x clock_nanosleep of 20 ms among F of 1 ms, by a syscall instruction in
+ *                      sd_sleep_syscall (the first frame of their user stacks); reports its tid
+ *     read-big MB N    N x pread64 of a MB MiB in-memory file, whole: milliseconds on CPU
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -102,6 +105,8 @@ static int run_close_keys(long x, long y) { return mode_close_keys(x, y); }
 static int run_retval(long x, long y) { (void)y; return mode_retval(x); }
 static int run_signals(long x, long y) { (void)y; return mode_signals(x); }
 static int run_tcp_send(long x, long y) { (void)y; return mode_tcp_send(x); }
+static int run_slow_sleeps(long x, long y) { return mode_slow_sleeps(x, y); }
+static int run_read_big(long x, long y) { return mode_read_big(x, y); }
 static const char *stat_path;
 static int run_stat(long x, long y) { (void)y; return mode_stat(x, stat_path); }
 
@@ -114,7 +119,7 @@ static const struct mode modes[] = {
 	SD_MODE1("read", read), SD_MODE1("churn", churn), SD_MODE0("reuse", reuse),
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
-	SD_MODE2("stat", stat),
+	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
 };
 
 int main(int argc, char **argv)

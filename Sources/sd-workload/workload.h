@@ -31,6 +31,9 @@ int mode_retval(long n);
 int mode_signals(long n);
 int mode_tcp_send(long n);
 int mode_stat(long n, const char *path);
+/* slow_modes.c */
+int mode_slow_sleeps(long slow, long fast);
+int mode_read_big(long mb, long n);
 /* thread_modes.c */
 int mode_stuck(int threads);
 int mode_exits(int threads);

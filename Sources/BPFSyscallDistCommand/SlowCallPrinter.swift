@@ -1,0 +1,110 @@
+import Histograms
+import Profiles
+import Rendering
+import Symbols
+import Tracer
+
+@preconcurrency import Glibc
+
+/// Prints slow calls as the tracer hands them over: keys decoded, stacks named while their
+/// processes still exist, one write per batch; with --stacks=folded, folds their stacks for the
+/// end instead.
+final class SlowCallPrinter {
+  let format: OutputFormat
+  let stacks: SlowCallFlags.StackFormat?
+  let decoder: KeyDecoder
+  let text: SlowCallTextRenderer
+  /// Seconds to add to CLOCK_MONOTONIC for the wall clock.
+  private let wallClockOffset: Double
+  private lazy var kernelSymbols = KernelSymbols()
+  private let userSymbols = UserSymbols()
+  private var folded = FoldedStacks()
+
+  init(format: OutputFormat, stacks: SlowCallFlags.StackFormat?, decoder: KeyDecoder, keyLabel: String, threshold: UInt64) {
+    self.format = format
+    self.stacks = stacks
+    self.decoder = decoder
+    text = SlowCallTextRenderer(keyLabel: keyLabel, thresholdNanoseconds: threshold)
+    wallClockOffset = Session.wallClock() - Session.now()
+  }
+
+  /// The column header (text only).
+  func start() throws {
+    if format == .text { try Output.print(text.header) }
+  }
+
+  func print(_ calls: [SlowCall]) throws {
+    guard !calls.isEmpty else { return }
+    var batch = ""
+    for call in calls {
+      let report = self.report(call)
+      if stacks == .folded { folded.add(report) }
+      switch format {
+      case .json: batch += JSONRenderer().render(report) + "\n"
+      default:
+        var shown = report
+        if stacks == .folded { (shown.userStack, shown.kernelStack) = (.notTaken, .notTaken) }
+        batch += text.render(shown)
+      }
+    }
+    try Output.write(batch)
+  }
+
+  /// The folded stacks, after everything else: text lines after a `#` comment (flame graph
+  /// scripts skip it), or one JSON object.
+  func finish() throws {
+    guard stacks == .folded else { return }
+    switch format {
+    case .json:
+      try Output.print(JSONRenderer().render(folded))
+    default:
+      try Output.write(
+        "# folded stacks of the slow calls (comm;user frames;kernel frames count), for flamegraph.pl:\n"
+          + folded.lines.map { $0 + "\n" }.joined())
+    }
+  }
+
+  private func report(_ call: SlowCall) -> SlowCallReport {
+    let (raw, name): (KeyNumber?, String)
+    switch call.key {
+    case .number(let value): (raw, name) = (decoder.number(value), decoder.name(for: value))
+    case .name(let text): (raw, name) = (nil, text)
+    }
+    return SlowCallReport(
+      wallClock: wallClockOffset + Double(call.endNanoseconds) / 1e9, comm: call.comm, pid: call.pid, tid: call.tid,
+      latencyNanoseconds: call.latencyNanoseconds, offCPUNanoseconds: call.offCPUNanoseconds,
+      longestOffCPUNanoseconds: call.longestOffCPUNanoseconds, key: name, rawKey: raw,
+      outcome: call.errno == 0 ? "ok" : KernelNames.errnoName(call.errno),
+      userStack: stack(call.userStack, user: call.pid), kernelStack: stack(call.kernelStack, user: nil))
+  }
+
+  /// A kernel stack taken at sched_switch starts in the tool's own program and the tracepoint's
+  /// call of it: those frames say nothing of the call, and go.
+  static func withoutTracer(_ frames: [Frame]) -> [Frame] {
+    let prefixes = ["bpf_trace_run", "__bpf_trace_", "__traceiter_", "bpf_prog_"]
+    let tracer = frames.prefix { frame in
+      frame.module == "bpf" || prefixes.contains { frame.function?.hasPrefix($0) ?? false }
+    }
+    return Array(frames.dropFirst(tracer.count))
+  }
+
+  private func stack(_ stack: StackAddresses, user pid: UInt32?) -> StackReport {
+    switch stack {
+    case .notTaken: return .notTaken
+    case .lost(let errno) where errno.rawValue == EEXIST:
+      return .lost("its slot in the stack map holds another stack (the map keeps \(SlowCallOptions.stackSlots) for the run)")
+    case .lost(let errno) where errno.rawValue == EFAULT:
+      return .lost("the kernel could not walk it (frames without frame pointers, or not in memory)")
+    case .lost(let errno): return .lost(errno.description)
+    case .addresses(let addresses):
+      guard let pid else {
+        guard let symbols = kernelSymbols else {
+          return .frames(addresses.map { Frame(address: $0, function: nil) }, note: "/proc/kallsyms is not readable")
+        }
+        return .frames(Self.withoutTracer(symbols.frames(addresses)), note: nil)
+      }
+      let (frames, exited) = userSymbols.frames(addresses, pid: pid)
+      return .frames(frames, note: exited ? "the process had exited: its frames could not be named" : nil)
+    }
+  }
+}

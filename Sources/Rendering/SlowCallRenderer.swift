@@ -1,0 +1,199 @@
+import Histograms
+import Symbols
+
+@preconcurrency import Glibc
+
+/// A stack of a slow call, as far as it could be named.
+public enum StackReport: Equatable, Sendable {
+  /// Not asked for, or (the kernel stack) the call never left the CPU.
+  case notTaken
+  /// Why the kernel could not keep it.
+  case lost(String)
+  /// Innermost first; `note` says what could not be named (the process had exited).
+  case frames([Frame], note: String?)
+}
+
+/// One slow call, ready to print: keys decoded, stacks named.
+public struct SlowCallReport: Equatable, Sendable {
+  /// When it ended, in seconds since the epoch.
+  public var wallClock: Double
+  public var comm: String
+  public var pid: UInt32
+  public var tid: UInt32
+  public var latencyNanoseconds: UInt64
+  public var offCPUNanoseconds: UInt64
+  public var longestOffCPUNanoseconds: UInt64
+  /// The decoded key, and its number where it has one.
+  public var key: String
+  public var rawKey: KeyNumber?
+  /// `ok`, or the errno name it failed with.
+  public var outcome: String
+  public var userStack: StackReport
+  public var kernelStack: StackReport
+
+  public init(
+    wallClock: Double, comm: String, pid: UInt32, tid: UInt32, latencyNanoseconds: UInt64, offCPUNanoseconds: UInt64,
+    longestOffCPUNanoseconds: UInt64, key: String, rawKey: KeyNumber?, outcome: String,
+    userStack: StackReport = .notTaken, kernelStack: StackReport = .notTaken
+  ) {
+    self.wallClock = wallClock
+    self.comm = comm
+    self.pid = pid
+    self.tid = tid
+    self.latencyNanoseconds = latencyNanoseconds
+    self.offCPUNanoseconds = offCPUNanoseconds
+    self.longestOffCPUNanoseconds = longestOffCPUNanoseconds
+    self.key = key
+    self.rawKey = rawKey
+    self.outcome = outcome
+    self.userStack = userStack
+    self.kernelStack = kernelStack
+  }
+
+  /// The share of the latency spent off CPU, 0...1.
+  public var offCPUShare: Double {
+    latencyNanoseconds == 0 ? 0 : min(1, Double(offCPUNanoseconds) / Double(latencyNanoseconds))
+  }
+}
+
+/// Slow calls as text: a header, then a line per call as it ends (funcslower's columns, the
+/// profile's key label as the key's header) and, with --stacks, its stacks below it.
+public struct SlowCallTextRenderer: Sendable {
+  public let keyLabel: String
+  /// Latencies in ms for thresholds of 1 ms and more, else in µs.
+  public let unit: TimeUnit
+
+  public init(keyLabel: String, thresholdNanoseconds: UInt64) {
+    self.keyLabel = keyLabel
+    unit = thresholdNanoseconds >= 1_000_000 ? .ms : .us
+  }
+
+  public var header: String {
+    "TIME".padded(14) + "COMM".padded(16) + "PID".padded(8) + "TID".padded(8) + "LAT(\(unit.rawValue))".padded(9)
+      + keyLabel.padded(22) + "RESULT".padded(8) + "OFF-CPU"
+  }
+
+  public func render(_ call: SlowCallReport) -> String {
+    let latency = Double(call.latencyNanoseconds) / Double(unit.nanoseconds)
+    var text = Self.clock(call.wallClock).padded(14) + call.comm.padded(16) + String(call.pid).padded(8)
+      + String(call.tid).padded(8) + Self.decimal(latency, 3).padded(9) + call.key.padded(22) + call.outcome.padded(8)
+      + Self.decimal(call.offCPUShare * 100, 1) + "%\n"
+    let longest = Self.decimal(Double(call.longestOffCPUNanoseconds) / Double(unit.nanoseconds), 3)
+    text += stack(call.kernelStack, title: "blocked longest (\(longest) \(unit.rawValue)) in:", kernel: true)
+    text += stack(call.userStack, title: "called from:", kernel: false)
+    return text
+  }
+
+  private func stack(_ report: StackReport, title: String, kernel: Bool) -> String {
+    switch report {
+    case .notTaken: return ""
+    case .lost(let why): return "    \(kernel ? "kernel" : "user") stack lost: \(why)\n"
+    case .frames(let frames, let note):
+      var text = "    \(title)\n"
+      for frame in frames {
+        text += "        " + frame.name + (frame.module.map { kernel ? " [\($0)]" : " (\($0))" } ?? "") + "\n"
+      }
+      if let note { text += "        (\(note))\n" }
+      return text
+    }
+  }
+
+  /// `%.Nf` of a value from 0 to 2^63 / 10^N, without Foundation.
+  static func decimal(_ value: Double, _ digits: Int) -> String {
+    let scale = (0..<digits).reduce(Int64(1)) { product, _ in product * 10 }
+    let scaled = Int64((value * Double(scale)).rounded())
+    let fraction = String(scaled % scale)
+    return digits == 0 ? String(scaled) : "\(scaled / scale)." + String(repeating: "0", count: digits - fraction.count) + fraction
+  }
+
+  /// `HH:MM:SS.mmm` in local time.
+  static func clock(_ wallClock: Double) -> String {
+    var seconds = time_t(wallClock.rounded(.down))
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    let milliseconds = Int((wallClock - wallClock.rounded(.down)) * 1000)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let millis = String(milliseconds)
+    return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+      + String(repeating: "0", count: 3 - millis.count) + millis
+  }
+}
+
+extension JSONRenderer {
+  /// One slow call as one JSON object: `{"type":"slow_call","time":…,"comm":…,"pid":…,"tid":…,
+  /// "latency_ns":…,"off_cpu_ns":…,"longest_off_cpu_ns":…,"key":…,"raw":…,"outcome":…,
+  /// "user_stack":…,"kernel_stack":…}`; a stack is null (not taken), `{"lost":"why"}` or
+  /// `{"frames":[{"address":"0x…","function":…,"offset":…,"module":…}],"note":…}`.
+  public func render(_ call: SlowCallReport) -> String {
+    object([
+      ("type", string("slow_call")),
+      ("time", number(call.wallClock)),
+      ("comm", string(call.comm)),
+      ("pid", String(call.pid)),
+      ("tid", String(call.tid)),
+      ("latency_ns", String(call.latencyNanoseconds)),
+      ("off_cpu_ns", String(call.offCPUNanoseconds)),
+      ("longest_off_cpu_ns", String(call.longestOffCPUNanoseconds)),
+      ("key", string(call.key)),
+      ("raw", call.rawKey.map { $0.description } ?? "null"),
+      ("outcome", string(call.outcome)),
+      ("user_stack", stack(call.userStack)),
+      ("kernel_stack", stack(call.kernelStack)),
+    ])
+  }
+
+  /// `{"type":"folded_stacks","lines":[…]}`: --stacks=folded's last object.
+  public func render(_ folded: FoldedStacks) -> String {
+    object([("type", string("folded_stacks")), ("lines", "[" + folded.lines.map(string).joined(separator: ",") + "]")])
+  }
+
+  private func stack(_ report: StackReport) -> String {
+    switch report {
+    case .notTaken: return "null"
+    case .lost(let why): return object([("lost", string(why))])
+    case .frames(let frames, let note):
+      let listed = frames.map { frame in
+        object([
+          ("address", string("0x" + String(frame.address, radix: 16))),
+          ("function", frame.function.map(string) ?? "null"),
+          ("offset", String(frame.offset)),
+          ("module", frame.module.map(string) ?? "null"),
+        ])
+      }
+      return object([("frames", "[" + listed.joined(separator: ",") + "]"), ("note", note.map(string) ?? "null")])
+    }
+  }
+}
+
+/// Folded stacks for flame graphs (Brendan Gregg's format): `comm;user frames;kernel frames
+/// count`, outermost first, one line per distinct stack, counting slow calls.
+public struct FoldedStacks: Sendable {
+  private var counts: [String: UInt64] = [:]
+
+  public init() {}
+
+  public mutating func add(_ call: SlowCallReport) {
+    var frames = [call.comm.replacingSeparators]
+    if case .frames(let user, _) = call.userStack { frames += user.reversed().map { $0.function ?? "[unknown]" } }
+    if case .frames(let kernel, _) = call.kernelStack {
+      frames += kernel.reversed().map { ($0.function ?? "[unknown]") + "_[k]" }
+    }
+    counts[frames.map(\.replacingSeparators).joined(separator: ";"), default: 0] += 1
+  }
+
+  /// The lines, most frequent first.
+  public var lines: [String] {
+    counts.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+  }
+}
+
+extension String {
+  fileprivate func padded(_ width: Int) -> String {
+    count >= width - 1 ? self + " " : self + String(repeating: " ", count: width - count)
+  }
+
+  /// Frame names with ';' or spaces would break a folded line.
+  fileprivate var replacingSeparators: String {
+    String(map { $0 == ";" || $0 == " " ? "_" : $0 })
+  }
+}

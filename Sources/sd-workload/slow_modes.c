@@ -1,0 +1,85 @@
+/* sd-workload: slow calls with known truth, for --slower-than and --stacks. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "workload.h"
+
+/* clock_nanosleep by the syscall instruction itself, in this function: the first frame of the
+ * user stack of every call it makes. noinline, and with frame pointers (Package.swift), so its
+ * callers follow. */
+__attribute__((noinline)) long sd_sleep_syscall(const struct timespec *duration)
+{
+	long ret = SYS_clock_nanosleep;
+#if defined(__x86_64__)
+	register long a1 asm("rdi") = CLOCK_MONOTONIC;
+	register long a2 asm("rsi") = 0;
+	register long a3 asm("rdx") = (long)duration;
+	register long a4 asm("r10") = 0;
+
+	asm volatile("syscall" : "+a"(ret) : "r"(a1), "r"(a2), "r"(a3), "r"(a4) : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+	register long x8 asm("x8") = SYS_clock_nanosleep;
+	register long x0 asm("x0") = CLOCK_MONOTONIC;
+	register long x1 asm("x1") = 0;
+	register long x2 asm("x2") = (long)duration;
+	register long x3 asm("x3") = 0;
+
+	asm volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+	ret = x0;
+#else
+#error "x86_64 or arm64"
+#endif
+	return ret;
+}
+
+/* SLOW x 20 ms sleeps among FAST x 1 ms ones (one slow after every FAST/SLOW fast), all on the
+ * main thread, whose tid is reported. */
+int mode_slow_sleeps(long slow, long fast)
+{
+	struct timespec slow_ts = { .tv_nsec = 20000000 }, fast_ts = { .tv_nsec = 1000000 };
+	long every = slow > 0 ? fast / slow : 0, i, made_fast = 0;
+
+	ready();
+	for (i = 0; i < slow; i++) {
+		for (long j = 0; j < every && made_fast < fast; j++, made_fast++)
+			if (sd_sleep_syscall(&fast_ts))
+				die("clock_nanosleep");
+		if (sd_sleep_syscall(&slow_ts))
+			die("clock_nanosleep");
+	}
+	for (; made_fast < fast; made_fast++)
+		if (sd_sleep_syscall(&fast_ts))
+			die("clock_nanosleep");
+	printf("{\"mode\":\"slow-sleeps\",\"tid\":%ld,\"slow\":%ld,\"counts\":{\"clock_nanosleep\":%ld}}\n",
+	       (long)syscall(SYS_gettid), slow, slow + fast);
+	return 0;
+}
+
+/* N reads of a MB MiB file on tmpfs (in memory), each of the whole file in one call: calls that
+ * take milliseconds on CPU, copying. */
+int mode_read_big(long mb, long n)
+{
+	size_t size = (size_t)mb << 20;
+	char *buffer = malloc(size);
+	int fd = memfd_create("sd-workload-big", 0);
+	long i;
+
+	if (!buffer || fd < 0)
+		die("malloc or memfd_create");
+	memset(buffer, 'x', size);
+	if (write(fd, buffer, size) != (ssize_t)size)
+		die("write");
+	ready();
+	for (i = 0; i < n; i++)
+		if (pread(fd, buffer, size, 0) != (ssize_t)size)
+			die("pread");
+	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"counts\":{\"pread64\":%ld}}\n", mb, n);
+	return 0;
+}

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// --slower-than and --stacks against workloads whose truth is known: which calls were slow,
+/// on which thread, how long off CPU, from which function, blocked where.
+final class SlowCallTests: XCTestCase {
+  /// Runs the tool on `workload` with `arguments` (JSON out), and returns its slow-call objects,
+  /// its last snapshot and the workload's report.
+  func trace(_ arguments: [String], _ workload: Workload) throws -> (
+    slow: [[String: Any]], last: [String: Any], report: [String: Any], tool: ToolRun
+  ) {
+    let tool = try ToolRun(arguments + ["-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let report = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let objects = tool.jsonObjects
+    let slow = objects.filter { $0["type"] as? String == "slow_call" }
+    let last = try XCTUnwrap(objects.last { $0["histograms"] != nil }, tool.stdout)
+    return (slow, last, report, tool)
+  }
+
+  func profile(_ probe: String) throws -> String {
+    try temporaryProfile("version: 1\nname: slow\nprobe: {\(probe)}\nkey: {source: none}\n")
+  }
+
+  /// 50 sleeps of 20 ms among 500 of 1 ms: exactly the 50 are shown, each of at least 10 ms,
+  /// on the workload's thread, at least 95% of it off CPU; the histogram still counts all 550.
+  func testExactlyTheSlowCallsAreShownWithTheirThreadAndTimeOffCPU() throws {
+    let (slow, last, report, _) = try trace(
+      ["--profile", "clock_nanosleep", "--slower-than", "10ms"], try Workload("slow-sleeps", "50", "500"))
+    XCTAssertEqual(slow.count, 50)
+    let tid = try XCTUnwrap(report["tid"] as? Int)
+    for call in slow {
+      let latency = try XCTUnwrap(call["latency_ns"] as? Int)
+      XCTAssertGreaterThanOrEqual(latency, 10_000_000)
+      XCTAssertEqual(call["tid"] as? Int, tid)
+      XCTAssertEqual(call["comm"] as? String, "sd-workload")
+      XCTAssertEqual(call["outcome"] as? String, "ok")
+      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
+      XCTAssertGreaterThanOrEqual(Double(offCPU), 0.95 * Double(latency), "\(call)")
+      XCTAssertLessThanOrEqual(offCPU, latency)
+    }
+    XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 550)
+    let accounting = try XCTUnwrap(last["accounting"] as? [String: Any])
+    XCTAssertEqual(accounting["slow_calls_dropped"] as? Int, 0)
+  }
+
+  /// A call that copies 64 MiB in memory spends its time on CPU.
+  func testABusyCallIsMostlyOnCPU() throws {
+    let (slow, _, _, _) = try trace(
+      ["--profile", try profile("syscall: pread64"), "--slower-than", "1ms"], try Workload("read-big", "64", "5"))
+    XCTAssertFalse(slow.isEmpty, "no 64 MiB read took 1 ms")
+    for call in slow {
+      let latency = try XCTUnwrap(call["latency_ns"] as? Int)
+      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
+      XCTAssertLessThan(Double(offCPU), 0.5 * Double(latency), "\(call)")
+    }
+  }
+
+  /// The kernel stack where a 20 ms sleep blocked is the sleep's; the first user frame is the
+  /// workload's function that makes the syscall instruction itself. Folded, each stack is one
+  /// line counting its calls, from the comm down to the kernel.
+  func testStacksShowWhereTheCallBlockedAndWhoMadeIt() throws {
+    let (slow, _, _, tool) = try trace(
+      ["--profile", "clock_nanosleep", "--slower-than", "10ms", "--stacks=folded"],
+      try Workload("slow-sleeps", "20", "40"))
+    XCTAssertEqual(slow.count, 20)
+    for call in slow {
+      let kernel = try XCTUnwrap((call["kernel_stack"] as? [String: Any])?["frames"] as? [[String: Any]], "\(call)")
+      let functions = kernel.compactMap { $0["function"] as? String }
+      XCTAssertTrue(functions.contains("do_nanosleep") || functions.contains("hrtimer_nanosleep"), "\(functions)")
+      let user = try XCTUnwrap((call["user_stack"] as? [String: Any])?["frames"] as? [[String: Any]], "\(call)")
+      XCTAssertEqual(user.first?["function"] as? String, "sd_sleep_syscall", "\(user)")
+      XCTAssertEqual(user.dropFirst().first?["function"] as? String, "mode_slow_sleeps", "\(user)")
+    }
+    let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
+    let lines = try XCTUnwrap(folded["lines"] as? [String])
+    XCTAssertEqual(lines.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +), 20)
+    for line in lines {
+      XCTAssertTrue(line.hasPrefix("sd-workload;"), line)
+      XCTAssertTrue(line.contains(";mode_slow_sleeps;sd_sleep_syscall;"), line)
+    }
+  }
+
+  /// A flood through a one-page ring buffer: every call is either shown or counted as dropped,
+  /// exactly, and the histogram counts them all.
+  func testAFloodIsShownOrCountedExactly() throws {
+    let (slow, last, report, _) = try trace(
+      ["--profile", try profile("syscall: getppid"), "--slower-than", "0ns", "--ring-buffer-size", "4K"],
+      try Workload("getppid", "100000"))
+    let issued = try XCTUnwrap(report["n"] as? Int)
+    let accounting = try XCTUnwrap(last["accounting"] as? [String: Any])
+    let dropped = try XCTUnwrap(accounting["slow_calls_dropped"] as? Int)
+    XCTAssertEqual(slow.count + dropped, issued)
+    XCTAssertGreaterThan(dropped, 0, "one page held 100,000 records")
+    XCTAssertEqual(accounting["slow_calls"] as? Int, issued)
+    XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), issued)
+  }
+
+  /// The text view: funcslower's columns with the profile's key label, the calls under it, and
+  /// the histogram at the end.
+  func testTextLinesHaveTheColumnsAndTheHistogramFollows() throws {
+    let workload = try Workload("slow-sleeps", "3", "0")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "--slower-than", "10ms", "-p", String(workload.pid)])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertTrue(tool.stderr.contains("Tracing calls slower than 10 ms. Hit Ctrl-C to end.\n"), tool.stderr)
+    let lines = tool.stdout.split(separator: "\n").map(String.init)
+    XCTAssertEqual(
+      lines.first, "TIME          COMM            PID     TID     LAT(ms)  key                   RESULT  OFF-CPU")
+    let calls = lines.filter { $0.contains(" sd-workload ") }
+    XCTAssertEqual(calls.count, 3, tool.stdout)
+    for call in calls {
+      let fields = call.split(separator: " ")
+      XCTAssertEqual(fields[2], Substring(String(workload.pid)))
+      XCTAssertGreaterThanOrEqual(Double(fields[4]) ?? 0, 10)
+      XCTAssertEqual(fields[6], "ok")
+      XCTAssertTrue(fields[7].hasSuffix("%"))
+    }
+    XCTAssertTrue(lines.contains { $0.hasPrefix("Histogram for syscall(clock_nanosleep)") }, tool.stdout)
+  }
+
+  /// Bad values get one line and exit 2.
+  func testBadSlowCallArgumentsAreOneLine() throws {
+    for arguments in [
+      ["--slower-than", "10"], ["--slower-than", "-1ms"], ["--ring-buffer-size", "3000", "--slower-than", "1ms"],
+      ["--stacks"], ["--slower-than", "1ms", "--format", "openmetrics"],
+    ] {
+      let result = try ToolRun.complete(arguments + ["-d", "1"])
+      XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+  }
+}
