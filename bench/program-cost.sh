@@ -28,9 +28,10 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 	# "variant hook per-call - ns -" line: the programs that ran once per call (enter, exit, step;
 	# the task-exit hook runs once per thread exit)
 	local variant=$1 tool=$2; shift 2
+	rm -f /tmp/sd-cost.err # a fresh file: the wait below must not see the previous run's line
 	"$tool" "$@" >/dev/null 2>/tmp/sd-cost.err &
 	local pid=$!
-	until grep -q 'Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
+	until grep -qs 'Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
 	local hook
 	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
 	"$ROOT/.build/release/sd-workload" lookup "$N" >/dev/null

@@ -112,7 +112,7 @@ for series in "${SERIES[@]}"; do
 	out=$CACHE/out/$version
 	rm -rf "$out" && mkdir -p "$out"
 	t0=$SECONDS
-	timeout 1200 vng --disable-kvm --run "/boot/vmlinuz-$version" --user root --memory 2G --rwdir "$out" \
+	timeout 900 vng --disable-kvm --run "/boot/vmlinuz-$version" --user root --memory 2G --rwdir "$out" \
 		--exec "sh $CACHE/guest.sh $ROOT $out" >"$CACHE/logs/$version.console" 2>&1
 	if [ "$(cat "$out/uname" 2>/dev/null)" != "$version" ] || [ ! -s "$out/tests.log" ]; then
 		echo "kernel $version: DID NOT BOOT or did not run the tests (see $CACHE/logs/$version.console)"
@@ -122,9 +122,19 @@ for series in "${SERIES[@]}"; do
 	passed=$(grep -c "^Test Case '.*' passed" "$out/tests.log")
 	failures=$(grep -c "^Test Case '.*' failed" "$out/tests.log")
 	skipped=$(grep -c "^Test Case '.*' skipped" "$out/tests.log")
+	# a guest that hung or crashed leaves the log without XCTest's last line: say so, and fail
+	finished=""
+	grep -q "^Test Suite 'All tests' \(passed\|failed\)" "$out/tests.log" ||
+		{ finished="; DID NOT FINISH after $(grep "^Test Case '.*' started" "$out/tests.log" | tail -1 | cut -d"'" -f2)"; failed=1; }
 	release="release binary ok"
-	[ "$(cat "$out/release.status" 2>/dev/null)" = 0 ] || { release="release binary FAILED: $(head -c 300 "$out/release.err")"; failed=1; }
-	echo "kernel $version: $passed passed, $failures failed, $skipped skipped; $release ($((SECONDS - t0)) s)"
+	if [ ! -e "$out/release.status" ]; then
+		release="release binary not run"
+		failed=1
+	elif [ "$(cat "$out/release.status")" != 0 ]; then
+		release="release binary FAILED: $(head -c 300 "$out/release.err")"
+		failed=1
+	fi
+	echo "kernel $version: $passed passed, $failures failed, $skipped skipped$finished; $release ($((SECONDS - t0)) s)"
 	[ "$failures" -eq 0 ] && [ "$passed" -gt 0 ] || failed=1
 	grep -E "^Test Case '.*' failed" "$out/tests.log" | sed 's/^/    /'
 done

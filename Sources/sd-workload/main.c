@@ -37,6 +37,8 @@
  *     slow-sleeps S F  S x clock_nanosleep of 20 ms among F of 1 ms, by a syscall instruction in
  *                      sd_sleep_syscall (the first frame of their user stacks); reports its tid
  *     read-big MB N    N x pread64 of a MB MiB in-memory file, whole: milliseconds on CPU
+ *     slow-waits N     N x futex wait that times out after 20 ms (ETIMEDOUT), each after one
+ *                      that fails at once (EAGAIN)
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -47,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "workload.h"
@@ -107,6 +110,7 @@ static int run_signals(long x, long y) { (void)y; return mode_signals(x); }
 static int run_tcp_send(long x, long y) { (void)y; return mode_tcp_send(x); }
 static int run_slow_sleeps(long x, long y) { return mode_slow_sleeps(x, y); }
 static int run_read_big(long x, long y) { return mode_read_big(x, y); }
+static int run_slow_waits(long x, long y) { (void)y; return mode_slow_waits(x); }
 static const char *stat_path;
 static int run_stat(long x, long y) { (void)y; return mode_stat(x, stat_path); }
 
@@ -120,13 +124,19 @@ static const struct mode modes[] = {
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
+	SD_MODE1("slow-waits", slow_waits),
 };
 
 int main(int argc, char **argv)
 {
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	int a = 1;
 	size_t i;
 
+	/* Before Linux 5.11 a BPF map's memory counts against RLIMIT_MEMLOCK, summed over the
+	 * user's processes: with a tracer's maps charged to root too, the bpf modes' maps would not
+	 * fit (BPF_MAP_CREATE: EPERM). Every BPF program on such kernels lifts it; so does this. */
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 	if (a < argc && strcmp(argv[a], "--stop") == 0) {
 		stop_after_setup = 1;
 		a++;

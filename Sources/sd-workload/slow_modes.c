@@ -1,6 +1,8 @@
 /* sd-workload: slow calls with known truth, for --slower-than and --stacks. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,5 +83,24 @@ int mode_read_big(long mb, long n)
 		if (pread(fd, buffer, size, 0) != (ssize_t)size)
 			die("pread");
 	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"counts\":{\"pread64\":%ld}}\n", mb, n);
+	return 0;
+}
+
+/* N futex waits that time out after 20 ms (ETIMEDOUT), each after one that fails at once (the
+ * word is not 1: EAGAIN): slow calls that fail, among fast ones that fail otherwise. */
+int mode_slow_waits(long n)
+{
+	struct timespec timeout = { .tv_nsec = 20000000 };
+	uint32_t word = 0;
+	long i;
+
+	ready();
+	for (i = 0; i < n; i++) {
+		if (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0) != -1 || errno != EAGAIN)
+			die("futex (EAGAIN)");
+		if (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &timeout, NULL, 0) != -1 || errno != ETIMEDOUT)
+			die("futex (ETIMEDOUT)");
+	}
+	printf("{\"mode\":\"slow-waits\",\"counts\":{\"FUTEX_WAIT_PRIVATE\":%ld}}\n", 2 * n);
 	return 0;
 }

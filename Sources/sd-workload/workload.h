@@ -34,6 +34,7 @@ int mode_stat(long n, const char *path);
 /* slow_modes.c */
 int mode_slow_sleeps(long slow, long fast);
 int mode_read_big(long mb, long n);
+int mode_slow_waits(long n);
 /* thread_modes.c */
 int mode_stuck(int threads);
 int mode_exits(int threads);

@@ -144,10 +144,11 @@ final class KernelFunctionTests: XCTestCase {
     }
   }
 
-  /// On overlayfs, vfs_getattr calls itself (through ovl_getattr) for the layer below; on an
-  /// overlay stacked on an overlay, twice, nested, whether or not the kernel inlined the outermost
-  /// call into vfs_statx. The innermost call is counted, once per stat; the outer ones, whose
-  /// starts the inner replaced, are counted apart, as calls whose return was not seen.
+  /// On overlayfs, vfs_getattr_nosec calls itself (through ovl_getattr) for the layer below; on
+  /// an overlay stacked on an overlay, twice, nested. (Not vfs_getattr: Linux 6.12 inlines it into
+  /// vfs_statx_path, and its overlayfs calls the _nosec one, so it never runs there.) The
+  /// innermost call is counted, once per stat; the outer ones, whose starts the inner replaced,
+  /// are counted apart, as calls whose return was not seen.
   func testAReenteredFunctionIsCountedApart() throws {
     let methods = try methods()
     // on a tmpfs of its own: the layers must be on a local file system
@@ -163,7 +164,7 @@ final class KernelFunctionTests: XCTestCase {
     defer { umount2("\(base)/mid", Int32(MNT_DETACH)) }
     XCTAssertEqual(mount("overlay", "\(base)/top", "overlay", 0, "lowerdir=\(base)/l3:\(base)/mid"), 0, "mount overlay on overlay")
     defer { umount2("\(base)/top", Int32(MNT_DETACH)) }
-    let file = try profile("probe: {kernel_function: vfs_getattr}\n")
+    let file = try profile("probe: {kernel_function: vfs_getattr_nosec}\n")
     for method in methods {
       let (tool, _) = try trace(["--profile", file, "--probe-method", method], try Workload("stat", "100", "\(base)/top/file"))
       let accounting = try XCTUnwrap(tool.jsonObjects.last?["accounting"] as? [String: Any])
@@ -178,7 +179,9 @@ final class KernelFunctionTests: XCTestCase {
   /// recursion protection), and the accounting says how many. The workload's own 50 updates of a
   /// hash map are counted exactly. A kernel without that protection (Linux 5.10, 5.11) would
   /// recurse until it crashed: there fentry on kernel functions is refused in one line, and
-  /// the automatic choice takes kprobe, whose programs the kernel never nests.
+  /// the automatic choice takes kprobe, whose programs the kernel never nests; nor does it run
+  /// them inside a bpf() map operation (bpf_disable_instrumentation, every version), so there
+  /// the workload's 50 updates are not seen at all, as the man page says.
   func testRunsTheKernelSkippedAreReported() throws {
     guard KernelFeatures.hasTrampolines else { throw XCTSkip("this kernel has no BPF trampolines") }
     let file = try profile("probe: {kernel_function: htab_map_update_elem}\nkey: {source: comm}\n")
@@ -189,7 +192,7 @@ final class KernelFunctionTests: XCTestCase {
       XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
       let (tool, _) = try trace(["--profile", file], try Workload("bpf-mix", "50"))
       XCTAssertTrue(tool.stderr.contains("Attached kprobe(htab_map_update_elem)"), tool.stderr)
-      XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects), ["sd-workload": 50])
+      XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects), [:])
       return
     }
     let (tool, _) = try trace(["--profile", file, "--probe-method", "fentry"], try Workload("bpf-mix", "50"))

@@ -1,3 +1,4 @@
+import BPFKit
 import Foundation
 import XCTest
 
@@ -19,6 +20,27 @@ final class SlowCallTests: XCTestCase {
     return (slow, last, report, tool)
   }
 
+  /// Sleeps of 20 ms spend at least 95% of their latency off CPU. A known defect (man page,
+  /// BUGS; bench/off-cpu-misses.sh measures its rate, about 1 in 600 slow calls with both CPUs
+  /// saturated) sometimes shows a blocked call's time off CPU as 0: one such call in a run is
+  /// tolerated and said, a second fails, and so does any other value under the bound.
+  func assertMostlyOffCPU(
+    _ calls: [[String: Any]], _ context: String = "", file: StaticString = #filePath, line: UInt = #line
+  ) {
+    var zeros = 0
+    for call in calls {
+      let latency = call["latency_ns"] as? Int ?? 0
+      let offCPU = call["off_cpu_ns"] as? Int ?? 0
+      if offCPU == 0 {
+        zeros += 1
+        print("note: known defect: a blocked call shown 0 ns off CPU: \(call)")
+      } else {
+        XCTAssertGreaterThanOrEqual(Double(offCPU), 0.95 * Double(latency), "\(context) \(call)", file: file, line: line)
+      }
+    }
+    XCTAssertLessThanOrEqual(zeros, 1, "\(context): \(zeros) blocked calls shown 0 ns off CPU", file: file, line: line)
+  }
+
   func profile(_ probe: String) throws -> String {
     try temporaryProfile("version: 1\nname: slow\nprobe: {\(probe)}\nkey: {source: none}\n")
   }
@@ -36,10 +58,9 @@ final class SlowCallTests: XCTestCase {
       XCTAssertEqual(call["tid"] as? Int, tid)
       XCTAssertEqual(call["comm"] as? String, "sd-workload")
       XCTAssertEqual(call["outcome"] as? String, "ok")
-      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
-      XCTAssertGreaterThanOrEqual(Double(offCPU), 0.95 * Double(latency), "\(call)")
-      XCTAssertLessThanOrEqual(offCPU, latency)
+      XCTAssertLessThanOrEqual(try XCTUnwrap(call["off_cpu_ns"] as? Int), latency)
     }
+    assertMostlyOffCPU(slow)
     XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 550)
     let accounting = try XCTUnwrap(last["accounting"] as? [String: Any])
     XCTAssertEqual(accounting["slow_calls_dropped"] as? Int, 0)
@@ -95,6 +116,53 @@ final class SlowCallTests: XCTestCase {
     XCTAssertGreaterThan(dropped, 0, "one page held 100,000 records")
     XCTAssertEqual(accounting["slow_calls"] as? Int, issued)
     XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), issued)
+  }
+
+  /// Every probe method this kernel has reports exactly the slow calls: the syscall's
+  /// (per-syscall tracepoint, raw_tp, tp_btf, fentry on its wrapper where the kernel allows it)
+  /// and a kernel function's (hrtimer_nanosleep, which clock_nanosleep calls, by fentry or kprobe).
+  func testEveryProbeMethodReportsExactlyTheSlowCalls() throws {
+    var runs = ["tracepoint", "raw_tp", "tp_btf"].map { (profile: "clock_nanosleep", method: $0) }
+    #if arch(arm64)
+      let wrapper = "__arm64_sys_clock_nanosleep"
+    #else
+      let wrapper = "__x64_sys_clock_nanosleep"
+    #endif
+    if KernelFeatures.hasTrampolines, let signature = try KernelBTF().signature(ofFunction: wrapper),
+      !signature.opaquePointerArguments.contains(0)
+    {
+      runs.append(("clock_nanosleep", "fentry"))
+    }
+    let function = try profile("kernel_function: hrtimer_nanosleep")
+    if KernelFeatures.hasTrampolines && KernelFeatures.tracingProgramsStopRecursion { runs.append((function, "fentry")) }
+    if KernelFunctionTests.hasKprobes { runs.append((function, "kprobe")) }
+    for run in runs {
+      let (slow, last, _, tool) = try trace(
+        ["--profile", run.profile, "--probe-method", run.method, "--slower-than", "10ms"],
+        try Workload("slow-sleeps", "5", "10"))
+      XCTAssertEqual(slow.count, 5, "\(run): \(tool.stderr)")
+      XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 15, "\(run)")
+      for call in slow {
+        XCTAssertGreaterThanOrEqual(call["latency_ns"] as? Int ?? 0, 10_000_000, "\(run)")
+      }
+      assertMostlyOffCPU(slow, "\(run)")
+    }
+  }
+
+  /// A slow call that fails shows its key as the profile decodes it and its errno; so does a
+  /// comm key. The fast failures (EAGAIN) are not shown, and all are counted.
+  func testSlowFailuresShowTheirKeyAndErrno() throws {
+    let comm = try temporaryProfile("version: 1\nname: by-comm\nprobe: {syscall: futex}\nkey: {source: comm}\n")
+    for (profile, key) in [("futex", "FUTEX_WAIT_PRIVATE"), (comm, "sd-workload")] {
+      let (slow, last, _, _) = try trace(
+        ["--profile", profile, "--split-outcome", "--slower-than", "10ms"], try Workload("slow-waits", "10"))
+      XCTAssertEqual(slow.count, 10)
+      for call in slow {
+        XCTAssertEqual(call["key"] as? String, key)
+        XCTAssertEqual(call["outcome"] as? String, "ETIMEDOUT")
+      }
+      XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 20)
+    }
   }
 
   /// The text view: funcslower's columns with the profile's key label, the calls under it, and

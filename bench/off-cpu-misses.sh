@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# bench/off-cpu-misses.sh: how often a slow call that blocked is shown 0 ns off CPU (a known
+# defect, man page BUGS). ROUNDS x 300 sleeps of 20 ms (each blocks: nanosleep always leaves the
+# CPU) under --slower-than 10ms, with both CPUs saturated by busy loops (the condition under
+# which it shows); prints per round the slow calls shown and how many of them say 0 ns off CPU.
+#   bench/off-cpu-misses.sh         # 5 rounds; ROUNDS=20 for a finer rate
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${ROUNDS:-5}
+make -s -C "$ROOT" build >&2
+swift build -c release --package-path "$ROOT" --product sd-workload >&2
+work=$(mktemp -d)
+hogs=()
+trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq "$(nproc)"); do (while :; do :; done) & hogs+=($!); done
+total=0 zeros=0
+for round in $(seq "$ROUNDS"); do
+	"$ROOT/.build/release/sd-workload" --stop slow-sleeps 300 300 >/dev/null &
+	wpid=$!
+	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ]; do sleep 0.01; done
+	rm -f "$work/err" # a fresh file: the wait below must not see the previous round's line
+	"$ROOT/.build/release/bpfsyscalldist" --profile clock_nanosleep --slower-than 10ms -p "$wpid" -j \
+		>"$work/out.json" 2>"$work/err" &
+	tpid=$!
+	until grep -qs 'Hit Ctrl-C' "$work/err"; do sleep 0.01; done
+	kill -CONT "$wpid"
+	wait "$wpid"
+	kill -INT "$tpid"
+	wait "$tpid"
+	read -r shown zero < <(grep '"type":"slow_call"' "$work/out.json" |
+		jq -s -r '"\(length) \(map(select(.off_cpu_ns == 0)) | length)"')
+	echo "round $round: $shown slow calls shown, $zero of them 0 ns off CPU"
+	total=$((total + shown)) zeros=$((zeros + zero))
+done
+echo "all: $zeros of $total blocked slow calls shown 0 ns off CPU"
