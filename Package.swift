@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "BPFKit", dependencies: ["CLibbpf", "CLinuxShims"]),
     .target(
       name: "Tracer",
-      dependencies: ["BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles"]),
+      dependencies: ["BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles", "Symbols"]),
 
     .target(
       name: "BPFSyscallDistCommand",

@@ -135,6 +135,19 @@ static __always_inline void sd_task_exits(struct task_struct *task)
 	sd_start_forget(task);
 }
 
+/* A thread in a traced call runs again: its stretch off CPU (since off_since) ends at `now`. */
+static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
+{
+	__u64 off = now - s->off_since;
+
+	s->off_cpu += off;
+	if (off > s->longest_off) {
+		s->longest_off = off;
+		s->blocked_stack = s->pending_stack;
+	}
+	s->off_since = 0;
+}
+
 /* A call at or above the threshold ended: its record to the ring buffer, or counted as lost. */
 static __always_inline void sd_report_slow(
 	void *ctx, struct task_struct *task, struct sd_cpu *cpu, struct sd_start *s, __u64 now)
@@ -239,6 +252,11 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	default: /* arguments and the syscall number were captured at entry */
 		e->key[0] = s->key;
 	}
+	/* Running, so back on a CPU: a stretch still open means the sched_switch hook missed the
+	 * switch back in (it happens, rarely, on 6.18: man page, BUGS). It ends now at the latest;
+	 * the time the thread ran since is counted off CPU too (for a sleep, microseconds). */
+	if (cfg.report_slow && s->off_since)
+		sd_back_on_cpu(s, now);
 	if (cfg.report_slow && delta >= cfg.slower_than_ns)
 		sd_report_slow(ctx, task, cpu, s, now);
 	return cpu;
@@ -257,16 +275,8 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
 	}
 	s = sd_start_of_switched(next, 0);
-	if (s && s->ts && s->off_since) {
-		__u64 off = now - s->off_since;
-
-		s->off_cpu += off;
-		if (off > s->longest_off) {
-			s->longest_off = off;
-			s->blocked_stack = s->pending_stack;
-		}
-		s->off_since = 0;
-	}
+	if (s && s->ts && s->off_since)
+		sd_back_on_cpu(s, now);
 }
 
 #endif

@@ -1,6 +1,7 @@
 import BPFKit
 import CLinuxShims
 @preconcurrency import Glibc
+import Symbols
 
 /// What the running kernel and this process offer, read from /proc and /sys.
 enum KernelFacts {
@@ -101,20 +102,9 @@ enum KernelFacts {
     return fd
   }
 
-  /// A whole file, read in 64 KiB pieces (/proc and /sys files report no size).
+  /// A whole file (/proc and /sys files report no size), as text.
   static func read(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      guard count > 0 else { break }
-      bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    ProcFile.read(path).map { String(decoding: $0, as: UTF8.self) }
   }
 }
 
