@@ -38,11 +38,21 @@ final class SlowCallTests: XCTestCase {
   }
 
   /// 50 sleeps of 20 ms among 500 of 1 ms: exactly the 50 are shown, each of at least 10 ms,
-  /// on the workload's thread, at least 95% of it off CPU; the histogram still counts all 550.
+  /// on the workload's thread, at least 95% of it off CPU, most of that in one stretch (the
+  /// sleep), at a wall-clock time within the run; the histogram still counts all 550.
   func testExactlyTheSlowCallsAreShownWithTheirThreadAndTimeOffCPU() throws {
+    let before = Date().timeIntervalSince1970
     let (slow, last, report, _) = try trace(
       ["--profile", "clock_nanosleep", "--slower-than", "10ms"], try Workload("slow-sleeps", "50", "500"))
+    let after = Date().timeIntervalSince1970
     XCTAssertEqual(slow.count, 50)
+    for call in slow {
+      let time = try XCTUnwrap(call["time"] as? Double)
+      XCTAssertTrue(before <= time && time <= after, "\(time) not in \(before)...\(after)")
+      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
+      let longest = try XCTUnwrap(call["longest_off_cpu_ns"] as? Int)
+      XCTAssertTrue(2 * longest >= offCPU && longest <= offCPU, "longest stretch \(longest) of \(offCPU)")
+    }
     let tid = try XCTUnwrap(report["tid"] as? Int)
     for call in slow {
       let latency = try XCTUnwrap(call["latency_ns"] as? Int)
