@@ -84,45 +84,4 @@ final class FilterAndOutputTests: XCTestCase {
         + "openat_errors counter ENOENT ENOENT 40\n")
   }
 
-  func testEveryHelpFlagIsInTheManPageAndItRendersWithoutWarnings() throws {
-    let help = try ToolRun.complete(["--help"]).stdout
-    let manPage = Products.packageRoot.appending(path: "man/bpfsyscalldist.8").path
-    let source = try String(contentsOfFile: manPage, encoding: .utf8)
-    // every "-x" and "--long-name" token of the help text
-    let tokens = help.split(whereSeparator: { " ,.;:'|()[]<>=\n".contains($0) })
-    let flags = Set(tokens.filter { $0.hasPrefix("-") && $0.dropFirst().first?.isLetter == true || $0.hasPrefix("--") }.map(String.init))
-    XCTAssertGreaterThan(flags.count, 20, help)
-    for flag in flags {
-      XCTAssertTrue(source.contains(flag.replacingOccurrences(of: "-", with: "\\-")), "\(flag) is in --help but not in man/bpfsyscalldist.8")
-    }
-    for page in ["man/bpfsyscalldist.8", "man/bpfsyscalldist-profile.5"] {
-      let render = try ToolRun.complete(
-        ["-c", "LC_ALL=C.UTF-8 MANWIDTH=80 man -ww -l \"$0\" > /dev/null", Products.packageRoot.appending(path: page).path],
-        executable: "/bin/sh")
-      XCTAssertEqual(render.status, 0)
-      XCTAssertEqual(render.stderr, "", page)
-    }
-  }
-
-  func testMakeInstallPutsEverythingWhereItBelongs() throws {
-    let destination = FileManager.default.temporaryDirectory.appending(path: "sd-install-\(getpid())").path
-    defer { try? FileManager.default.removeItem(atPath: destination) }
-    let make = try ToolRun.complete(
-      ["-C", Products.packageRoot.path, "install-files", "CONFIG=\(Products.directory.lastPathComponent)", "DESTDIR=\(destination)", "PREFIX=/usr"],
-      executable: "/usr/bin/make")
-    XCTAssertEqual(make.status, 0, make.stderr)
-    for file in [
-      "bin/bpfsyscalldist", "bin/syscalldist", "share/man/man8/bpfsyscalldist.8", "share/man/man8/syscalldist.8",
-      "share/man/man5/bpfsyscalldist-profile.5", "share/bpfsyscalldist/profiles/futex.yaml",
-      "share/bash-completion/completions/bpfsyscalldist", "share/zsh/site-functions/_bpfsyscalldist",
-      "share/fish/vendor_completions.d/bpfsyscalldist.fish",
-    ] {
-      XCTAssertTrue(FileManager.default.fileExists(atPath: "\(destination)/usr/\(file)"), file)
-    }
-    let bash = try String(contentsOfFile: "\(destination)/usr/share/bash-completion/completions/bpfsyscalldist", encoding: .utf8)
-    XCTAssertTrue(bash.contains("--split-outcome"))
-    // the installed binary finds the installed profiles before its built-in copies
-    let list = try ToolRun.complete(["--list-profiles"], environment: ["HOME": destination], executable: "\(destination)/usr/bin/syscalldist")
-    XCTAssertTrue(list.stdout.contains("[\(destination)/usr/share/bpfsyscalldist/profiles/futex.yaml]"), list.stdout)
-  }
 }

@@ -1,0 +1,138 @@
+import Foundation
+import XCTest
+
+/// What the command says before it touches the kernel: bad arguments and broken profiles in one
+/// line with the right exit status, profile lookup, the man page, `make install`. Run by `make
+/// test`; the kernel matrix (scripts/test-kernels.sh) skips this class, whose outcome no kernel
+/// changes.
+final class CommandLineUsageTests: XCTestCase {
+  func testUnknownFlagIsOneLineAndExitTwo() throws {
+    let result = try ToolRun.complete(["--frobnicate"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: Unknown option '--frobnicate' (see --help)\n")
+  }
+
+  func testMissingProcessIsOneLineAndExitOne() throws {
+    let result = try ToolRun.complete(["-p", "999999"])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: no process with pid 999999\n")
+  }
+
+  func testBrokenProfileNamesFileLineAndColumnAndExitsTwo() throws {
+    let file = FileManager.default.temporaryDirectory.appending(path: "broken-\(UUID().uuidString).yaml").path
+    try "version: 1\nname: b\nprobe:\n  syscall: opnat\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try ToolRun.complete(["--profile", file])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "\(file):4:12: error: unknown syscall 'opnat' (did you mean 'openat'?)\n  syscall: opnat\n           ^\n")
+  }
+
+  func testWithoutPrivilegesSaysWhatIsMissing() throws {
+    let result = try ToolRun.complete(
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", Products.tool],
+      executable: "/usr/bin/setpriv")
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: tracing needs root, or the capabilities CAP_BPF and CAP_PERFMON; run it with sudo\n")
+  }
+
+  func testACgroupThatIsNotCgroupV2IsAUsageError() throws {
+    let result = try ToolRun.complete(["--cgroup", "/tmp"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(
+      result.stderr,
+      "bpfsyscalldist: error: cannot use cgroup '/tmp': not on a cgroup v2 file system (give a cgroup v2 directory, e.g. /sys/fs/cgroup/system.slice)\n")
+  }
+
+  func testWrongProbeMethodForTheTargetIsAUsageError() throws {
+    let result = try ToolRun.complete(["--probe-method", "kprobe"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(result.stderr, "bpfsyscalldist: error: --probe-method kprobe cannot trace syscall bpf; use one of: tracepoint, tp_btf, raw_tp, fentry\n")
+  }
+
+  func testUserProfilesDirectoryComesBeforeTheBuiltInOnes() throws {
+    let config = FileManager.default.temporaryDirectory.appending(path: "xdg-\(UUID().uuidString)")
+    let directory = config.appending(path: "bpfsyscalldist/profiles")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try "version: 1\nname: futex\ndescription: mine\nprobe: {syscall: futex}\n".write(
+      to: directory.appending(path: "futex.yaml"), atomically: true, encoding: .utf8)
+    let list = try ToolRun.complete(["--list-profiles"], environment: ["XDG_CONFIG_HOME": config.path])
+    XCTAssertTrue(list.stdout.contains("futex            mine  [\(directory.path)/futex.yaml]"), list.stdout)
+  }
+
+  func testEveryHelpFlagIsInTheManPageAndItRendersWithoutWarnings() throws {
+    let help = try ToolRun.complete(["--help"]).stdout
+    let manPage = Products.packageRoot.appending(path: "man/bpfsyscalldist.8").path
+    let source = try String(contentsOfFile: manPage, encoding: .utf8)
+    // every "-x" and "--long-name" token of the help text
+    let tokens = help.split(whereSeparator: { " ,.;:'|()[]<>=\n".contains($0) })
+    let flags = Set(tokens.filter { $0.hasPrefix("-") && $0.dropFirst().first?.isLetter == true || $0.hasPrefix("--") }.map(String.init))
+    XCTAssertGreaterThan(flags.count, 20, help)
+    for flag in flags {
+      XCTAssertTrue(source.contains(flag.replacingOccurrences(of: "-", with: "\\-")), "\(flag) is in --help but not in man/bpfsyscalldist.8")
+    }
+    for page in ["man/bpfsyscalldist.8", "man/bpfsyscalldist-profile.5"] {
+      let render = try ToolRun.complete(
+        ["-c", "LC_ALL=C.UTF-8 MANWIDTH=80 man -ww -l \"$0\" > /dev/null", Products.packageRoot.appending(path: page).path],
+        executable: "/bin/sh")
+      XCTAssertEqual(render.status, 0)
+      XCTAssertEqual(render.stderr, "", page)
+    }
+  }
+
+  func testMakeInstallPutsEverythingWhereItBelongs() throws {
+    let destination = FileManager.default.temporaryDirectory.appending(path: "sd-install-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: destination) }
+    let make = try ToolRun.complete(
+      ["-C", Products.packageRoot.path, "install-files", "CONFIG=\(Products.directory.lastPathComponent)", "DESTDIR=\(destination)", "PREFIX=/usr"],
+      executable: "/usr/bin/make")
+    XCTAssertEqual(make.status, 0, make.stderr)
+    for file in [
+      "bin/bpfsyscalldist", "bin/syscalldist", "share/man/man8/bpfsyscalldist.8", "share/man/man8/syscalldist.8",
+      "share/man/man5/bpfsyscalldist-profile.5", "share/bpfsyscalldist/profiles/futex.yaml",
+      "share/bash-completion/completions/bpfsyscalldist", "share/zsh/site-functions/_bpfsyscalldist",
+      "share/fish/vendor_completions.d/bpfsyscalldist.fish",
+    ] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: "\(destination)/usr/\(file)"), file)
+    }
+    let bash = try String(contentsOfFile: "\(destination)/usr/share/bash-completion/completions/bpfsyscalldist", encoding: .utf8)
+    XCTAssertTrue(bash.contains("--split-outcome"))
+    // the installed binary finds the installed profiles before its built-in copies
+    let list = try ToolRun.complete(["--list-profiles"], environment: ["HOME": destination], executable: "\(destination)/usr/bin/syscalldist")
+    XCTAssertTrue(list.stdout.contains("[\(destination)/usr/share/bpfsyscalldist/profiles/futex.yaml]"), list.stdout)
+  }
+
+  /// Bad values get one line and exit 2.
+  func testBadSlowCallArgumentsAreOneLine() throws {
+    for arguments in [
+      ["--slower-than", "10"], ["--slower-than", "-1ms"], ["--ring-buffer-size", "3000", "--slower-than", "1ms"],
+      ["--stacks"], ["--slower-than", "1ms", "--format", "openmetrics"],
+    ] {
+      let result = try ToolRun.complete(arguments + ["-d", "1"])
+      XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+  }
+
+  /// openat's key already is the outcome: splitting by outcome would repeat the label.
+  func testSplittingAProfileKeyedByOutcomeIsRefused() throws {
+    let result = try ToolRun.complete(["--profile", "openat", "--split-outcome"])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertEqual(
+      result.stderr,
+      "bpfsyscalldist: error: --split-outcome adds the label 'outcome', which profile openat already uses for its key\n")
+  }
+
+  /// "Billion laughs": nine levels of aliases, each nine times the one before.
+  func testAYAMLAliasBombIsRefusedAtOnce() throws {
+    var text = "version: 1\nname: bomb\nprobe: {syscall: read}\na0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    for level in 1...9 {
+      let previous = "*a\(level - 1)"
+      text += "a\(level): &a\(level) [\(Array(repeating: previous, count: 9).joined(separator: ", "))]\n"
+    }
+    let file = try temporaryProfile(text, name: "bomb")
+    // refused before anything expands (about 20 ms here): the timeout only tells a hang
+    let run = try ToolRun.complete(["--check", file], timeout: 30)
+    XCTAssertEqual(run.status, 2)
+    XCTAssertTrue(run.stderr.hasPrefix("\(file):5:"), run.stderr)
+    XCTAssertTrue(run.stderr.contains("error: YAML aliases"), run.stderr)
+  }
+}
