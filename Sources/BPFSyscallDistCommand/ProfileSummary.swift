@@ -33,7 +33,9 @@ enum ProfileSummary {
     case .dense(let keyCount):
       let bytes = KeySpace.denseBytes(keys: keyCount, layout: profile.layout, cpus: cpus)
       storage = "dense per-CPU array, keys 0..\(keyCount - 1) (\(bytes / 1024) KiB on \(cpus) CPUs)"
-    case .sparse: storage = "hash by key and CPU"
+    case .sparse:
+      let series = KeySpace.sparseSeries(layout: profile.layout)
+      storage = "hash by key and CPU, room for \(series) series (\(KeySpace.sparseBudget >> 20) MiB, twice)"
     }
     let layout = profile.layout
     var buckets = "\(layout.kindName), \(layout.slotCount) slots"

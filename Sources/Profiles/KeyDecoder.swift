@@ -60,6 +60,16 @@ public enum KeySpace: Equatable, Sendable {
     2 * keys * (layout.slotCount + 3) * 8 * cpus
   }
 
+  /// Kernel memory each of the two sparse hashes may pin, by default.
+  public static let sparseBudget = 8 << 20
+
+  /// The (key, CPU) series each sparse hash holds within `budget` bytes, at most 65,536. An entry
+  /// costs its value (the bucket counters and three words), 72 bytes of element and key, and up
+  /// to 32 of hash buckets (a power of two of 16-byte buckets): measured against the maps' fdinfo.
+  public static func sparseSeries(layout: BucketLayout, budget: Int = sparseBudget) -> Int {
+    min(65_536, max(1, budget / ((layout.slotCount + 3) * 8 + 104)))
+  }
+
   /// How many dense keys a profile's keys need, or nil when they have no small bound.
   static func denseKeys(for profile: Profile, enumerators: [UInt64: String]) -> Int? {
     switch profile.keySource {

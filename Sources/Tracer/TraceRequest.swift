@@ -59,7 +59,7 @@ public struct TraceRequest: Sendable {
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
-    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseBudget: Int = 8 << 20,
+    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseBudget: Int = KeySpace.sparseBudget,
     trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil
   ) {
     self.trackConcurrency = trackConcurrency
@@ -90,10 +90,6 @@ public struct TraceRequest: Sendable {
   /// the smallest latency.
   var seriesWords: Int { profile.layout.slotCount + 3 }
 
-  /// Entries of each sparse hash: (key, CPU) series, as many as the budget holds, at most
-  /// 65,536. An entry costs its value, 72 bytes of element and key, and up to 32 of hash buckets
-  /// (a power of two of 16-byte buckets): measured against the maps' fdinfo.
-  var sparseEntries: Int {
-    min(65_536, max(1, sparseBudget / (seriesWords * 8 + 104)))
-  }
+  /// Entries of each sparse hash: (key, CPU) series, as many as the budget holds.
+  var sparseEntries: Int { KeySpace.sparseSeries(layout: profile.layout, budget: sparseBudget) }
 }

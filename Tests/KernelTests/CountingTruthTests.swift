@@ -38,8 +38,19 @@ final class CountingTruthTests: XCTestCase {
   /// `-i` for the length of a long run, keyed by a raw value: 20,000 distinct keys over eight
   /// intervals are all counted, each exactly once.
   func testLongIntervalRunsKeepCountingNewKeys() throws {
-    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
-    let workload = try Workload("close-keys", "2500", "8")
+    // 1,022 linear buckets make a series 8 KiB: the sparse hash holds 1,008 (key, CPU) series
+    // in its 8 MiB, so 2,400 keys overflow it unless each print empties it
+    let profile = try temporaryProfile(
+      """
+      version: 1
+      name: fds
+      probe: {syscall: close}
+      key: {source: arg0, label: fd}
+      histogram: {buckets: linear, unit: ns, linear: {min: 0, max: 1022, step: 1}}
+      """)
+    let check = try ToolRun.complete(["--check", profile])
+    XCTAssertTrue(check.stdout.contains("1008 series"), "the hash is not the size this test needs: \(check.stdout)")
+    let workload = try Workload("close-keys", "300", "8")
     let tool = try ToolRun(["--profile", profile, "-p", String(workload.pid), "-i", "0.2", "-j"])
     try tool.waitUntilAttached()
     for _ in 0..<7 {
@@ -49,11 +60,12 @@ final class CountingTruthTests: XCTestCase {
     _ = try workload.finish()
     try tool.waitForPrints(2)
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
-    let counts = countsByKey(jsonObjects: tool.jsonObjects)
-    XCTAssertEqual(counts.count, 20_000)
+    let objects = tool.jsonObjects
+    let counts = countsByKey(jsonObjects: objects)
+    XCTAssertEqual(counts.count, 2400)
     XCTAssertEqual(Set(counts.values), [1], "a key counted other than once")
-    XCTAssertEqual(Set(counts.keys), Set((100_000..<120_000).map(String.init)))
-    XCTAssertEqual(tool.jsonObjects.map { ($0["accounting"] as? [String: Any])?["dropped"] as? Int }.filter { $0 != 0 }, [])
+    XCTAssertEqual(Set(counts.keys), Set((100_000..<102_400).map(String.init)))
+    XCTAssertEqual(objects.map { ($0["accounting"] as? [String: Any])?["dropped"] as? Int }.filter { $0 != 0 }, [])
   }
 
   /// The errors map filling up loses the errno of a call, never the call.
@@ -99,7 +111,9 @@ final class CountingTruthTests: XCTestCase {
   }
 
   /// 300 threads one after another, each ending in `exit`, which never returns: the most threads
-  /// inside a call at once stays what it was (a few), not one more per thread.
+  /// inside a call at once stays a few, not one more per thread (300). A few: the thread that
+  /// joins, the one it starts, and those still inside `exit` after waking the join (on one CPU
+  /// several can wait there for their turn to finish).
   func testConcurrencyDoesNotLeakOnCallsThatNeverReturn() throws {
     let profile = try temporaryProfile("version: 1\nname: all\nprobe: {syscalls: all}\nkey: {source: pid}\n")
     guard KernelFeatures.runsMainObject else { return try assertConcurrencyIsRefused() }
@@ -109,7 +123,7 @@ final class CountingTruthTests: XCTestCase {
     _ = try workload.finish()
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     let most = try XCTUnwrap(tool.jsonObjects.last?["max_concurrent"] as? Int)
-    XCTAssertLessThanOrEqual(most, 3, "one thread at a time made calls")
+    XCTAssertLessThanOrEqual(most, 30, "one thread at a time made calls")
   }
 
   func testReturnValueKeysAreSigned() throws {
