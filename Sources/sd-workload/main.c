@@ -4,7 +4,7 @@
  *     bpf-mix N        MAP_CREATE x3, MAP_UPDATE_ELEM xN, MAP_LOOKUP_ELEM x2N (N miss),
  *                      MAP_GET_NEXT_KEY xN+1, OBJ_GET_INFO_BY_FD x5
  *     syscalls N       getppid xN, sched_yield x2N, umask x3N, getrandom xN
- *     sleep MS N       N x clock_nanosleep of MS milliseconds
+ *     sleep MS N       N x clock_nanosleep of MS milliseconds, each timed (measured_ns)
  *     timed-sleep MS N 100 x clock_nanosleep that returns at once, then N of MS ms, each timed
  *                      from user space: min, max, p50/p90/p99 by nearest rank, and the overhead
  *     openat N         openat: N that succeed, 2N of a missing file (ENOENT)
@@ -63,12 +63,22 @@ void ready(void)
 		raise(SIGSTOP);
 }
 
-uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 void die(const char *what)

@@ -56,13 +56,16 @@ static int sd_fast_sleep_was_late(const struct timespec *fast_ts)
 
 /* SLOW x 20 ms sleeps among FAST x 1 ms ones (one slow after every FAST/SLOW fast), all on the
  * main thread, whose tid is reported, with how many 1 ms sleeps took 10 ms or more by the
- * workload's own clock ("late_fast": on a busy machine the scheduler can be that late). */
+ * workload's own clock ("late_fast": on a busy machine the scheduler can be that late) and the
+ * CPU time the thread ran in all of them ("cpu_ns": the most a tracer may count on CPU). */
 int mode_slow_sleeps(long slow, long fast)
 {
 	struct timespec slow_ts = { .tv_nsec = 20000000 }, fast_ts = { .tv_nsec = 1000000 };
 	long every = slow > 0 ? fast / slow : 0, i, made_fast = 0, late = 0;
+	uint64_t cpu;
 
 	ready();
+	cpu = thread_cpu_ns();
 	for (i = 0; i < slow; i++) {
 		for (long j = 0; j < every && made_fast < fast; j++, made_fast++)
 			late += sd_fast_sleep_was_late(&fast_ts);
@@ -71,19 +74,22 @@ int mode_slow_sleeps(long slow, long fast)
 	}
 	for (; made_fast < fast; made_fast++)
 		late += sd_fast_sleep_was_late(&fast_ts);
-	printf("{\"mode\":\"slow-sleeps\",\"tid\":%ld,\"slow\":%ld,\"late_fast\":%ld,"
+	cpu = thread_cpu_ns() - cpu;
+	printf("{\"mode\":\"slow-sleeps\",\"tid\":%ld,\"slow\":%ld,\"late_fast\":%ld,\"cpu_ns\":%llu,"
 	       "\"counts\":{\"clock_nanosleep\":%ld}}\n",
-	       (long)syscall(SYS_gettid), slow, late, slow + fast);
+	       (long)syscall(SYS_gettid), slow, late, (unsigned long long)cpu, slow + fast);
 	return 0;
 }
 
 /* N reads of a MB MiB file on tmpfs (in memory), each of the whole file in one call: calls that
- * take milliseconds on CPU, copying. */
+ * take milliseconds on CPU, copying. Reports the time the reads took and the CPU time the thread
+ * ran in them: the difference is the most a tracer may count off CPU ("wall_ns", "cpu_ns"). */
 int mode_read_big(long mb, long n)
 {
 	size_t size = (size_t)mb << 20;
 	char *buffer = malloc(size);
 	int fd = memfd_create("sd-workload-big", 0);
+	uint64_t wall, cpu;
 	long i;
 
 	if (!buffer || fd < 0)
@@ -92,10 +98,15 @@ int mode_read_big(long mb, long n)
 	if (write(fd, buffer, size) != (ssize_t)size)
 		die("write");
 	ready();
+	wall = now_ns();
+	cpu = thread_cpu_ns();
 	for (i = 0; i < n; i++)
 		if (pread(fd, buffer, size, 0) != (ssize_t)size)
 			die("pread");
-	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"counts\":{\"pread64\":%ld}}\n", mb, n);
+	cpu = thread_cpu_ns() - cpu;
+	wall = now_ns() - wall;
+	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"wall_ns\":%llu,\"cpu_ns\":%llu,\"counts\":{\"pread64\":%ld}}\n",
+	       mb, (unsigned long long)wall, (unsigned long long)cpu, n);
 	return 0;
 }
 

@@ -58,13 +58,24 @@ static uint64_t nearest_rank(const uint64_t *sorted, long n, double q)
 int mode_sleep(long ms, long n)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	uint64_t *took = calloc(n, sizeof(*took));
 	long i;
 
+	if (!took)
+		die("calloc");
 	ready();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
 		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL))
 			die("clock_nanosleep");
-	printf("{\"mode\":\"sleep\",\"ms\":%ld,\"counts\":{\"clock_nanosleep\":%ld}}\n", ms, n);
+		took[i] = now_ns() - t0;
+	}
+	printf("{\"mode\":\"sleep\",\"ms\":%ld,\"counts\":{\"clock_nanosleep\":%ld},\"measured_ns\":[", ms, n);
+	for (i = 0; i < n; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)took[i]);
+	printf("]}\n");
+	free(took);
 	return 0;
 }
 

@@ -20,17 +20,31 @@ final class SlowCallTests: XCTestCase {
     return (slow, last, report, tool)
   }
 
-  /// Sleeps of 20 ms spend at least 95% of their latency off CPU, every one: also the rare call
-  /// whose return to a CPU the sched_switch hook missed (man page, BUGS), whose stretch off CPU
-  /// the exit closes (bench/off-cpu-misses.sh: 3 of 1,800 such calls showed 0 before).
-  func assertMostlyOffCPU(
-    _ calls: [[String: Any]], _ context: String = "", file: StaticString = #filePath, line: UInt = #line
+  /// Time off CPU as the workload's own clocks bound it, whatever the scheduler did: a call's
+  /// longest stretch is part of its time off CPU, which is part of its latency; each 20 ms sleep
+  /// blocks at least 19 ms in one stretch (its timer is armed just before the thread leaves the
+  /// CPU); and what the tool counts on CPU over all the calls, latency less time off CPU, is at
+  /// most the CPU time the thread ran in all its sleeps (CLOCK_THREAD_CPUTIME_ID, which includes
+  /// the interrupts it took: IRQ_TIME_ACCOUNTING is off in Debian's kernels), so time off CPU is
+  /// never understated. That holds for the rare call whose return to a CPU the sched_switch hook
+  /// missed (man page, BUGS): the exit closes its stretch.
+  func assertOffCPUWithinTheWorkloadsClocks(
+    _ calls: [[String: Any]], _ report: [String: Any], _ context: String = "", file: StaticString = #filePath,
+    line: UInt = #line
   ) {
+    var onCPU = 0
+    var blockedForTheSleep = 0
     for call in calls {
-      let latency = call["latency_ns"] as? Int ?? 0
-      let offCPU = call["off_cpu_ns"] as? Int ?? 0
-      XCTAssertGreaterThanOrEqual(Double(offCPU), 0.95 * Double(latency), "\(context) \(call)", file: file, line: line)
+      let latency = call["latency_ns"] as? Int ?? -1
+      let offCPU = call["off_cpu_ns"] as? Int ?? -1
+      let longest = call["longest_off_cpu_ns"] as? Int ?? -1
+      XCTAssertTrue(0 <= longest && longest <= offCPU && offCPU <= latency, "\(context) \(call)", file: file, line: line)
+      onCPU += latency - offCPU
+      if longest >= 19_000_000 { blockedForTheSleep += 1 }
     }
+    XCTAssertGreaterThanOrEqual(blockedForTheSleep, report["slow"] as? Int ?? .max, "\(context) \(calls)", file: file, line: line)
+    let cpu = report["cpu_ns"] as? Int ?? -1
+    XCTAssertLessThanOrEqual(onCPU, cpu, "\(context) on CPU in the slow calls, of the thread's CPU time", file: file, line: line)
   }
 
   /// The workload's 20 ms sleeps are slow calls, every one, and of its 1 ms sleeps only those it
@@ -49,9 +63,10 @@ final class SlowCallTests: XCTestCase {
     try temporaryProfile("version: 1\nname: slow\nprobe: {\(probe)}\nkey: {source: none}\n")
   }
 
-  /// 50 sleeps of 20 ms among 500 of 1 ms: exactly the 50 are shown, each of at least 10 ms,
-  /// on the workload's thread, at least 95% of it off CPU, most of that in one stretch (the
-  /// sleep), at a wall-clock time within the run; the histogram still counts all 550.
+  /// 50 sleeps of 20 ms among 500 of 1 ms: exactly the 50 are shown (and any 1 ms sleep the
+  /// workload saw take 10 ms), each of at least 10 ms, on the workload's thread, with its time
+  /// off CPU as the workload's clocks bound it, at a wall-clock time within the run; the
+  /// histogram still counts all 550.
   func testExactlyTheSlowCallsAreShownWithTheirThreadAndTimeOffCPU() throws {
     let before = Date().timeIntervalSince1970
     let (slow, last, report, _) = try trace(
@@ -61,9 +76,6 @@ final class SlowCallTests: XCTestCase {
     for call in slow {
       let time = try XCTUnwrap(call["time"] as? Double)
       XCTAssertTrue(before <= time && time <= after, "\(time) not in \(before)...\(after)")
-      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
-      let longest = try XCTUnwrap(call["longest_off_cpu_ns"] as? Int)
-      XCTAssertTrue(2 * longest >= offCPU && longest <= offCPU, "longest stretch \(longest) of \(offCPU)")
     }
     let tid = try XCTUnwrap(report["tid"] as? Int)
     for call in slow {
@@ -72,29 +84,31 @@ final class SlowCallTests: XCTestCase {
       XCTAssertEqual(call["tid"] as? Int, tid)
       XCTAssertEqual(call["comm"] as? String, "sd-workload")
       XCTAssertEqual(call["outcome"] as? String, "ok")
-      XCTAssertLessThanOrEqual(try XCTUnwrap(call["off_cpu_ns"] as? Int), latency)
     }
-    assertMostlyOffCPU(slow)
+    assertOffCPUWithinTheWorkloadsClocks(slow, report)
     XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 550)
     let accounting = try XCTUnwrap(last["accounting"] as? [String: Any])
     XCTAssertEqual(accounting["slow_calls_dropped"] as? Int, 0)
   }
 
-  /// A call that copies 64 MiB in memory spends its time on CPU.
+  /// A call that copies 64 MiB in memory spends its time on CPU: its time off CPU is at most
+  /// what the workload's clocks leave for it, the reads' wall time less the thread's CPU time in
+  /// them (with 200 us a call for where the two clocks are read).
   func testABusyCallIsMostlyOnCPU() throws {
-    let (slow, _, _, _) = try trace(
+    let (slow, _, report, _) = try trace(
       ["--profile", try profile("syscall: pread64"), "--slower-than", "1ms"], try Workload("read-big", "64", "5"))
     XCTAssertFalse(slow.isEmpty, "no 64 MiB read took 1 ms")
+    let offCPU = slow.reduce(0) { $0 + ($1["off_cpu_ns"] as? Int ?? 0) }
+    let wall = try XCTUnwrap(report["wall_ns"] as? Int), cpu = try XCTUnwrap(report["cpu_ns"] as? Int)
+    XCTAssertLessThanOrEqual(offCPU, wall - cpu + 200_000 * slow.count, "\(slow)")
     for call in slow {
-      let latency = try XCTUnwrap(call["latency_ns"] as? Int)
-      let offCPU = try XCTUnwrap(call["off_cpu_ns"] as? Int)
-      XCTAssertLessThan(Double(offCPU), 0.5 * Double(latency), "\(call)")
+      XCTAssertLessThanOrEqual(try XCTUnwrap(call["off_cpu_ns"] as? Int), try XCTUnwrap(call["latency_ns"] as? Int))
     }
   }
 
   /// The kernel stack where a 20 ms sleep blocked is the sleep's; the first user frame is the
-  /// workload's function that makes the syscall instruction itself. Folded, each stack is one
-  /// line counting its calls, from the comm down to the kernel.
+  /// workload's function that makes the syscall instruction itself, called from the mode's loop.
+  /// Folded, each stack is one line counting its calls, from the comm down to the kernel.
   func testStacksShowWhereTheCallBlockedAndWhoMadeIt() throws {
     let (slow, _, report, tool) = try trace(
       ["--profile", "clock_nanosleep", "--slower-than", "10ms", "--stacks=folded"],
@@ -106,14 +120,15 @@ final class SlowCallTests: XCTestCase {
       XCTAssertTrue(functions.contains("do_nanosleep") || functions.contains("hrtimer_nanosleep"), "\(functions)")
       let user = try XCTUnwrap((call["user_stack"] as? [String: Any])?["frames"] as? [[String: Any]], "\(call)")
       XCTAssertEqual(user.first?["function"] as? String, "sd_sleep_syscall", "\(user)")
-      XCTAssertEqual(user.dropFirst().first?["function"] as? String, "mode_slow_sleeps", "\(user)")
+      // a 1 ms sleep the scheduler made late comes through the function that times it
+      XCTAssertTrue(user.dropFirst().prefix(2).contains { $0["function"] as? String == "mode_slow_sleeps" }, "\(user)")
     }
     let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
     let lines = try XCTUnwrap(folded["lines"] as? [String])
     XCTAssertEqual(lines.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +), slow.count)
     for line in lines {
       XCTAssertTrue(line.hasPrefix("sd-workload;"), line)
-      XCTAssertTrue(line.contains(";mode_slow_sleeps;sd_sleep_syscall;"), line)
+      XCTAssertTrue(line.contains(";mode_slow_sleeps;") && line.contains(";sd_sleep_syscall;"), line)
     }
   }
 
@@ -159,7 +174,7 @@ final class SlowCallTests: XCTestCase {
       for call in slow {
         XCTAssertGreaterThanOrEqual(call["latency_ns"] as? Int ?? 0, 10_000_000, "\(run)")
       }
-      assertMostlyOffCPU(slow, "\(run)")
+      assertOffCPUWithinTheWorkloadsClocks(slow, report, "\(run)")
     }
   }
 
