@@ -15,6 +15,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
 BEFORE=${BEFORE:-}
+for tool in bpftool jq; do
+	command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install $tool)" >&2; exit 1; }
+done
 old=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled=$old' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -31,6 +34,9 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 	rm -f /tmp/sd-cost.err # a fresh file: the wait below must not see the previous run's line
 	"$tool" "$@" >/dev/null 2>/tmp/sd-cost.err &
 	local pid=$!
+	# measure runs in a pipeline's subshell: stop the tracer however that subshell ends, or it
+	# stays attached and every later round pays for it too
+	trap "kill -INT $pid 2>/dev/null" EXIT
 	until grep -qs 'Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
 	local hook
 	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
@@ -41,6 +47,7 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 		| (.[] | "\($v) \($h) \(.name) \(.runs) \(.ns) \(.insns)"),
 		  "\($v) \($h) per-call - \([.[] | select(.runs >= $n) | .ns] | add | . * 10 | round / 10) -"'
 	kill -INT "$pid"; wait "$pid" || true
+	trap - EXIT
 }
 
 out=$(mktemp)
