@@ -117,12 +117,12 @@ GUEST
 
 # Boots one kernel (attempt $2) and runs the suite in it; its results land in out/VERSION.
 boot() {
-	local version=$1 attempt=$2 out=$CACHE/out/$1
+	local version=$1 attempt=$2 out=$CACHE/out/$1 t0=$SECONDS
 	rm -rf "$out" && mkdir -p "$out"
 	# --verbose: the guest kernel's own messages go to the console log, for a post-mortem
 	timeout "$GUEST_TIMEOUT" vng --verbose --disable-kvm --cpus 1 --run "/boot/vmlinuz-$version" --user root \
 		--memory 2G --rwdir "$out" --exec "sh $CACHE/guest.sh $ROOT $out" >"$CACHE/logs/$version.console" 2>&1
-	echo "$attempt" >"$out/attempts"
+	echo "$((SECONDS - t0))" >>"$CACHE/logs/$version.seconds"
 }
 
 finished() { grep -qs "^Test Suite 'Selected tests' \(passed\|failed\)" "$CACHE/out/$1/tests.log"; }
@@ -147,10 +147,9 @@ for series in "${SERIES[@]}"; do
 	versions+=("$version")
 done
 
-declare -A seconds retried
+declare -A retried
+for version in "${versions[@]}"; do rm -f "$CACHE/logs/$version.seconds"; done
 for attempt in 1 2; do
-	t0=$SECONDS
-	pending=()
 	for version in "${versions[@]}"; do
 		[ "$attempt" = 1 ] || ! finished "$version" || continue
 		if [ "$attempt" = 2 ]; then
@@ -160,10 +159,8 @@ for attempt in 1 2; do
 			log "kernel $version: the guest did not finish (after ${hung:-boot}); booting it once more"
 		fi
 		boot "$version" "$attempt" &
-		pending+=("$version")
 	done
 	wait
-	for version in "${pending[@]}"; do seconds[$version]=$((${seconds[$version]:-0} + SECONDS - t0)); done
 done
 
 for version in "${versions[@]}"; do
@@ -190,7 +187,8 @@ for version in "${versions[@]}"; do
 		release="release binary FAILED: $(head -c 300 "$out/release.err")"
 		failed=1
 	fi
-	echo "kernel $version: $passed passed, $failures failed, $skipped skipped$unfinished; $release (${seconds[$version]} s)${retried[$version]:-}"
+	seconds=$(awk "{ s += \$1 } END { print s }" "$CACHE/logs/$version.seconds")
+	echo "kernel $version: $passed passed, $failures failed, $skipped skipped$unfinished; $release ($seconds s)${retried[$version]:-}"
 	[ "$failures" -eq 0 ] && [ "$passed" -gt 0 ] || failed=1
 	grep -E "^Test Case '.*' failed" "$out/tests.log" | sed 's/^/    /'
 done
