@@ -7,7 +7,8 @@ let package = Package(
     .executable(name: "bpfsyscalldist", targets: ["bpfsyscalldist"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
   ],
   targets: [
     // C libraries, each through a one-line shim header.
@@ -26,22 +27,28 @@ let package = Package(
     .target(name: "BPFProgram", plugins: ["EmbedBPFObject"]),
 
     // Pure logic: no BPF, no kernel.
-    .target(name: "Histograms"),
+    .target(name: "Histograms", dependencies: ["CSyscallDist"]),
     .target(name: "Profiles", dependencies: ["CYAML", "Histograms"], plugins: ["EmbedProfiles"]),
     // Names for stack addresses: /proc/kallsyms, and processes' ELF files through /proc.
     .target(name: "Symbols", dependencies: ["CLibelf"]),
-    .target(name: "Rendering", dependencies: ["Histograms", "Symbols"]),
+    // What was counted and how users read it: keys decoded, titles, snapshots.
+    .target(name: "Snapshots", dependencies: ["CSyscallDist", "Histograms", "Profiles"]),
+    .target(name: "Rendering", dependencies: ["Histograms", "Snapshots", "Symbols"]),
 
     // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
-    .target(name: "BPFKit", dependencies: ["CLibbpf", "CLinuxShims"]),
+    .target(
+      name: "BPFKit",
+      dependencies: ["CLibbpf", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]),
     .target(
       name: "Tracer",
-      dependencies: ["BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles", "Symbols"]),
+      dependencies: [
+        "BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles", "Snapshots", "Symbols",
+      ]),
 
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "Tracer", "Profiles", "Histograms", "Rendering", "Symbols",
+        "Tracer", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
@@ -57,11 +64,12 @@ let package = Package(
     .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
     .testTarget(
       name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Histograms", "Symbols"], exclude: ["Fixtures"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Histograms", "Profiles", "CSyscallDist"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Snapshots", "Histograms", "Symbols"], exclude: ["Fixtures"]),
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),
-    .testTarget(name: "TracerTests", dependencies: ["Tracer", "Profiles", "Histograms", "CSyscallDist"]),
+    .testTarget(name: "TracerTests", dependencies: ["Tracer", "BPFKit", "BPFProgram", "CSyscallDist", "Profiles", "Histograms"]),
     .testTarget(
       name: "KernelTests",
-      dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "sd-workload", "bpfsyscalldist"]),
+      dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "Snapshots", "sd-workload", "bpfsyscalldist"]),
   ]
 )

@@ -2,22 +2,29 @@
 /* Shared between the BPF program and Swift (module CSyscallDist): only __u32/__u64, like
  * libbpf-tools' *.h beside *.bpf.c. User space fills `struct sd_settings` into .rodata before
  * load; the verifier then prunes every path the profile did not pick. The enums have explicit
- * values: they are indexes and settings both sides read. */
+ * values: they are indexes and settings both sides read; those marked SD_CLOSED list every value
+ * there is, so Swift imports them as enums a switch can exhaust. */
 #ifndef SYSCALLDIST_H
 #define SYSCALLDIST_H
 
 #include <linux/types.h>
 
+#define SD_CLOSED __attribute__((enum_extensibility(closed)))
+
 /* What the program measures: one syscall, every syscall, or one kernel function. */
-enum sd_target {
+enum SD_CLOSED sd_target {
 	SD_TARGET_SYSCALL = 0,
 	SD_TARGET_ALL_SYSCALLS = 1,
 	SD_TARGET_KERNEL_FUNCTION = 2,
 };
 
-/* Where the histogram key comes from. ARG0..ARG5 are 0..5 on purpose. */
-enum sd_key_source {
+/* Where the histogram key comes from. ARG0..ARG5 are 0..5 on purpose: the argument's index. */
+enum SD_CLOSED sd_key_source {
 	SD_KEY_ARG0 = 0,
+	SD_KEY_ARG1 = 1,
+	SD_KEY_ARG2 = 2,
+	SD_KEY_ARG3 = 3,
+	SD_KEY_ARG4 = 4,
 	SD_KEY_ARG5 = 5,
 	SD_KEY_SYSCALL = 6,
 	SD_KEY_RETVAL = 7,
@@ -28,23 +35,23 @@ enum sd_key_source {
 	SD_KEY_COMM = 12, /* sparse only: the task's comm, 16 bytes */
 };
 
-/* Bucket kinds: also the tail-call index into `bucket_steps`. */
-enum sd_bucket_kind {
+/* Bucket kinds: also the tail-call index into `bucket_steps`, which has SD_BUCKET_KINDS slots. */
+enum SD_CLOSED sd_bucket_kind {
 	SD_BUCKET_LOG2 = 0,
 	SD_BUCKET_LINEAR = 1,
 	SD_BUCKET_LOG2_LINEAR = 2,
-	SD_BUCKET_KINDS = 3,
 };
+#define SD_BUCKET_KINDS 3
 
 /* Dense: keys below key_count index a per-CPU array. Sparse (pids, comms, raw values): a hash. */
-enum sd_storage {
+enum SD_CLOSED sd_storage {
 	SD_STORAGE_DENSE = 0,
 	SD_STORAGE_SPARSE = 1,
 };
 
 enum sd_limits {
-	SD_LOG2_SLOTS = 64,
-	SD_MAX_BUCKET_SLOTS = 1024,
+	SD_LOG2_SLOTS = 64,       /* a log2 layout's slots: one per power of two of a __u64 */
+	SD_MAX_BUCKET_SLOTS = 1024, /* the most slots a profile's layout may have */
 	/* words a series keeps after its bucket counters: the latency sum, the largest latency and
 	 * the smallest latency stored inverted (~ns), so that an untouched 0 means "none yet" */
 	SD_SERIES_EXTRA_WORDS = 3,
@@ -57,8 +64,8 @@ enum sd_limits {
 
 /* Per-CPU counters in `cpu_state`, so that every call is accounted for. Identities, exact once
  * the programs are detached: started = finished + replaced + abandoned + mismatched + in flight;
- * finished = counted + key_range + map_full + map_busy + dispatch. */
-enum sd_stat {
+ * finished = counted + key_range + map_full + map_busy + dispatch. SD_STAT_COUNT: how many. */
+enum SD_CLOSED sd_stat {
 	SD_STAT_STARTED = 0,    /* an entry recorded a start */
 	SD_STAT_FINISHED = 1,   /* an exit took its thread's start */
 	SD_STAT_REPLACED = 2,   /* an entry found its thread's previous call unfinished (re-entered,

@@ -2,15 +2,15 @@ import CLibbpf
 @preconcurrency import Glibc
 
 /// A BPF object opened from memory but not yet loaded: maps can be sized, read-only data
-/// written and programs chosen. `load()` turns it into a `LoadedObject` (libbpf-rs's
+/// written and programs chosen. `load()` consumes it and gives a `LoadedObject` (libbpf-rs's
 /// `OpenObject` → `Object`); dropped unloaded, it is closed.
-public final class OpenObject {
-  fileprivate var pointer: OpaquePointer?
-  /// libbpf keeps a pointer to the bytes until load: they live here until then.
+public struct OpenObject: ~Copyable {
+  private let pointer: OpaquePointer
+  /// libbpf reads the ELF bytes until load: they live as long as this.
   private let bytes: UnsafeMutableRawBufferPointer
 
   public init(bytes source: [UInt8], name: String) throws(BPFError) {
-    bytes = .allocate(byteCount: source.count, alignment: 8)
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: source.count, alignment: 8)
     bytes.copyBytes(from: source)
     var options = bpf_object_open_opts()
     options.sz = MemoryLayout<bpf_object_open_opts>.size
@@ -19,84 +19,96 @@ public final class OpenObject {
       return bpf_object__open_mem(bytes.baseAddress, bytes.count, &options)
     }
     do {
-      pointer = try check("open BPF object '\(name)' from memory", opened)
+      pointer = try check(.openObject(name), opened)
     } catch {
       bytes.deallocate()
       throw error
     }
+    self.bytes = bytes
   }
 
   deinit {
-    if let pointer { bpf_object__close(pointer) }
+    bpf_object__close(pointer)
     bytes.deallocate()
   }
 
   /// Sets the number of entries of map `name` (before load).
   public func setMaxEntries(_ count: Int, ofMap name: String) throws(BPFError) {
-    let map = try self.map(name)
-    try check("set max_entries of map '\(name)' to \(count)", bpf_map__set_max_entries(map, UInt32(count)))
+    try check(.setMaxEntries(map: name, count), bpf_map__set_max_entries(try map(name), UInt32(count)))
   }
 
   /// Sets the value size of map `name` (before load), for maps declared without a BTF value type.
   public func setValueSize(_ size: Int, ofMap name: String) throws(BPFError) {
-    let map = try self.map(name)
-    try check("set value_size of map '\(name)' to \(size)", bpf_map__set_value_size(map, UInt32(size)))
+    try check(.setValueSize(map: name, size), bpf_map__set_value_size(try map(name), UInt32(size)))
   }
 
-  /// Overwrites the start of `.rodata` (the `const volatile` globals) with `value`'s bytes.
-  public func writeReadOnlyData<T>(_ value: T) throws(BPFError) {
+  /// Sets `.rodata` (the `const volatile` globals) to `value`'s bytes, which must be all of it.
+  public func setReadOnlyData<T>(_ value: T) throws(BPFError) {
     let map = try self.map(".rodata")
-    var size = 0
-    let data = try check("read the initial value of .rodata", bpf_map__initial_value(map, &size))
+    let size = Int(bpf_map__value_size(map))
     guard size == MemoryLayout<T>.size else {
-      throw BPFError(
-        ".rodata is \(size) bytes but the settings are \(MemoryLayout<T>.size): the object and the header disagree",
-        .invalid)
+      throw BPFError(.setReadOnlyData(expected: MemoryLayout<T>.size, actual: size), .invalidArgument)
     }
-    // libbpf hands out the pre-load copy of the map's data, which is ours to write until load
-    let writable = UnsafeMutableRawPointer(mutating: data)
-    withUnsafeBytes(of: value) { writable.copyMemory(from: $0.baseAddress!, byteCount: size) }
-  }
-
-  /// Names of all programs in the object.
-  public var programNames: [String] {
-    var names: [String] = []
-    var program = bpf_object__next_program(pointer, nil)
-    while let current = program {
-      names.append(String(cString: bpf_program__name(current)))
-      program = bpf_object__next_program(pointer, current)
-    }
-    return names
+    let result = withUnsafeBytes(of: value) { bpf_map__set_initial_value(map, $0.baseAddress, $0.count) }
+    try check(.setInitialValue(map: ".rodata"), result)
   }
 
   /// Loads only the programs in `names`; the others stay in the object, unverified.
   public func setAutoload(only names: Set<String>) {
-    var program = bpf_object__next_program(pointer, nil)
-    while let current = program {
-      bpf_program__set_autoload(current, names.contains(String(cString: bpf_program__name(current))))
-      program = bpf_object__next_program(pointer, current)
+    for program in programs {
+      bpf_program__set_autoload(program, names.contains(String(cString: bpf_program__name(program))))
+    }
+  }
+
+  /// Whether the object has a map `name` (`.rodata` and `.bss` by the section they hold).
+  public func hasMap(_ name: String) -> Bool {
+    bpf_object__find_map_by_name(pointer, name) != nil
+  }
+
+  /// The names of the object's programs and maps, as the ELF file has them.
+  public var programNames: [String] { programs.map { String(cString: bpf_program__name($0)) } }
+  public var mapNames: [String] { maps.map { String(cString: bpf_map__name($0)) } }
+
+  /// libbpf's lists of the object's programs and maps, walked as sequences.
+  private var programs: UnfoldSequence<OpaquePointer, OpaquePointer?> {
+    let object = pointer
+    return sequence(state: nil) { previous in
+      previous = bpf_object__next_program(object, previous)
+      return previous
+    }
+  }
+
+  private var maps: UnfoldSequence<OpaquePointer, OpaquePointer?> {
+    let object = pointer
+    return sequence(state: nil) { previous in
+      previous = bpf_object__next_map(object, previous)
+      return previous
     }
   }
 
   /// For fentry/fexit programs: the kernel function they trace.
   public func setAttachTarget(_ function: String, ofProgram name: String) throws(BPFError) {
-    let program = try check(
-      "find program '\(name)'", bpf_object__find_program_by_name(pointer, name))
-    try check(
-      "set attach target of '\(name)' to \(function)",
-      bpf_program__set_attach_target(program, 0, function))
+    let program = try check(.findProgram(name), bpf_object__find_program_by_name(pointer, name))
+    try check(.setAttachTarget(program: name, function: function), bpf_program__set_attach_target(program, 0, function))
   }
 
   /// Verifies and loads the chosen programs and creates the maps.
-  public func load() throws(BPFError) -> LoadedObject {
-    try check("load BPF object", bpf_object__load(pointer))
-    let loaded = LoadedObject(pointer: pointer!)
-    pointer = nil
-    return loaded
+  public consuming func load() throws(BPFError) -> LoadedObject {
+    let pointer = self.pointer
+    let bytes = self.bytes
+    discard self
+    defer { bytes.deallocate() }  // libbpf is done with the ELF bytes once load returns
+    do {
+      try check(.load, bpf_object__load(pointer))
+    } catch {
+      bpf_object__close(pointer)
+      throw error
+    }
+    return LoadedObject(pointer: pointer)
   }
 
   private func map(_ name: String) throws(BPFError) -> OpaquePointer {
-    try check("find map '\(name)'", bpf_object__find_map_by_name(pointer, name))
+    try check(.findMap(name), bpf_object__find_map_by_name(pointer, name))
   }
 }
 
@@ -105,7 +117,7 @@ public final class OpenObject {
 public final class LoadedObject {
   let pointer: OpaquePointer
 
-  fileprivate init(pointer: OpaquePointer) {
+  init(pointer: OpaquePointer) {
     self.pointer = pointer
   }
 
@@ -114,7 +126,7 @@ public final class LoadedObject {
   }
 
   public func map(_ name: String) throws(BPFError) -> Map {
-    let map = try check("find map '\(name)'", bpf_object__find_map_by_name(pointer, name))
+    let map = try check(.findMap(name), bpf_object__find_map_by_name(pointer, name))
     let type = bpf_map__type(map)
     return Map(
       name: name, fd: bpf_map__fd(map), valueSize: Int(bpf_map__value_size(map)),
@@ -124,7 +136,7 @@ public final class LoadedObject {
   }
 
   public func program(_ name: String) throws(BPFError) -> Program {
-    let program = try check("find program '\(name)'", bpf_object__find_program_by_name(pointer, name))
+    let program = try check(.findProgram(name), bpf_object__find_program_by_name(pointer, name))
     return Program(name: name, pointer: program, owner: self)
   }
 }

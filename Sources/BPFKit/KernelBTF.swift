@@ -1,4 +1,5 @@
 import Synchronization
+import SystemPackage
 
 @preconcurrency import Glibc
 
@@ -19,7 +20,7 @@ public final class KernelBTF: Sendable {
     guard let magic = file.u16(at: 0), magic == 0xEB9F, let headerLength = file.u32(at: 4),
       let typeOffset = file.u32(at: 8), let typeLength = file.u32(at: 12),
       let stringOffset = file.u32(at: 16), let stringLength = file.u32(at: 20)
-    else { throw BPFError("read the kernel's BTF header (\(path))", .invalid) }
+    else { throw BPFError(.readBTF(path: path), .invalidArgument) }
     typeStart = Int(headerLength + typeOffset)
     typeEnd = typeStart + Int(typeLength)
     stringStart = Int(headerLength + stringOffset)
@@ -251,21 +252,22 @@ public final class KernelBTF: Sendable {
 
 /// Sequential reads of a file through one 64 KiB window.
 private final class BufferedFile {
-  private let fd: Int32
+  private let file: FileDescriptor
   private let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
   private var windowStart = 0
   private var windowCount = 0
 
   init(_ path: String) throws(BPFError) {
-    fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
+    do {
+      file = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
+    } catch {
       window.deallocate()
-      throw BPFError("open \(path)", .current)
+      throw BPFError(.readBTF(path: path), error as? Errno ?? .ioError)
     }
   }
 
   deinit {
-    close(fd)
+    try? file.close()
     window.deallocate()
   }
 
@@ -274,10 +276,12 @@ private final class BufferedFile {
     if offset < windowStart || offset + length > windowStart + windowCount {
       windowStart = offset
       windowCount = 0
-      // sysfs returns at most a page per read: fill the window in a loop
+      // sysfs returns at most a page per read: fill the window in a loop (an interrupted read
+      // is retried; an error or the end of the file ends it)
       while windowCount < window.count {
-        let read = pread(fd, window.baseAddress! + windowCount, window.count - windowCount, off_t(offset + windowCount))
-        if read <= 0 { break }
+        let rest = UnsafeMutableRawBufferPointer(rebasing: window[windowCount...])
+        guard let read = try? file.read(fromAbsoluteOffset: Int64(offset + windowCount), into: rest), read > 0
+        else { break }
         windowCount += read
       }
       guard length <= windowCount else { return nil }

@@ -1,5 +1,7 @@
 import CLibbpf
 import CLinuxShims
+import SystemPackage
+
 @preconcurrency import Glibc
 
 /// A kretprobe defined through tracefs' `kprobe_events` (`r<N>:...`): the one interface that sets
@@ -24,27 +26,29 @@ public struct KretprobeEvents {
     removeStaleEvents()
     let event = "sd_\(getpid())_" + String(function.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     let name = "\(Self.group)/\(event)"
-    try write("r\(maxActive):\(name) \(function)", operation: "define kretprobe(\(function)) in kprobe_events")
-    let removeEvent = { [self] in _ = try? self.write("-:\(name)", operation: "remove \(name)") }
+    let define = BPFError.Operation.defineKretprobe(function: function)
+    try write("r\(maxActive):\(name) \(function)", operation: define)
+    let removeEvent = { [self] in _ = try? self.write("-:\(name)", operation: .removeKretprobe(name)) }
     guard let text = read("events/\(name)/id"), let id = UInt64(text.filter(\.isNumber)) else {
       let failure = Errno.current
       removeEvent()
-      throw BPFError("read the id of \(name)", failure)
+      throw BPFError(define, failure)
     }
     let fd = CLinuxShims_perf_event_open_tracepoint(id)
     guard fd >= 0 else {
       let failure = Errno.current
       removeEvent()
-      throw BPFError("open the perf event of \(name)", failure)
+      throw BPFError(define, failure)
     }
+    let attachment = Attachment.kretprobe(function)
     guard let link = bpf_program__attach_perf_event(program.pointer, fd) else {
       let failure = Errno.current
       close(fd)
       removeEvent()
-      throw BPFError("attach kretprobe(\(function))", failure)
+      throw BPFError(.attach(attachment), failure)
     }
     let missed = { [self] () -> UInt64? in self.missedReturns(of: event) }
-    return (Link(link, description: "kretprobe(\(function))", cleanup: removeEvent), missed)
+    return (Link(link, attachment, cleanup: removeEvent), missed)
   }
 
   /// `kprobe_profile`: "EVENT HITS MISSES" per line.
@@ -67,16 +71,18 @@ public struct KretprobeEvents {
       let parts = name.split(separator: "_")
       guard name.hasPrefix("\(Self.group)/sd_"), parts.count > 2, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH
       else { continue }
-      _ = try? write("-:\(name)", operation: "remove \(name)")
+      _ = try? write("-:\(name)", operation: .removeKretprobe(String(name)))
     }
   }
 
-  private func write(_ line: String, operation: String) throws(BPFError) {
-    let fd = open(tracefs + "/kprobe_events", O_WRONLY | O_APPEND | O_CLOEXEC)
-    guard fd >= 0 else { throw BPFError(operation, .current) }
-    defer { close(fd) }
-    let bytes = Array((line + "\n").utf8)
-    guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw BPFError(operation, .current) }
+  /// One line to `kprobe_events`, in one write (the kernel parses each write as a command).
+  private func write(_ line: String, operation: BPFError.Operation) throws(BPFError) {
+    do {
+      let file = try FileDescriptor.open(tracefs + "/kprobe_events", .writeOnly, options: [.append, .closeOnExec])
+      try file.closeAfter { _ = try file.writeAll((line + "\n").utf8) }
+    } catch {
+      throw BPFError(operation, error as? Errno ?? .ioError)
+    }
   }
 
   private func read(_ file: String) -> String? {

@@ -1,4 +1,6 @@
 import CLibbpf
+import SystemPackage
+
 @preconcurrency import Glibc
 
 /// A map of a loaded object; holds the object so the fd stays valid.
@@ -17,19 +19,19 @@ public struct Map {
 
   /// Stores a program fd at `index` of a PROG_ARRAY.
   public func setProgram(_ program: Program, at index: UInt32) throws(BPFError) {
-    try store(program.fd, at: index, what: "program '\(program.name)'")
+    try store(program.fd, at: index)
   }
 
   /// Stores an fd (a cgroup directory's, for a CGROUP_ARRAY) at `index`; the map keeps what it
   /// refers to, so the fd may be closed afterwards.
-  public func setFileDescriptor(_ descriptor: Int32, at index: UInt32) throws(BPFError) {
-    try store(descriptor, at: index, what: "fd \(descriptor)")
+  public func setFileDescriptor(_ descriptor: FileDescriptor, at index: UInt32) throws(BPFError) {
+    try store(descriptor.rawValue, at: index)
   }
 
-  private func store(_ descriptor: Int32, at index: UInt32, what: String) throws(BPFError) {
+  private func store(_ descriptor: Int32, at index: UInt32) throws(BPFError) {
     var key = index
     var value = descriptor
-    try check("put \(what) into '\(name)'[\(index)]", bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)))
+    try check(.updateMap(name, index: index), bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)))
   }
 
   /// The bytes one entry's value takes in user space: per-CPU maps hold a copy per possible CPU,
@@ -53,7 +55,7 @@ public struct Map {
     precondition(bytes.count == bytesPerValue, "value does not fit map '\(name)'")
     var key = index
     let result = bytes.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, UInt64(BPF_ANY)) }
-    try check("write '\(name)'[\(index)]", result)
+    try check(.updateMap(name, index: index), result)
   }
 
   /// The value at a 32-bit key as 64-bit words (a stack map's addresses); nil when absent.
@@ -62,7 +64,7 @@ public struct Map {
     var words = [UInt64](repeating: 0, count: (bytesPerValue + 7) / 8)
     let result = words.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
     if result < 0 && errno == ENOENT { return nil }
-    try check("look up '\(name)'[\(key)]", result)
+    try check(.lookUp(map: name, key: key), result)
     return words
   }
 
@@ -96,7 +98,7 @@ public struct Map {
         capacity *= 2
         continue
       }
-      throw BPFError("read and delete the entries of map '\(name)'", Errno(rawValue: failure))
+      throw BPFError(.drainMap(name), Errno(rawValue: failure))
     }
   }
 
@@ -158,7 +160,7 @@ public struct Map {
       cursor[0] = cursor[1]
       if result < 0 {
         if failure == ENOENT { break }  // read to the end
-        throw BPFError("read map '\(name)' in batches", Errno(rawValue: failure))
+        throw BPFError(.readMap(name), Errno(rawValue: failure))
       }
       if count == 0 { break }
     }
@@ -171,7 +173,7 @@ public struct Map {
   ) throws(BPFError) -> Int {
     for index in 0..<count {
       var key = UInt32(first + index)
-      try check("read map '\(name)'[\(key)]", bpf_map_lookup_elem(fd, &key, values + index * bytesPerEntry))
+      try check(.lookUp(map: name, key: key), bpf_map_lookup_elem(fd, &key, values + index * bytesPerEntry))
     }
     return count
   }

@@ -20,7 +20,7 @@ public struct Program {
   public func recursionMisses() throws(BPFError) -> UInt64 {
     var info = bpf_prog_info()
     var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-    try check("read the info of program '\(name)'", bpf_obj_get_info_by_fd(fd, &info, &length))
+    try check(.readProgramInfo(name), bpf_obj_get_info_by_fd(fd, &info, &length))
     return info.recursion_misses
   }
 
@@ -37,36 +37,32 @@ public struct Program {
       options.ctx_size_in = UInt32(bytes.count)
       return bpf_prog_test_run_opts(fd, &options)
     }
-    try check("test-run program '\(name)'", result)
+    try check(.testRun(name), result)
     return options.retval
   }
 
   /// `tracepoint(category/name)`: needs tracefs to find the event id.
   public func attachTracepoint(category: String, name event: String) throws(BPFError) -> Link {
-    let description = "tracepoint(\(category)/\(event))"
-    let link = try check("attach \(description)", bpf_program__attach_tracepoint(pointer, category, event))
-    return Link(link, description: description)
+    let attachment = Attachment.tracepoint(category: category, name: event)
+    return Link(try check(.attach(attachment), bpf_program__attach_tracepoint(pointer, category, event)), attachment)
   }
 
   /// `raw_tp(name)`: no tracefs needed.
   public func attachRawTracepoint(_ event: String) throws(BPFError) -> Link {
-    let description = "raw_tp(\(event))"
-    let link = try check("attach \(description)", bpf_program__attach_raw_tracepoint(pointer, event))
-    return Link(link, description: description)
+    let attachment = Attachment.rawTracepoint(event)
+    return Link(try check(.attach(attachment), bpf_program__attach_raw_tracepoint(pointer, event)), attachment)
   }
 
-  /// tp_btf, fentry and fexit: the target was fixed at load.
-  public func attachTrace(description: String) throws(BPFError) -> Link {
-    let link = try check("attach \(description)", bpf_program__attach_trace(pointer))
-    return Link(link, description: description)
+  /// tp_btf, fentry and fexit: the target was fixed at load; `attachment` says which it is.
+  public func attachTrace(as attachment: Attachment) throws(BPFError) -> Link {
+    Link(try check(.attach(attachment), bpf_program__attach_trace(pointer)), attachment)
   }
 
   /// `kprobe(function)`; returns are attached through `KretprobeEvents`, which sets how many
   /// calls in flight the kernel tracks.
   public func attachKprobe(function: String) throws(BPFError) -> Link {
-    let description = "kprobe(\(function))"
-    let link = try check("attach \(description)", bpf_program__attach_kprobe(pointer, false, function))
-    return Link(link, description: description)
+    let attachment = Attachment.kprobe(function)
+    return Link(try check(.attach(attachment), bpf_program__attach_kprobe(pointer, false, function)), attachment)
   }
 }
 
@@ -74,14 +70,14 @@ public struct Program {
 public final class Link {
   private let pointer: OpaquePointer
   /// What was attached, as the "Attached ..." line says it: `tracepoint(syscalls/sys_enter_bpf)`.
-  public let description: String
+  public let attachment: Attachment
 
   /// Runs after the link is destroyed: removes what the attach made beside it (a kprobe event).
   private let cleanup: (() -> Void)?
 
-  init(_ pointer: OpaquePointer, description: String, cleanup: (() -> Void)? = nil) {
+  init(_ pointer: OpaquePointer, _ attachment: Attachment, cleanup: (() -> Void)? = nil) {
     self.pointer = pointer
-    self.description = description
+    self.attachment = attachment
     self.cleanup = cleanup
   }
 

@@ -20,7 +20,7 @@ public final class RingBufferReader {
     handler = Handler(body)
     let context = Unmanaged.passUnretained(handler).toOpaque()
     pointer = try check(
-      "open ring buffer '\(map.name)'",
+      .openRingBuffer(map.name),
       ring_buffer__new(
         map.fd,
         { context, data, size in
@@ -40,6 +40,6 @@ public final class RingBufferReader {
   /// Hands every record waiting now to the handler; returns how many there were.
   @discardableResult
   public func consume() throws(BPFError) -> Int {
-    Int(try check("read ring buffer '\(map.name)'", ring_buffer__consume(pointer)))
+    Int(try check(.readRingBuffer(map.name), ring_buffer__consume(pointer)))
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFKit
 import Histograms
+import Snapshots
 import Profiles
 import Rendering
 import Tracer
@@ -78,13 +79,10 @@ public struct BPFSyscallDist: ParsableCommand {
             threshold: $0.thresholdNanoseconds)
         })
     } catch {
-      switch error {
-      case .probeMethodUnsupported, .cgroupUnreadable: throw Failure.usage(error.description)
-      default: throw Failure.runtime(error.description)
-      }
+      throw Failure.tracer(error)
     }
     for line in notes + session.tracer.notes { Output.status("note: " + line) }
-    for attachment in session.tracer.attachments { Output.status("Attached " + attachment) }
+    for attachment in session.tracer.attachments { Output.status("Attached \(attachment)") }
     if let slowCalls {
       Output.status("Tracing calls slower than \(SlowCallFlags.spoken(slowCalls.thresholdNanoseconds)). Hit Ctrl-C to end.")
       try session.slowCalls?.start()
@@ -104,9 +102,9 @@ public struct BPFSyscallDist: ParsableCommand {
     }
     let profile: Profile
     do {
-      profile = try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.origin == ProfileCatalog.builtInOrigin ? "<built-in \(entry.name)>" : entry.origin)
+      profile = try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.fileName)
     } catch {
-      throw Failure.profile(error.description)
+      throw Failure.profile(error)
     }
     guard let (flag, unit) = outputOptions.unitOverride else { return profile }
     guard let shown = profile.showing(unit) else {
@@ -121,8 +119,8 @@ public struct BPFSyscallDist: ParsableCommand {
     let entries = catalog.all()
     let width = entries.map(\.name.count).max() ?? 0
     for entry in entries {
-      let description = (try? ProfileLoader(enumSource: nil).load(text: entry.text, file: entry.origin))?.description ?? "(does not load: --check it)"
-      try Output.print(entry.name.padding(to: width) + "  " + description + "  [" + entry.origin + "]")
+      let description = (try? ProfileLoader(enumSource: nil).load(text: entry.text, file: entry.fileName))?.description ?? "(does not load: --check it)"
+      try Output.print(entry.name.padding(to: width) + "  " + description + "  [\(entry.origin)]")
     }
   }
 
@@ -141,26 +139,29 @@ public struct BPFSyscallDist: ParsableCommand {
   }
 }
 
-/// Why the tool stopped early: printed as one line, with the exit status it implies.
+/// Why the tool stopped early: printed as one line (or a profile's diagnostics), with the exit
+/// status it implies.
 enum Failure: Error, CustomStringConvertible {
   /// A bad argument or an unknown profile: exit 2.
   case usage(String)
-  /// A broken profile: its diagnostics are the message; exit 2.
-  case profile(String)
-  /// The kernel or privileges said no: exit 1.
-  case runtime(String)
+  /// A broken profile: every diagnostic of the file; exit 2.
+  case profile(ProfileError)
+  /// Tracing did not start or stopped: exit 2 for what the user asked wrong, else 1 (the kernel
+  /// or the privileges said no).
+  case tracer(TracerError)
 
   var description: String {
     switch self {
-    case .usage(let message), .runtime(let message): return "bpfsyscalldist: error: " + message
-    case .profile(let diagnostics): return diagnostics
+    case .usage(let message): return "bpfsyscalldist: error: " + message
+    case .profile(let error): return error.description
+    case .tracer(let error): return "bpfsyscalldist: error: " + error.description
     }
   }
 
   var exitCode: Int32 {
     switch self {
     case .usage, .profile: return 2
-    case .runtime: return 1
+    case .tracer(let error): return error.isUsageError ? 2 : 1
     }
   }
 }

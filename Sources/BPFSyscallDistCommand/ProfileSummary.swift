@@ -5,29 +5,15 @@ import Profiles
 enum ProfileSummary {
   /// `cpus`: the CPUs per-CPU maps keep a copy for, which the dense storage's memory grows with.
   static func render(_ profile: Profile, enumerators: [UInt64: String], cpus: Int) -> String {
-    let target: String
-    switch profile.target {
-    case .syscall(let name, let number): target = "syscall \(name) (\(number))"
-    case .allSyscalls: target = "all syscalls"
-    case .kernelFunction(let name): target = "kernel function \(name)"
-    }
-    let source: String
-    switch profile.keySource {
-    case .argument(let index): source = "arg\(index)"
-    case .syscall: source = "syscall"
-    case .retval: source = profile.decoding.errnoNames ? "retval (as errno)" : "retval"
-    case .pid: source = "pid"
-    case .tid: source = "tid"
-    case .comm: source = "comm"
-    case .none: source = "none"
-    }
+    var target = "\(profile.target)"
+    if case .syscall(_, let number) = profile.target { target += " (\(number))" }
     var decoders: [String] = []
     if let name = profile.decoding.btfEnum {
       decoders.append("btf_enum \(name) (\(enumerators.isEmpty ? "not in this kernel's BTF" : "\(enumerators.count) names"))")
     }
     if !profile.decoding.names.isEmpty { decoders.append("map (\(profile.decoding.names.count) names)") }
     if profile.decoding.syscallNames { decoders.append("syscall names") }
-    if profile.decoding.errnoNames { decoders.append("errno names") }
+    if profile.keySource == .errno { decoders.append("errno names") }
     let storage: String
     switch KeySpace(for: profile, enumerators: enumerators, cpus: cpus) {
     case .dense(let keyCount):
@@ -38,14 +24,14 @@ enum ProfileSummary {
       storage = "hash by key and CPU, room for \(series) series (\(KeySpace.sparseBudget >> 20) MiB, twice)"
     }
     let layout = profile.layout
-    var buckets = "\(layout.kindName), \(layout.slotCount) slots"
+    var buckets = "\(layout.kind.rawValue), \(layout.slotCount) slots"
     if case .linear(let min, let max, let step) = layout { buckets += " (min \(min), max \(max), step \(step))" }
     if case .log2Linear(let bits) = layout { buckets += " (\(1 << bits) sub-buckets)" }
     return """
       profile:     \(profile.name)
       description: \(profile.description)
       probe:       \(target)
-      key:         \(source), label '\(profile.keyLabel)'
+      key:         \(profile.keySource.name), label '\(profile.keyLabel)'
       decode:      \(decoders.isEmpty ? "numbers" : decoders.joined(separator: ", then "))
       storage:     \(storage)
       buckets:     \(buckets)

@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 import Profiles
 import Rendering
 import Tracer
@@ -47,7 +48,7 @@ struct Session {
       do {
         counts = try tracer.collect()
       } catch {
-        throw Failure.runtime(String(describing: error))
+        throw Failure.tracer(error)
       }
       runStats = runStats.adding(counts.stats)
       run = run.adding(counts.accounting(inFlight: runStats.inFlight))
@@ -74,7 +75,7 @@ struct Session {
     do {
       try slowCalls.print(try tracer.takeSlowCalls())
     } catch let error as TracerError {
-      throw Failure.runtime(error.description)
+      throw Failure.tracer(error)
     }
   }
 

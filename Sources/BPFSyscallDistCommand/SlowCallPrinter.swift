@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 import Profiles
 import Rendering
 import Symbols
@@ -74,7 +75,7 @@ final class SlowCallPrinter {
       wallClock: wallClockOffset + Double(call.endNanoseconds) / 1e9, comm: call.comm, pid: call.pid, tid: call.tid,
       latencyNanoseconds: call.latencyNanoseconds, offCPUNanoseconds: call.offCPUNanoseconds,
       longestOffCPUNanoseconds: call.longestOffCPUNanoseconds, key: name, rawKey: raw,
-      outcome: call.errno == 0 ? "ok" : KernelNames.errnoName(call.errno),
+      outcome: KernelNames.outcomeName(call.errno),
       userStack: stack(call.userStack, user: call.pid), kernelStack: stack(call.kernelStack, user: nil))
   }
 

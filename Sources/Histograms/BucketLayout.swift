@@ -1,5 +1,7 @@
-/// How latencies are cut into buckets. The slot math here mirrors `bpf/syscalldist.bpf.c`
-/// exactly; the kernel counts slots, user space turns them back into bounds.
+import CSyscallDist
+
+/// How latencies are cut into buckets. The slot math here mirrors `bpf/sd_count.bpf.h` exactly;
+/// the kernel counts slots, user space turns them back into bounds.
 public enum BucketLayout: Equatable, Sendable {
   /// Powers of two, as bcc prints them: slot 0 is 0…1, slot i is 2^i…2^(i+1)-1.
   case log2
@@ -9,15 +11,29 @@ public enum BucketLayout: Equatable, Sendable {
   /// Each power of two split into 2^`subBucketBits` equal parts (HDR-histogram style).
   case log2Linear(subBucketBits: UInt32)
 
+  /// The kinds a profile names in `buckets:`.
+  public enum Kind: String, CaseIterable, Sendable {
+    case log2, linear
+    case log2Linear = "log2-linear"
+  }
+
+  public var kind: Kind {
+    switch self {
+    case .log2: return .log2
+    case .linear: return .linear
+    case .log2Linear: return .log2Linear
+    }
+  }
+
   /// The sub-bucket counts a log2-linear layout accepts; more would pass the kernel's slot cap.
   public static let subBucketChoices: [UInt32] = [1, 2, 4, 8, 16]
-  /// The most slots one key may have, `SD_MAX_BUCKET_SLOTS` on the BPF side.
-  public static let maxSlots = 1024
+  /// The most slots one key may have.
+  public static let maxSlots = Int(SD_MAX_BUCKET_SLOTS.rawValue)
 
   /// How many slots the kernel side keeps per key.
   public var slotCount: Int {
     switch self {
-    case .log2: return 64
+    case .log2: return Int(SD_LOG2_SLOTS.rawValue)
     case .linear(let min, let max, let step):
       return Int((max - min + step - 1) / step) + 2
     case .log2Linear(let bits):
@@ -69,14 +85,9 @@ public enum BucketLayout: Equatable, Sendable {
     }
   }
 
-  /// The name profiles and JSON use for the layout's kind.
-  public var kindName: String {
-    switch self {
-    case .log2: return "log2"
-    case .linear: return "linear"
-    case .log2Linear: return "log2-linear"
-    }
-  }
+  /// The 64-bit words the kernel keeps per series: a counter per slot, then the latency sum,
+  /// the largest and the smallest (`SD_SERIES_EXTRA_WORDS`).
+  public var wordsPerSeries: Int { slotCount + Int(SD_SERIES_EXTRA_WORDS.rawValue) }
 
   /// floor(log2(value)), 0 for 0 and 1: bcc's `log2l`.
   static func log2(_ value: UInt64) -> Int {

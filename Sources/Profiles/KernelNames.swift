@@ -37,6 +37,12 @@ public enum KernelNames {
     errnos[Int(errno)] ?? kernelInternalErrnos[Int(errno)] ?? "errno \(errno)"
   }
 
+  /// How a call ended, as outcome labels, errno keys and slow-call lines say it: "ok" for 0,
+  /// else the errno's name.
+  public static func outcomeName(_ errno: UInt32) -> String {
+    errno == 0 ? "ok" : errnoName(errno)
+  }
+
   /// The vendored tables, for tests that compare them with other sources.
   public static var generatedTables: (x86_64: [Int: String], arm64: [Int: String], errno: [Int: String]) {
     (KernelTables.x86_64Syscalls, KernelTables.arm64Syscalls, KernelTables.errnoNames)

@@ -14,12 +14,31 @@ public struct Profile: Equatable, Sendable {
   public enum KeySource: Equatable, Sendable {
     case argument(Int)
     case syscall
+    /// The return value, signed.
     case retval
+    /// The return value as an errno: 0 for a success, else the errno the call failed with
+    /// (`source: retval` with `decode: {errno: true}`).
+    case errno
     /// The process id (the thread-group id), what users call the pid.
     case pid
     case tid
     case comm
     case none
+
+    /// The names `key: {source: NAME}` takes, and what each means (`tgid` is `pid`'s other name).
+    public static let byName: KeyValuePairs<String, KeySource> = [
+      "arg0": .argument(0), "arg1": .argument(1), "arg2": .argument(2), "arg3": .argument(3),
+      "arg4": .argument(4), "arg5": .argument(5), "syscall": .syscall, "retval": .retval, "pid": .pid,
+      "tgid": .pid, "tid": .tid, "comm": .comm, "none": .none,
+    ]
+
+    /// The source as `--check` names it.
+    public var name: String {
+      switch self {
+      case .errno: return "retval (as errno)"
+      default: return Self.byName.first { $0.value == self }!.key
+      }
+    }
   }
 
   /// How raw keys become names; the first decoder that knows a value wins.
@@ -29,16 +48,11 @@ public struct Profile: Equatable, Sendable {
     /// Names written in the profile: the fallback, or the only decoder.
     public var names: [UInt64: String]
     public var syscallNames: Bool
-    public var errnoNames: Bool
 
-    public init(
-      btfEnum: String? = nil, names: [UInt64: String] = [:], syscallNames: Bool = false,
-      errnoNames: Bool = false
-    ) {
+    public init(btfEnum: String? = nil, names: [UInt64: String] = [:], syscallNames: Bool = false) {
       self.btfEnum = btfEnum
       self.names = names
       self.syscallNames = syscallNames
-      self.errnoNames = errnoNames
     }
   }
 
@@ -91,35 +105,17 @@ public struct Profile: Equatable, Sendable {
 
   /// The heading for one key, with the placeholders filled in.
   public func title(forKey name: String, raw: String) -> String {
-    title.replacingAll("{key}", with: name).replacingAll("{raw}", with: raw)
-      .replacingAll("{label}", with: keyLabel)
+    title.replacing("{key}", with: name).replacing("{raw}", with: raw).replacing("{label}", with: keyLabel)
   }
 }
 
-extension String {
-  /// Plain substring replacement, so the pure modules need no Foundation.
-  func replacingAll(_ target: String, with replacement: String) -> String {
-    guard !target.isEmpty else { return self }
-    var result = ""
-    var rest = self[...]
-    while let range = rest.range(of: target) {
-      result += rest[..<range.lowerBound]
-      result += replacement
-      rest = rest[range.upperBound...]
+extension Profile.Target: CustomStringConvertible {
+  /// How lines name the target: "syscall bpf", "all syscalls", "kernel function vfs_read".
+  public var description: String {
+    switch self {
+    case .syscall(let name, _): return "syscall \(name)"
+    case .allSyscalls: return "all syscalls"
+    case .kernelFunction(let name): return "kernel function \(name)"
     }
-    return result + rest
-  }
-}
-
-extension Substring {
-  func range(of target: String) -> Range<Index>? {
-    var index = startIndex
-    while index < endIndex {
-      if self[index...].hasPrefix(target) {
-        return index..<self.index(index, offsetBy: target.count)
-      }
-      index = self.index(after: index)
-    }
-    return nil
   }
 }

@@ -3,15 +3,34 @@ import FoundationEssentials
 /// Where `--profile NAME` looks, in order: the user's config, the installed share directory,
 /// then the copies built into the binary.
 public struct ProfileCatalog: Sendable {
+  /// Where a profile's text came from.
+  public enum Origin: Sendable, Equatable, CustomStringConvertible {
+    case file(String)
+    /// Built into the binary from `profiles/`.
+    case builtIn
+
+    public var description: String {
+      switch self {
+      case .file(let path): return path
+      case .builtIn: return "built-in"
+      }
+    }
+  }
+
   /// A profile's text and where it came from.
   public struct Entry: Sendable {
     public var name: String
-    /// A path, or "built-in".
-    public var origin: String
+    public var origin: Origin
     public var text: String
-  }
 
-  public static let builtInOrigin = "built-in"
+    /// The name diagnostics give the text: its path, or `<built-in NAME>`.
+    public var fileName: String {
+      switch origin {
+      case .file(let path): return path
+      case .builtIn: return "<built-in \(name)>"
+      }
+    }
+  }
   public var searchDirectories: [String]
 
   public init(searchDirectories: [String]) {
@@ -62,16 +81,16 @@ public struct ProfileCatalog: Sendable {
   /// The profile a `--profile` argument means.
   public func entry(for argument: String) throws(LookupError) -> Entry {
     if Self.isPath(argument) {
-      return Entry(name: argument, origin: argument, text: try Self.read(argument))
+      return Entry(name: argument, origin: .file(argument), text: try Self.read(argument))
     }
     for directory in searchDirectories {
       let path = directory + "/" + argument + ".yaml"
       if FileManager.default.fileExists(atPath: path) {
-        return Entry(name: argument, origin: path, text: try Self.read(path))
+        return Entry(name: argument, origin: .file(path), text: try Self.read(path))
       }
     }
     if let text = Self.builtIn[argument] {
-      return Entry(name: argument, origin: Self.builtInOrigin, text: text)
+      return Entry(name: argument, origin: .builtIn, text: text)
     }
     throw .unknown(name: argument, searched: searchDirectories)
   }
@@ -87,11 +106,11 @@ public struct ProfileCatalog: Sendable {
         let path = directory + "/" + file
         guard !seen.contains(name), let text = try? Self.read(path) else { continue }
         seen.insert(name)
-        entries.append(Entry(name: name, origin: path, text: text))
+        entries.append(Entry(name: name, origin: .file(path), text: text))
       }
     }
     for (name, text) in Self.builtIn.sorted(by: { $0.key < $1.key }) where !seen.contains(name) {
-      entries.append(Entry(name: name, origin: Self.builtInOrigin, text: text))
+      entries.append(Entry(name: name, origin: .builtIn, text: text))
     }
     return entries
   }

@@ -16,24 +16,25 @@ public struct ProfileLoader: Sendable {
   }
 
   public func load(text: String, file: String) throws(ProfileError) -> Profile {
-    var checker = Checker(file: file, text: text, enumSource: enumSource)
+    var builder = ProfileBuilder(file: file, text: text, enumSource: enumSource)
     let root: YAMLNode
     do {
       root = try YAMLNode.parse(text)
     } catch {
-      checker.syntaxError(error)
-      throw ProfileError(checker.diagnostics)
+      builder.syntaxError(error)
+      throw ProfileError(builder.diagnostics)
     }
-    let profile = checker.profile(from: root)
-    guard let profile, checker.diagnostics.isEmpty else {
-      throw ProfileError(checker.diagnostics)
+    let profile = builder.profile(from: root)
+    guard let profile, builder.diagnostics.isEmpty else {
+      throw ProfileError(builder.diagnostics)
     }
     return profile
   }
 }
 
-/// Walks the YAML tree once, collecting every diagnostic instead of stopping at the first.
-struct Checker {
+/// Builds a `Profile` from the YAML tree in one walk, collecting every diagnostic instead of
+/// stopping at the first.
+struct ProfileBuilder {
   let file: String
   let lines: [Substring]
   let enumSource: (any EnumSource)?
@@ -73,9 +74,6 @@ struct Checker {
     "quantile": "it is the label of Prometheus summaries",
     "errno": "it is the label the tool gives failed calls",
   ]
-
-  static let sources =
-    ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "syscall", "retval", "pid", "tgid", "tid", "comm", "none"]
 
   mutating func profile(from root: YAMLNode) -> Profile? {
     guard
@@ -172,20 +170,9 @@ struct Checker {
         of: node, in: "'key'", allowed: ["source", "label", "decode"], required: ["source"]),
       let sourceNode = key["source"], let sourceName = string(sourceNode, "'key.source'")
     else { return nil }
-    let source: Profile.KeySource
-    switch sourceName {
-    case let arg where arg.hasPrefix("arg") && Self.sources.contains(arg):
-      source = .argument(Int(arg.dropFirst(3))!)
-    case "syscall": source = .syscall
-    case "retval": source = .retval
-    case "pid", "tgid": source = .pid
-    case "tid": source = .tid
-    case "comm": source = .comm
-    case "none": source = .none
-    default:
-      error(
-        "unknown key source '\(sourceName)'; expected one of: \(Self.sources.joined(separator: ", "))",
-        at: sourceNode.location)
+    guard let source = Profile.KeySource.byName.first(where: { $0.key == sourceName })?.value else {
+      let names = Profile.KeySource.byName.map(\.key).joined(separator: ", ")
+      error("unknown key source '\(sourceName)'; expected one of: \(names)", at: sourceNode.location)
       return nil
     }
     if source == .syscall, case .kernelFunction = target {
@@ -204,13 +191,17 @@ struct Checker {
       }
     }
     var decoding = Profile.Decoding()
+    var errno = false
     if let decodeNode = key["decode"] {
-      decoding = decode(decodeNode, source: source, sourceName: sourceName) ?? decoding
+      (decoding, errno) = decode(decodeNode, source: source, sourceName: sourceName) ?? (decoding, false)
     }
-    return Key(source: source, label: label, decoding: decoding)
+    return Key(source: errno ? .errno : source, label: label, decoding: decoding)
   }
 
-  mutating func decode(_ node: YAMLNode, source: Profile.KeySource, sourceName: String) -> Profile.Decoding? {
+  /// The decoders, and whether `errno: true` turns a return value into an errno.
+  mutating func decode(
+    _ node: YAMLNode, source: Profile.KeySource, sourceName: String
+  ) -> (Profile.Decoding, errno: Bool)? {
     guard
       let decode = fields(
         of: node, in: "'key.decode'", allowed: ["btf_enum", "map", "syscall_name", "errno"],
@@ -232,13 +223,14 @@ struct Checker {
     if let flag = decode["syscall_name"], let on = boolean(flag, "'syscall_name'") {
       decoding.syscallNames = on
     }
+    var errno = false
     if let flag = decode["errno"], let on = boolean(flag, "'errno'") {
       if on && source != .retval {
         error("'errno' decodes return values: it needs 'source: retval'", at: flag.location)
       }
-      decoding.errnoNames = on
+      errno = on
     }
-    return decoding
+    return (decoding, errno)
   }
 
   mutating func names(_ node: YAMLNode) -> [UInt64: String] {
@@ -276,27 +268,30 @@ struct Checker {
         error("unknown unit '\(text)'; expected one of: ns, us, ms, s", at: unitNode.location)
       }
     }
-    var kind = "log2"
+    var kind = BucketLayout.Kind.log2
     if let bucketsNode = histogram["buckets"], let text = string(bucketsNode, "'buckets'") {
-      kind = text
-      if !["log2", "linear", "log2-linear"].contains(text) {
-        error("unknown bucket kind '\(text)'; expected one of: log2, linear, log2-linear", at: bucketsNode.location)
+      guard let named = BucketLayout.Kind(rawValue: text) else {
+        let kinds = BucketLayout.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        error("unknown bucket kind '\(text)'; expected one of: \(kinds)", at: bucketsNode.location)
         return (nil, unit)
       }
+      kind = named
     }
-    for (field, wanted) in [("linear", "linear"), ("log2-linear", "log2-linear")] {
-      if let extra = histogram[field], kind != wanted {
-        error("'\(field)' settings need 'buckets: \(wanted)' (buckets are \(kind))", at: extra.location)
+    for settings in [BucketLayout.Kind.linear, .log2Linear] {
+      if let extra = histogram[settings.rawValue], kind != settings {
+        error(
+          "'\(settings.rawValue)' settings need 'buckets: \(settings.rawValue)' (buckets are \(kind.rawValue))",
+          at: extra.location)
       }
     }
     switch kind {
-    case "linear":
+    case .linear:
       guard let linearNode = histogram["linear"] else {
         error("'buckets: linear' needs 'linear: {min: ..., max: ..., step: ...}'", at: node.location)
         return (nil, unit)
       }
       return (linear(linearNode), unit)
-    case "log2-linear":
+    case .log2Linear:
       var bits: UInt32 = 2
       if let settings = histogram["log2-linear"] {
         guard let fields = fields(of: settings, in: "'log2-linear'", allowed: ["sub_buckets"], required: []) else {
@@ -311,7 +306,7 @@ struct Checker {
         }
       }
       return (.log2Linear(subBucketBits: bits), unit)
-    default:
+    case .log2:
       return (.log2, unit)
     }
   }

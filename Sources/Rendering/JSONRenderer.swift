@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 
 /// One JSON object per print (`-j`), keys in a fixed order. Schema 2:
 /// `{"schema":2,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
@@ -28,7 +29,7 @@ public struct JSONRenderer: Sendable {
       ("profile", string(snapshot.profileName)),
       ("timestamp", number(snapshot.timestamp)),
       ("unit", string(snapshot.unit.rawValue)),
-      ("buckets", string(snapshot.layout.kindName)),
+      ("buckets", string(snapshot.layout.kind.rawValue)),
       ("key_label", string(snapshot.keyLabel)),
       (
         "accounting",

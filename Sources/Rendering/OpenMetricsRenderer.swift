@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 
 /// OpenMetrics text: one histogram family per profile, cumulative `le` buckets in seconds, exact
 /// `_sum` and `_count`, `_created`, a label from the profile's key label. Meant for counts since

@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 import Symbols
 
 @preconcurrency import Glibc

@@ -1,4 +1,5 @@
 import Histograms
+import Snapshots
 
 /// The layout users know from bcc's `print_log2_hist` and the original bpfsyscalldist:
 /// `Histogram for TITLE (sum N):`, then `low -> high : count |stars|` rows.
@@ -57,17 +58,17 @@ public struct TextRenderer: Sendable {
   func summary(_ histogram: Histogram, unit: TimeUnit) -> String {
     var parts = ["count \(histogram.total)"]
     if let mean = histogram.mean(in: unit) {
-      parts.append("mean " + (histogram.sumNanoseconds == nil ? "≈ " : "") + Duration.format(mean, unit))
+      parts.append("mean " + (histogram.sumNanoseconds == nil ? "≈ " : "") + DurationText.format(mean, unit))
     }
     if let minimum = histogram.minNanoseconds, let maximum = histogram.maxNanoseconds {
-      parts.append("min " + Duration.format(nanoseconds: Double(minimum)))
-      parts.append("max " + Duration.format(nanoseconds: Double(maximum)))
+      parts.append("min " + DurationText.format(nanoseconds: Double(minimum)))
+      parts.append("max " + DurationText.format(nanoseconds: Double(maximum)))
     }
     let percentiles = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)].compactMap { label, fraction in
       histogram.percentile(fraction, unit: unit).map { (label, $0) }
     }
     for (label, percentile) in percentiles {
-      parts.append("\(label) ≈ " + Duration.format(nanoseconds: percentile.estimate))
+      parts.append("\(label) ≈ " + DurationText.format(nanoseconds: percentile.estimate))
     }
     let errors = percentiles.map(\.1.relativeError)
     let bound: String
@@ -77,7 +78,7 @@ public struct TextRenderer: Sendable {
       let percent = Int((errors.compactMap { $0 }.max() ?? 0) * 100 + 0.999_999)
       bound = percent == 0 ? "exact" : "±\(percent)%"
     }
-    return "     " + parts.joined(separator: ", ") + " (\(bound), \(histogram.layout.kindName))"
+    return "     " + parts.joined(separator: ", ") + " (\(bound), \(histogram.layout.kind.rawValue))"
   }
 
   func pad(_ text: String, _ width: Int) -> String {
@@ -90,7 +91,7 @@ public struct TextRenderer: Sendable {
 }
 
 /// Durations as people read them: the largest unit that keeps the number at least 1.
-enum Duration {
+enum DurationText {
   static func format(_ value: Double, _ unit: TimeUnit) -> String {
     format(nanoseconds: value * Double(unit.nanoseconds))
   }

@@ -1,7 +1,9 @@
 import BPFKit
 import CLinuxShims
-@preconcurrency import Glibc
 import Symbols
+import SystemPackage
+
+@preconcurrency import Glibc
 
 /// What the running kernel and this process offer, read from /proc and /sys.
 enum KernelFacts {
@@ -83,23 +85,24 @@ enum KernelFacts {
     return (false, similar.sorted())
   }
 
-  /// Why kprobes cannot work here, or nil if the kernel has them.
-  static var kprobesMissingReason: String? {
+  /// The kernel has kprobes (a kprobe PMU).
+  static var hasKprobes: Bool {
     access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0
-      ? nil : "the kernel has no kprobe PMU (CONFIG_KPROBES is off)"
   }
 
-  /// Opens a cgroup v2 directory, for the program's cgroup filter; the caller closes the fd.
-  static func openCgroup(_ path: String) throws(TracerError) -> Int32 {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw .cgroupUnreadable(path: path, reason: Errno.current.description)
+  /// Opens a cgroup v2 directory, for the program's cgroup filter; the caller closes it.
+  static func openCgroup(_ path: String) throws(TracerError) -> FileDescriptor {
+    let directory: FileDescriptor
+    do {
+      directory = try FileDescriptor.open(path, .readOnly, options: [.directory, .closeOnExec])
+    } catch {
+      throw .cgroupUnreadable(path: path, error as? Errno ?? .ioError)
     }
     guard CLinuxShims_is_cgroup2(path) == 1 else {
-      close(fd)
-      throw .cgroupUnreadable(path: path, reason: "not on a cgroup v2 file system")
+      try? directory.close()
+      throw .notCgroup2(path: path)
     }
-    return fd
+    return directory
   }
 
   /// A whole file (/proc and /sys files report no size), as text.

@@ -12,22 +12,6 @@ public enum ProbeMethod: String, CaseIterable, Sendable {
   case fentry
   /// kprobe/kretprobe on a kernel function; needs CONFIG_KPROBES.
   case kprobe
-
-  /// What the method's programs are called in `bpf/syscalldist.bpf.c`.
-  var programs: (enter: String, exit: String, stepPrefix: String) {
-    switch self {
-    case .tracepoint: return ("sd_tp_enter", "sd_tp_exit", "sd_tp")
-    case .rawTracepoint: return ("sd_raw_enter", "sd_raw_exit", "sd_raw")
-    case .btfTracepoint: return ("sd_btf_enter", "sd_btf_exit", "sd_btf")
-    case .fentry: return ("sd_fentry", "sd_fexit", "sd_fexit")
-    case .kprobe: return ("sd_kprobe", "sd_kretprobe", "sd_kprobe")
-    }
-  }
-
-  /// The bucket steps, in `SD_BUCKET_*` (tail-call index) order.
-  var stepPrograms: [String] {
-    ["_log2", "_linear", "_log2lin"].map { programs.stepPrefix + $0 }
-  }
 }
 
 /// Which methods to try for a target, best first. The order comes from the benchmark
@@ -73,7 +57,7 @@ public enum ProbePlan {
     let candidates = candidates(for: target)
     guard let forced else { return candidates }
     guard candidates.contains(forced) else {
-      throw .notApplicable(forced, target: target.displayName, usable: candidates)
+      throw .notApplicable(forced, target: "\(target)", usable: candidates)
     }
     return [forced]
   }
@@ -81,25 +65,19 @@ public enum ProbePlan {
   /// Tries the methods in order until one works; returns it with its result, and why each
   /// method before it failed. The tracer's `attempt` loads and attaches for real (probing by
   /// trying, never by kernel version); tests pass what a kernel would offer.
-  public static func firstWorking<Value>(
+  public static func firstWorking<Value, Failure: Error>(
     for target: Profile.Target, forced: ProbeMethod?,
-    attempt: (ProbeMethod) -> Result<Value, MethodFailure>
-  ) throws(PlanError) -> (chosen: (method: ProbeMethod, value: Value)?, failures: [(ProbeMethod, String)]) {
-    var failures: [(ProbeMethod, String)] = []
+    attempt: (ProbeMethod) -> Result<Value, Failure>
+  ) throws(PlanError) -> (chosen: (method: ProbeMethod, value: Value)?, failures: [(ProbeMethod, Failure)]) {
+    var failures: [(ProbeMethod, Failure)] = []
     for method in try methods(for: target, forced: forced) {
       switch attempt(method) {
       case .success(let value): return ((method, value), failures)
-      case .failure(let failure): failures.append((method, failure.reason))
+      case .failure(let failure): failures.append((method, failure))
       }
     }
     return (nil, failures)
   }
-}
-
-/// Why one probe method did not work.
-public struct MethodFailure: Error {
-  public var reason: String
-  public init(_ reason: String) { self.reason = reason }
 }
 
 extension Profile.Target {
@@ -114,15 +92,6 @@ extension Profile.Target {
       #endif
     case .allSyscalls: return ""
     case .kernelFunction(let name): return name
-    }
-  }
-
-  /// How error lines name the target: "syscall bpf", "all syscalls", "kernel function vfs_read".
-  public var displayName: String {
-    switch self {
-    case .syscall(let name, _): return "syscall \(name)"
-    case .allSyscalls: return "all syscalls"
-    case .kernelFunction(let name): return "kernel function \(name)"
     }
   }
 }

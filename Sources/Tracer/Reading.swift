@@ -1,6 +1,7 @@
 import BPFKit
 import CSyscallDist
 import Profiles
+import Snapshots
 
 @preconcurrency import Glibc
 
@@ -31,12 +32,12 @@ struct KernelReader {
     object: LoadedObject, request: TraceRequest, programs: [Program], missedReturns: (() -> UInt64?)?
   ) throws(BPFError) {
     self.request = request
-    counts = try object.map("counts")
-    sparse = [try object.map("sparse_0"), try object.map("sparse_1")]
-    errors = [try object.map("errors_0"), try object.map("errors_1")]
-    cpuState = try object.map("cpu_state")
-    concurrency = try object.map("concurrency")
-    generationMap = try object.map(".bss")
+    counts = try object.map(.counts)
+    sparse = [try object.map(.sparse(0)), try object.map(.sparse(1))]
+    errors = [try object.map(.errors(0)), try object.map(.errors(1))]
+    cpuState = try object.map(.cpuState)
+    concurrency = try object.map(.concurrency)
+    generationMap = try object.map(.generation)
     self.programs = programs
     self.missedReturns = missedReturns
     barrier = try ProgramBarrier()

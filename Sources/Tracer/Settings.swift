@@ -6,24 +6,16 @@ import Profiles
 @preconcurrency import Glibc
 
 extension Tracer {
-  /// The tail-call index of a layout's bucket step (`SD_BUCKET_*`).
-  static func bucketKind(_ layout: BucketLayout) -> sd_bucket_kind {
-    switch layout {
-    case .log2: return SD_BUCKET_LOG2
-    case .linear: return SD_BUCKET_LINEAR
-    case .log2Linear: return SD_BUCKET_LOG2_LINEAR
-    }
-  }
-
-  static func keySource(_ profile: Profile) -> sd_key_source {
-    switch profile.keySource {
-    case .argument(let index): return sd_key_source(rawValue: UInt32(index))
-    case .syscall: return SD_KEY_SYSCALL
-    case .retval: return profile.decoding.errnoNames ? SD_KEY_ERRNO : SD_KEY_RETVAL
-    case .pid: return SD_KEY_PID
-    case .tid: return SD_KEY_TID
-    case .comm: return SD_KEY_COMM
-    case .none: return SD_KEY_NONE
+  static func keySource(_ source: Profile.KeySource) -> sd_key_source {
+    switch source {
+    case .argument(let index): return [.SD_KEY_ARG0, .SD_KEY_ARG1, .SD_KEY_ARG2, .SD_KEY_ARG3, .SD_KEY_ARG4, .SD_KEY_ARG5][index]
+    case .syscall: return .SD_KEY_SYSCALL
+    case .retval: return .SD_KEY_RETVAL
+    case .errno: return .SD_KEY_ERRNO
+    case .pid: return .SD_KEY_PID
+    case .tid: return .SD_KEY_TID
+    case .comm: return .SD_KEY_COMM
+    case .none: return .SD_KEY_NONE
     }
   }
 
@@ -36,24 +28,24 @@ extension Tracer {
     let profile = request.profile
     switch profile.target {
     case .syscall(_, let number):
-      settings.target = SD_TARGET_SYSCALL.rawValue
+      settings.target = sd_target.SD_TARGET_SYSCALL.rawValue
       settings.syscall_nr = UInt32(number)
     case .allSyscalls:
-      settings.target = SD_TARGET_ALL_SYSCALLS.rawValue
+      settings.target = sd_target.SD_TARGET_ALL_SYSCALLS.rawValue
     case .kernelFunction:
-      settings.target = SD_TARGET_KERNEL_FUNCTION.rawValue
+      settings.target = sd_target.SD_TARGET_KERNEL_FUNCTION.rawValue
     }
-    settings.key_source = keySource(profile).rawValue
+    settings.key_source = keySource(profile.keySource).rawValue
     switch request.keySpace {
     case .dense(let keyCount):
-      settings.storage = SD_STORAGE_DENSE.rawValue
+      settings.storage = sd_storage.SD_STORAGE_DENSE.rawValue
       settings.key_count = UInt32(keyCount)
     case .sparse:
-      settings.storage = SD_STORAGE_SPARSE.rawValue
+      settings.storage = sd_storage.SD_STORAGE_SPARSE.rawValue
     }
     let layout = profile.layout
     settings.bucket_slots = UInt32(layout.slotCount)
-    settings.bucket_kind = bucketKind(layout).rawValue
+    settings.bucket_kind = SyscallDistObject.tailCallIndex(layout.kind).rawValue
     if case .linear(let min, _, let step) = layout {
       settings.linear_min = min
       settings.linear_step = step

@@ -1,6 +1,8 @@
 import BPFKit
 import CSyscallDist
 import Profiles
+import Snapshots
+import SystemPackage
 
 @preconcurrency import Glibc
 
@@ -43,9 +45,9 @@ final class SlowCallReader {
   private var taken: [SlowCall] = []
 
   init(object: LoadedObject, request: TraceRequest) throws(BPFError) {
-    stacks = try object.map("stacks")
+    stacks = try object.map(.stacks)
     self.request = request
-    ring = try RingBufferReader(map: try object.map("slow_calls")) { [unowned self] bytes in
+    ring = try RingBufferReader(map: try object.map(.slowCalls)) { [unowned self] bytes in
       guard bytes.count >= MemoryLayout<sd_slow_call>.size else { return }
       self.taken.append(self.decoded(bytes.loadUnaligned(as: sd_slow_call.self)))
     }
@@ -73,7 +75,7 @@ final class SlowCallReader {
     if id == Int64(SD_STACK_NOT_TAKEN.rawValue) { return .notTaken }
     guard id >= 0 else { return .lost(Errno(rawValue: Int32(clamping: -id))) }
     do {
-      guard let words = try stacks.words(at: UInt32(id)) else { return .lost(Errno(rawValue: ENOENT)) }
+      guard let words = try stacks.words(at: UInt32(id)) else { return .lost(.noSuchFileOrDirectory) }
       return .addresses(Array(words.prefix { $0 != 0 }))
     } catch {
       return .lost(error.errno)

@@ -2,6 +2,7 @@ import BPFKit
 import BPFProgram
 import CSyscallDist
 import Profiles
+import SystemPackage
 
 extension Tracer {
   /// A method that worked: the loaded object, its links and the reader of its maps.
@@ -17,89 +18,88 @@ extension Tracer {
 
   /// Opens, configures, loads and attaches the object for one method.
   static func start(
-    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: Int32?, kernel: KernelPlan
+    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: FileDescriptor?, kernel: KernelPlan
   ) throws(TracerError) -> Started {
     var note: String?
-    if method == .kprobe, let reason = KernelFacts.kprobesMissingReason {
-      throw .methodUnavailable(reason)
+    if method == .kprobe, !KernelFacts.hasKprobes {
+      throw .methodUnavailable(.noKprobes)
     }
     let function = request.profile.target.kernelFunctionName
     if method == .fentry {
       guard let signature = kernel.btf?.signature(ofFunction: function) else {
-        throw .methodUnavailable("the kernel's BTF has no function '\(function)'")
+        throw .methodUnavailable(.functionNotInBTF(function))
       }
       if case .syscall = request.profile.target, signature.arguments == 0 || signature.opaquePointerArguments.contains(0) {
-        throw .methodUnavailable(
-          "the kernel's BTF declares \(function)'s registers opaque (Linux 5.10 does): fentry cannot read them")
+        throw .methodUnavailable(.opaqueRegisters(function: function))
       }
       if case .kernelFunction = request.profile.target, !KernelFeatures.tracingProgramsStopRecursion {
-        throw .methodUnavailable(
-          "fentry on kernel functions needs Linux 5.12 or later: this kernel (\(KernelFacts.release)) lets a program re-enter itself, and tracing a function the program calls would crash it; use --probe-method kprobe")
+        throw .methodUnavailable(.fentryRecursion(release: KernelFacts.release))
       }
     }
     if method == .tracepoint || method == .kprobe {  // kretprobes are defined in tracefs
       note = try Tracefs.ensureMounted()
     }
+    let programs = SyscallDistObject.programs(for: method)
+    let kind = request.profile.layout.kind
+    let step = programs.step(for: kind)
     do {
       let open = try OpenObject(
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
-      try open.writeReadOnlyData(settings)
+      try open.setReadOnlyData(settings)
       try size(open, for: request)
-      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads, ofMap: "starts") }
+      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads, of: .starts) }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
-      let (enter, exit, _) = method.programs
-      let step = method.stepPrograms[Int(settings.bucket_kind)]
-      open.setAutoload(only: Set([enter, exit, step, taskExitProgram] + (request.slowCalls == nil ? [] : [switchProgram])))
+      var loaded: [SyscallDistObject.ProgramName] = [programs.enter, programs.exit, step, .taskExit]
+      if request.slowCalls != nil { loaded.append(.schedSwitch) }
+      open.setAutoload(only: Set(loaded.map(\.rawValue)))
       if method == .fentry {
-        for program in [enter, exit, step] {
-          try open.setAttachTarget(function, ofProgram: program)
+        for program in [programs.enter, programs.exit, step] {
+          try open.setAttachTarget(function, of: program)
         }
       }
       let object = try open.load()
-      try object.map("bucket_steps").setProgram(try object.program(step), at: settings.bucket_kind)
+      try object.map(.bucketSteps).setProgram(
+        try object.program(step), at: SyscallDistObject.tailCallIndex(kind).rawValue)
       if let cgroup {
-        try object.map("cgroup_filter").setFileDescriptor(cgroup, at: 0)
+        try object.map(.cgroupFilter).setFileDescriptor(cgroup, at: 0)
       }
       // first: a thread that starts a call once the probe is attached is then always seen leaving
-      let taskExitHook = try object.program(taskExitProgram).attachRawTracepoint("sched_process_exit")
+      let taskExitHook = try object.program(.taskExit).attachRawTracepoint("sched_process_exit")
       let switchHook = try request.slowCalls.map { _ throws(BPFError) in
-        try object.program(switchProgram).attachTrace(description: "tp_btf(sched_switch)")
+        try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch"))
       }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
-      let programs = try [enter, exit, step, taskExitProgram].map { name throws(BPFError) in try object.program(name) }
+      let counted = try [programs.enter, programs.exit, step, .taskExit].map { name throws(BPFError) in
+        try object.program(name)
+      }
       return Started(
         object: object, links: links, taskExitHook: taskExitHook, switchHook: switchHook, note: note,
-        reader: try KernelReader(object: object, request: request, programs: programs, missedReturns: missedReturns))
+        reader: try KernelReader(object: object, request: request, programs: counted, missedReturns: missedReturns))
     } catch {
       throw .kernel(error)
     }
   }
 
-  /// The program that accounts for calls whose thread exits inside them.
-  static let taskExitProgram = "sd_task_exit"
-  /// The program that keeps the time traced calls spend off CPU (slow-call reports only).
-  static let switchProgram = "sd_sched_switch"
-
   /// Sizes every map for the request before load; the ones it does not use keep one entry.
-  static func size(_ open: OpenObject, for request: TraceRequest) throws(BPFError) {
-    let seriesBytes = request.seriesWords * 8
+  static func size(_ open: borrowing OpenObject, for request: TraceRequest) throws(BPFError) {
+    let seriesBytes = request.profile.layout.wordsPerSeries * 8
     switch request.keySpace {
     case .dense(let keyCount):
-      try open.setMaxEntries(2 * keyCount, ofMap: "counts")  // two generations
-      try open.setValueSize(seriesBytes, ofMap: "counts")
+      try open.setMaxEntries(2 * keyCount, of: .counts)  // two generations
+      try open.setValueSize(seriesBytes, of: .counts)
     case .sparse:
-      for map in ["sparse_0", "sparse_1"] {
-        try open.setMaxEntries(request.sparseEntries, ofMap: map)
-        try open.setValueSize(seriesBytes, ofMap: map)
+      for map in [SyscallDistObject.MapName.sparse0, .sparse1] {
+        try open.setMaxEntries(request.sparseEntries, of: map)
+        try open.setValueSize(seriesBytes, of: map)
       }
-      try open.setValueSize(seriesBytes, ofMap: "zeros")
+      try open.setValueSize(seriesBytes, of: .zeros)
     }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
-      try open.setMaxEntries(keyCount, ofMap: "concurrency")
+      try open.setMaxEntries(keyCount, of: .concurrency)
     }
     if let slow = request.slowCalls {
-      try open.setMaxEntries(slow.ringBufferBytes, ofMap: "slow_calls")
-      if slow.stacks { try open.setMaxEntries(SlowCallOptions.stackSlots, ofMap: "stacks") }
+      try open.setMaxEntries(slow.ringBufferBytes, of: .slowCalls)
+      if slow.stacks { try open.setMaxEntries(SlowCallOptions.stackSlots, of: .stacks) }
     }
   }
 
@@ -108,64 +108,38 @@ extension Tracer {
   static func attach(
     _ method: ProbeMethod, object: LoadedObject, target: Profile.Target
   ) throws(BPFError) -> ([Link], missedReturns: (() -> UInt64?)?) {
-    let (enterName, exitName, _) = method.programs
-    let enter = try object.program(enterName)
-    let exit = try object.program(exitName)
-    if case (.kprobe, .kernelFunction(let function)) = (method, target) {
+    let programs = SyscallDistObject.programs(for: method)
+    let enter = try object.program(programs.enter)
+    let exit = try object.program(programs.exit)
+    switch (method, target) {
+    case (.tracepoint, .syscall(let name, _)):
+      return (
+        [
+          try enter.attachTracepoint(category: "syscalls", name: "sys_enter_\(name)"),
+          try exit.attachTracepoint(category: "syscalls", name: "sys_exit_\(name)"),
+        ], nil
+      )
+    case (.tracepoint, _):
+      return (
+        [
+          try enter.attachTracepoint(category: "raw_syscalls", name: "sys_enter"),
+          try exit.attachTracepoint(category: "raw_syscalls", name: "sys_exit"),
+        ], nil
+      )
+    case (.rawTracepoint, _):
+      return ([try enter.attachRawTracepoint("sys_enter"), try exit.attachRawTracepoint("sys_exit")], nil)
+    case (.btfTracepoint, _):
+      return ([try enter.attachTrace(as: .btfTracepoint("sys_enter")), try exit.attachTrace(as: .btfTracepoint("sys_exit"))], nil)
+    case (.fentry, _):
+      let function = target.kernelFunctionName
+      return ([try enter.attachTrace(as: .fentry(function)), try exit.attachTrace(as: .fexit(function))], nil)
+    case (.kprobe, _):
+      // ProbePlan offers kprobes for kernel functions only
+      let function = target.kernelFunctionName
       let events = KretprobeEvents(tracefs: Tracefs.mountedPath ?? Tracefs.paths[0])
       let entry = try enter.attachKprobe(function: function)
       let (exitLink, missed) = try events.attach(exit, function: function, maxActive: KernelPlan.kretprobeMaxActive)
       return ([entry, exitLink], missed)
-    }
-    return (try attachEntryAndExit(method, enter: enter, exit: exit, target: target), nil)
-  }
-
-  private static func attachEntryAndExit(
-    _ method: ProbeMethod, enter: Program, exit: Program, target: Profile.Target
-  ) throws(BPFError) -> [Link] {
-    switch (method, target) {
-    case (.tracepoint, .syscall(let name, _)):
-      return [
-        try enter.attachTracepoint(category: "syscalls", name: "sys_enter_\(name)"),
-        try exit.attachTracepoint(category: "syscalls", name: "sys_exit_\(name)"),
-      ]
-    case (.tracepoint, _):
-      return [
-        try enter.attachTracepoint(category: "raw_syscalls", name: "sys_enter"),
-        try exit.attachTracepoint(category: "raw_syscalls", name: "sys_exit"),
-      ]
-    case (.rawTracepoint, _):
-      return [try enter.attachRawTracepoint("sys_enter"), try exit.attachRawTracepoint("sys_exit")]
-    case (.btfTracepoint, _):
-      return [
-        try enter.attachTrace(description: "tp_btf(sys_enter)"),
-        try exit.attachTrace(description: "tp_btf(sys_exit)"),
-      ]
-    case (.fentry, .kernelFunction), (.fentry, .syscall):
-      let function = target.kernelFunctionName
-      return [
-        try enter.attachTrace(description: "fentry(\(function))"),
-        try exit.attachTrace(description: "fexit(\(function))"),
-      ]
-    default:
-      throw BPFError("\(method.rawValue) cannot trace \(target.displayName)", .invalid)
-    }
-  }
-}
-
-extension TracerError {
-  /// The reason alone, for a list of tried methods.
-  var shortReason: String {
-    switch self {
-    case .kernel(let error) where error.operation.hasPrefix("attach tracepoint(syscalls/") && error.errno == .accessDenied:
-      return "the syscall has no argument \(error.operation.contains("enter") ? "the profile's key reads" : "field the program reads") (EACCES)"
-    case .kernel(let error) where error.operation == "load BPF object" && error.errno == .permissionDenied:
-      // root was checked first, so EPERM here is the kernel lacking the program type
-      return "the kernel refused the program (EPERM: no BPF trampolines or ftrace sites for it)"
-    case .kernel(let error) where error.operation == "load BPF object":
-      return "\(error); -v shows the verifier's log"
-    default:
-      return description
     }
   }
 }

@@ -86,10 +86,6 @@ public struct TraceRequest: Sendable {
     }
   }
 
-  /// Words one series keeps in the kernel: its bucket counters, then the sum, the largest and
-  /// the smallest latency.
-  var seriesWords: Int { profile.layout.slotCount + 3 }
-
   /// Entries of each sparse hash: (key, CPU) series, as many as the budget holds.
   var sparseEntries: Int { KeySpace.sparseSeries(layout: profile.layout, budget: sparseBudget) }
 }

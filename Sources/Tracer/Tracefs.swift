@@ -1,6 +1,7 @@
 import CLinuxShims
+import SystemPackage
+
 @preconcurrency import Glibc
-import BPFKit
 
 /// tracefs, which tracepoint attachment reads event ids from. It is often not mounted at boot:
 /// then it is mounted in a mount namespace private to this thread, so the mount cannot outlive
@@ -20,13 +21,13 @@ enum Tracefs {
     if isMounted { return nil }
     // libbpf opens tracefs files from this thread, so this thread's namespace is enough
     guard CLinuxShims_unshare_mount_namespace() == 0 else {
-      throw .tracefsUnavailable("unshare(CLONE_NEWNS): \(Errno.current.description)")
+      throw .tracefsUnavailable(step: "unshare(CLONE_NEWNS)", Errno(rawValue: errno))
     }
     guard mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else {
-      throw .tracefsUnavailable("make / private: \(Errno.current.description)")
+      throw .tracefsUnavailable(step: "make / private", Errno(rawValue: errno))
     }
     guard mount("tracefs", paths[0], "tracefs", 0, nil) == 0 else {
-      throw .tracefsUnavailable("mount tracefs on \(paths[0]): \(Errno.current.description)")
+      throw .tracefsUnavailable(step: "mount tracefs on \(paths[0])", Errno(rawValue: errno))
     }
     return "tracefs was not mounted: mounted it on \(paths[0]) for this run only (private mount namespace)"
   }

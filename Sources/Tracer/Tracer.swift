@@ -1,10 +1,7 @@
 import BPFKit
-import BPFProgram
-import CSyscallDist
-import Histograms
 import Profiles
-
-@preconcurrency import Glibc
+import Snapshots
+import SystemPackage
 
 /// The generic program loaded, configured for one profile and attached. Detaches when released:
 /// links first, then the object (which owns the PROG_ARRAY the links depend on).
@@ -22,7 +19,7 @@ public final class Tracer {
   private var reader: KernelReader
 
   /// What was attached, as "Attached ..." lines show it (the probe's own hooks).
-  public var attachments: [String] { links.map(\.description) }
+  public var attachments: [Attachment] { links.map(\.attachment) }
 
   public init(_ request: TraceRequest) throws(TracerError) {
     let missing = KernelFacts.missingCapabilities()
@@ -34,24 +31,21 @@ public final class Tracer {
       throw .noSuchThread(tid)
     }
     let cgroup = try request.filters.cgroupPath.map { path throws(TracerError) in try KernelFacts.openCgroup(path) }
-    defer { if let cgroup { close(cgroup) } }
+    defer { try? cgroup?.close() }
     let kernel = try KernelPlan(for: request)
     let settings = Self.settings(for: request, kernel: kernel, pidNamespace: KernelFacts.pidNamespace)
-    let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, String)])
+    let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, TracerError)])
     do throws(ProbePlan.PlanError) {
-      outcome = try ProbePlan.firstWorking(for: request.profile.target, forced: request.forcedMethod) {
-        method -> Result<Started, MethodFailure> in
-        do {
-          return .success(try Self.start(method, request: request, settings: settings, cgroup: cgroup, kernel: kernel))
-        } catch {
-          return .failure(MethodFailure((error as? TracerError)?.shortReason ?? "\(error)"))
+      outcome = try ProbePlan.firstWorking(for: request.profile.target, forced: request.forcedMethod) { method in
+        Result { () throws(TracerError) in
+          try Self.start(method, request: request, settings: settings, cgroup: cgroup, kernel: kernel)
         }
       }
     } catch {
       throw .probeMethodUnsupported(error)
     }
     guard let (method, started) = outcome.chosen else {
-      throw .noProbeMethod(target: request.profile.target.displayName, attempts: outcome.failures)
+      throw .noProbeMethod(target: "\(request.profile.target)", attempts: outcome.failures)
     }
     self.request = request
     self.method = method
@@ -65,7 +59,8 @@ public final class Tracer {
     } catch {
       throw .kernel(error)
     }
-    notes = kernel.notes + outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1)); using \(method.rawValue)" }
+    notes = kernel.notes
+      + outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1.shortReason)); using \(method.rawValue)" }
       + (started.note.map { [$0] } ?? [])
   }
 
@@ -104,7 +99,7 @@ public final class Tracer {
   public func runBucketStep(latency: UInt64, key: UInt64, cpu: UInt32) throws(TracerError) {
     do {
       try reader.stage(latency: latency, key: key)
-      let step = method.stepPrograms[Int(Self.bucketKind(request.profile.layout).rawValue)]
+      let step = SyscallDistObject.programs(for: method).step(for: request.profile.layout.kind)
       _ = try object.program(step).testRun(context: [0, 0], cpu: cpu)
     } catch {
       throw .kernel(error)

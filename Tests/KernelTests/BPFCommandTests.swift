@@ -2,6 +2,7 @@ import BPFKit
 import Foundation
 import Histograms
 import Profiles
+import Snapshots
 import Tracer
 import XCTest
 

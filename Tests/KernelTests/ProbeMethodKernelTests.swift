@@ -2,6 +2,7 @@ import BPFKit
 import Foundation
 import Histograms
 import Profiles
+import Snapshots
 import Tracer
 import XCTest
 
@@ -14,10 +15,10 @@ final class ProbeMethodKernelTests: XCTestCase {
   func testAutoUsesTheBestHookForEachTarget() throws {
     let one = try Tracer(TraceRequest(profile: try load("version: 1\nname: a\nprobe: {syscall: getppid}\n")))
     XCTAssertEqual(one.method, .tracepoint, one.notes.joined(separator: "; "))
-    XCTAssertEqual(one.attachments, ["tracepoint(syscalls/sys_enter_getppid)", "tracepoint(syscalls/sys_exit_getppid)"])
+    XCTAssertEqual(one.attachments.map(\.description), ["tracepoint(syscalls/sys_enter_getppid)", "tracepoint(syscalls/sys_exit_getppid)"])
     let all = try Tracer(TraceRequest(profile: try load("version: 1\nname: a\nprobe: {syscalls: all}\n")))
     XCTAssertEqual(all.method, .rawTracepoint)
-    XCTAssertEqual(all.attachments, ["raw_tp(sys_enter)", "raw_tp(sys_exit)"])
+    XCTAssertEqual(all.attachments.map(\.description), ["raw_tp(sys_enter)", "raw_tp(sys_exit)"])
   }
 
   /// tracefs unmounted (as at boot here, and on many machines): a private mount namespace

@@ -62,8 +62,7 @@ final class ShippedProfileTests: XCTestCase {
       title: "sleep {label}={key} ({raw})"
       """
     let profile = try ProfileLoader(enumSource: nil).load(text: text, file: "c.yaml")
-    XCTAssertEqual(profile.keySource, .retval)
-    XCTAssertTrue(profile.decoding.errnoNames)
+    XCTAssertEqual(profile.keySource, .errno, "retval decoded as errno is the errno source")
     XCTAssertEqual(profile.layout, .linear(min: 10, max: 110, step: 20))
     XCTAssertEqual(profile.unit, .ms)
     XCTAssertEqual(profile.title(forKey: "EINTR", raw: "4"), "sleep outcome=EINTR (4)")
@@ -80,38 +79,10 @@ final class ShippedProfileTests: XCTestCase {
   }
 }
 
-final class KeyDecodingTests: XCTestCase {
+/// Where keys are kept, and what a misspelt syscall name was meant to be.
+final class KeySpaceTests: XCTestCase {
   func profile(_ key: String) throws -> Profile {
     try ProfileLoader(enumSource: nil).load(text: "version: 1\nname: x\nprobe: {syscall: bpf}\nkey: \(key)\n", file: "x")
-  }
-
-  func testBTFNamesWinThenTheMapThenTheNumber() throws {
-    let decoder = KeyDecoder(
-      for: try profile("{source: arg0, decode: {btf_enum: bpf_cmd, map: {1: FROM_MAP, 2: ONLY_MAP}}}"),
-      enumerators: [0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 36: "BPF_TOKEN_CREATE"])
-    XCTAssertEqual(decoder.name(for: 1), "BPF_MAP_LOOKUP_ELEM")
-    XCTAssertEqual(decoder.name(for: 2), "ONLY_MAP")
-    XCTAssertEqual(decoder.name(for: 36), "BPF_TOKEN_CREATE")
-    XCTAssertEqual(decoder.name(for: 99), "99")
-  }
-
-  func testSyscallErrnoAndReturnValueNames() throws {
-    let syscalls = KeyDecoder(for: try profile("{source: syscall, decode: {syscall_name: true}}"), enumerators: [:])
-    XCTAssertEqual(syscalls.name(for: 0), "read")
-    XCTAssertEqual(syscalls.name(for: 451), "cachestat")
-    XCTAssertEqual(syscalls.name(for: 500), "500")
-    let errnos = KeyDecoder(for: try profile("{source: retval, decode: {errno: true}}"), enumerators: [:])
-    XCTAssertEqual(errnos.name(for: 0), "ok")
-    XCTAssertEqual(errnos.name(for: 2), "ENOENT")
-    XCTAssertEqual(errnos.name(for: 512), "ERESTARTSYS")
-    XCTAssertEqual(errnos.name(for: 530), "ERECALLCONFLICT")
-    XCTAssertEqual(errnos.name(for: 531), "ENOGRACE")
-    XCTAssertEqual(errnos.name(for: 600), "errno 600")
-    let values = KeyDecoder(for: try profile("{source: retval}"), enumerators: [:])
-    XCTAssertEqual(values.name(for: UInt64(bitPattern: -2)), "-2")
-    XCTAssertEqual(values.number(UInt64(bitPattern: -2)), .signed(-2))
-    let arguments = KeyDecoder(for: try profile("{source: arg0}"), enumerators: [:])
-    XCTAssertEqual(arguments.name(for: UInt64(bitPattern: -2)), "18446744073709551614")
   }
 
   func testArgumentKeysWithNamesAreDenseWithRoomForNewerValues() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Histograms
+import Snapshots
 import Rendering
 import XCTest
 

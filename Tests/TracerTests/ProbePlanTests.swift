@@ -10,8 +10,8 @@ final class ProbePlanTests: XCTestCase {
   /// The tracer's loop on a kernel that offers `available`: what it picks, and how many it tried
   /// that failed first.
   func choose(_ target: Profile.Target, forced: ProbeMethod?, available: Set<ProbeMethod>) throws -> (ProbeMethod?, Int) {
-    let outcome = try ProbePlan.firstWorking(for: target, forced: forced) { method -> Result<Void, MethodFailure> in
-      available.contains(method) ? .success(()) : .failure(MethodFailure("missing"))
+    let outcome = try ProbePlan.firstWorking(for: target, forced: forced) { method -> Result<Void, TracerError> in
+      available.contains(method) ? .success(()) : .failure(.methodUnavailable(.noKprobes))
     }
     return (outcome.chosen?.method, outcome.failures.count)
   }

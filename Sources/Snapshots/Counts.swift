@@ -1,6 +1,5 @@
 import CSyscallDist
 import Histograms
-import Profiles
 
 /// A histogram key as the kernel gave it: a number, or a name (a task's comm; the syscall
 /// numbers no kernel has, counted together as "invalid").
@@ -94,7 +93,7 @@ public struct SeriesCounts: Equatable, Sendable {
 public struct CallStats: Equatable, Sendable {
   public var values: [UInt64]
 
-  public init(values: [UInt64] = Array(repeating: 0, count: Int(SD_STAT_COUNT.rawValue))) {
+  public init(values: [UInt64] = Array(repeating: 0, count: Int(sd_stat.SD_STAT_COUNT.rawValue))) {
     self.values = values
   }
 
@@ -105,15 +104,15 @@ public struct CallStats: Equatable, Sendable {
 
   /// Calls started and not yet ended by any means: in flight.
   public var inFlight: UInt64 {
-    let ended = self[SD_STAT_FINISHED] &+ self[SD_STAT_REPLACED] &+ self[SD_STAT_ABANDONED] &+ self[SD_STAT_MISMATCHED]
-    return self[SD_STAT_STARTED] >= ended ? self[SD_STAT_STARTED] - ended : 0
+    let ended = self[.SD_STAT_FINISHED] &+ self[.SD_STAT_REPLACED] &+ self[.SD_STAT_ABANDONED] &+ self[.SD_STAT_MISMATCHED]
+    return self[.SD_STAT_STARTED] >= ended ? self[.SD_STAT_STARTED] - ended : 0
   }
 
   public func adding(_ other: CallStats) -> CallStats {
     CallStats(values: zip(values, other.values).map { $0 &+ $1 })
   }
 
-  func subtracting(_ other: CallStats) -> CallStats {
+  public func subtracting(_ other: CallStats) -> CallStats {
     CallStats(values: zip(values, other.values).map { $0 &- $1 })
   }
 }
@@ -147,59 +146,22 @@ public struct Counts: Equatable, Sendable {
     maxConcurrentOverall = later.maxConcurrentOverall
   }
 
-  /// The snapshot users read: keys decoded, titles filled in, sorted by key. `inFlight` is the
-  /// number of calls running at the print (from the counters since attach).
-  public func snapshot(
-    profile: Profile, decoder: KeyDecoder, timestamp: Double, since: Double = 0, inFlight: UInt64 = 0
-  ) -> Snapshot {
-    let series = histograms.keys.sorted().map { countKey -> Series in
-      let counts = histograms[countKey]!
-      let (rawKey, name) = decoded(countKey.key, decoder)
-      var title = profile.title(forKey: name, raw: rawKey?.description ?? name)
-      let outcome = countKey.outcome.map { $0 == 0 ? Outcome.ok : Outcome(KernelNames.errnoName($0)) }
-      if let outcome { title += " outcome(\(outcome.name))" }
-      // split outcomes already show each errno; otherwise the key's failures go under it
-      let errnos = countKey.outcome != nil ? [] : failures.filter { $0.key.key == countKey.key }
-        .map { (name: KernelNames.errnoName($0.key.errno), count: $0.value) }
-        .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
-      var concurrency: UInt64?
-      if case .number(let raw) = countKey.key { concurrency = maxConcurrent[raw] }
-      return Series(
-        rawKey: rawKey, keyName: name, outcome: outcome, title: title, maxConcurrent: concurrency,
-        failures: errnos,
-        histogram: Histogram(
-          layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
-          minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds))
-    }
-    return Snapshot(
-      profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
-      layout: profile.layout, series: series, accounting: accounting(inFlight: inFlight), timestamp: timestamp,
-      since: since, maxConcurrent: maxConcurrentOverall)
-  }
-
   /// Every call of the span, counted or not and why; `inFlight`: the calls running at its end.
   public func accounting(inFlight: UInt64) -> Accounting {
     var accounting = Accounting(
       counted: histograms.values.reduce(0) { $0 &+ $1.buckets.reduce(0, &+) },
-      keyOutOfRange: stats[SD_STAT_KEY_RANGE], mapFull: stats[SD_STAT_MAP_FULL],
-      dispatchFailed: stats[SD_STAT_DISPATCH], inFlight: inFlight, abandoned: stats[SD_STAT_ABANDONED])
-    accounting.mapBusy = stats[SD_STAT_MAP_BUSY]
-    accounting.replaced = stats[SD_STAT_REPLACED]
-    accounting.mismatched = stats[SD_STAT_MISMATCHED]
-    accounting.noStorage = stats[SD_STAT_NO_STORAGE]
-    accounting.compat = stats[SD_STAT_COMPAT]
-    accounting.errorsNotItemized = stats[SD_STAT_ERRORS_FULL]
+      keyOutOfRange: stats[.SD_STAT_KEY_RANGE], mapFull: stats[.SD_STAT_MAP_FULL],
+      dispatchFailed: stats[.SD_STAT_DISPATCH], inFlight: inFlight, abandoned: stats[.SD_STAT_ABANDONED])
+    accounting.mapBusy = stats[.SD_STAT_MAP_BUSY]
+    accounting.replaced = stats[.SD_STAT_REPLACED]
+    accounting.mismatched = stats[.SD_STAT_MISMATCHED]
+    accounting.noStorage = stats[.SD_STAT_NO_STORAGE]
+    accounting.compat = stats[.SD_STAT_COMPAT]
+    accounting.errorsNotItemized = stats[.SD_STAT_ERRORS_FULL]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
-    accounting.slowCalls = stats[SD_STAT_SLOW]
-    accounting.slowCallsDropped = stats[SD_STAT_SLOW_DROPPED]
+    accounting.slowCalls = stats[.SD_STAT_SLOW]
+    accounting.slowCallsDropped = stats[.SD_STAT_SLOW_DROPPED]
     return accounting
-  }
-
-  private func decoded(_ key: Key, _ decoder: KeyDecoder) -> (KeyNumber?, String) {
-    switch key {
-    case .number(let raw): return (decoder.number(raw), decoder.name(for: raw))
-    case .name(let name): return (nil, name)
-    }
   }
 }

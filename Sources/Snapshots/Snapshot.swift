@@ -1,3 +1,5 @@
+import Histograms
+
 /// How the calls of a series ended, when outcomes are split: `ok`, or an errno's name.
 public struct Outcome: Hashable, Sendable {
   public var name: String

@@ -1,36 +1,5 @@
 import Histograms
 
-/// Turns a raw key into the name users read; the first decoder that knows a value wins, and a
-/// value no decoder knows prints as its number (`cmd(36)`), never disappears. Return values are
-/// signed (`-9`, not 18446744073709551607).
-public struct KeyDecoder: Sendable {
-  let enumerators: [UInt64: String]
-  let decoding: Profile.Decoding
-  let signed: Bool
-
-  /// `enumerators`: the profile's `btf_enum` as the running kernel has it (empty when absent).
-  public init(for profile: Profile, enumerators: [UInt64: String]) {
-    self.decoding = profile.decoding
-    self.enumerators = enumerators
-    self.signed = profile.keySource == .retval && !profile.decoding.errnoNames
-  }
-
-  /// The key as a number, with the sign the profile's key source gives it.
-  public func number(_ raw: UInt64) -> KeyNumber {
-    signed ? .signed(Int64(bitPattern: raw)) : .unsigned(raw)
-  }
-
-  public func name(for raw: UInt64) -> String {
-    if let name = enumerators[raw] ?? decoding.names[raw] { return name }
-    if decoding.syscallNames, let name = KernelNames.syscalls[Int(clamping: raw)] { return name }
-    if decoding.errnoNames {
-      if raw == 0 { return "ok" }
-      if raw <= UInt64(UInt32.max) { return KernelNames.errnoName(UInt32(raw)) }
-    }
-    return number(raw).description
-  }
-}
-
 /// Where the kernel keeps a profile's histograms: a dense per-CPU array when keys are small
 /// numbers with a known bound and the array fits its memory budget (one inlined lookup per call),
 /// else a hash keyed by (key, CPU), whose memory grows with the keys seen, not with their range.
@@ -57,7 +26,7 @@ public enum KeySpace: Equatable, Sendable {
   /// The bytes a dense array of `keys` pins: per generation, key and CPU, the bucket counters
   /// and three words (sum, largest, smallest).
   public static func denseBytes(keys: Int, layout: BucketLayout, cpus: Int) -> Int {
-    2 * keys * (layout.slotCount + 3) * 8 * cpus
+    2 * keys * layout.wordsPerSeries * 8 * cpus
   }
 
   /// Kernel memory each of the two sparse hashes may pin, by default.
@@ -67,7 +36,7 @@ public enum KeySpace: Equatable, Sendable {
   /// costs its value (the bucket counters and three words), 72 bytes of element and key, and up
   /// to 32 of hash buckets (a power of two of 16-byte buckets): measured against the maps' fdinfo.
   public static func sparseSeries(layout: BucketLayout, budget: Int = sparseBudget) -> Int {
-    min(65_536, max(1, budget / ((layout.slotCount + 3) * 8 + 104)))
+    min(65_536, max(1, budget / (layout.wordsPerSeries * 8 + 104)))
   }
 
   /// How many dense keys a profile's keys need, or nil when they have no small bound.
@@ -77,7 +46,7 @@ public enum KeySpace: Equatable, Sendable {
       return 1
     case .syscall:
       return KernelNames.syscallKeyCount
-    case .retval where profile.decoding.errnoNames:
+    case .errno:
       return KernelNames.errnoKeyCount
     case .argument:
       var highest = enumerators.keys.max() ?? 0

@@ -1,7 +1,7 @@
 import CSyscallDist
 import Histograms
 import Profiles
-import Tracer
+import Snapshots
 import XCTest
 
 final class CountsTests: XCTestCase {
@@ -20,30 +20,30 @@ final class CountsTests: XCTestCase {
   func testMergingAddsCountsAndKeepsTheLaterConcurrencyMaximum() {
     var earlier = Counts()
     earlier.histograms[CountKey(.number(1))] = SeriesCounts(buckets: [1, 3, 0], sumNanoseconds: 400, minNanoseconds: 7, maxNanoseconds: 90)
-    earlier.stats[SD_STAT_MAP_FULL] = 1
+    earlier.stats[.SD_STAT_MAP_FULL] = 1
     earlier.maxConcurrent = [1: 2]
     var later = Counts()
     later.histograms[CountKey(.number(1))] = SeriesCounts(buckets: [1, 0, 0], sumNanoseconds: 100, minNanoseconds: 3, maxNanoseconds: 50)
     later.histograms[CountKey(.name("invalid"))] = SeriesCounts(buckets: [0, 1, 0], sumNanoseconds: 5, minNanoseconds: 5, maxNanoseconds: 5)
-    later.stats[SD_STAT_MAP_FULL] = 3
+    later.stats[.SD_STAT_MAP_FULL] = 3
     later.maxConcurrent = [1: 5]
     earlier.merge(later)
     XCTAssertEqual(
       earlier.histograms[CountKey(.number(1))],
       SeriesCounts(buckets: [2, 3, 0], sumNanoseconds: 500, minNanoseconds: 3, maxNanoseconds: 90))
     XCTAssertEqual(earlier.histograms.count, 2)
-    XCTAssertEqual(earlier.stats[SD_STAT_MAP_FULL], 4)
+    XCTAssertEqual(earlier.stats[.SD_STAT_MAP_FULL], 4)
     XCTAssertEqual(earlier.maxConcurrent, [1: 5])
   }
 
   /// started = finished + replaced + abandoned + mismatched + in flight.
   func testInFlightIsWhatStartedAndHasNotEnded() {
     var stats = CallStats()
-    stats[SD_STAT_STARTED] = 100
-    stats[SD_STAT_FINISHED] = 90
-    stats[SD_STAT_REPLACED] = 2
-    stats[SD_STAT_ABANDONED] = 3
-    stats[SD_STAT_MISMATCHED] = 1
+    stats[.SD_STAT_STARTED] = 100
+    stats[.SD_STAT_FINISHED] = 90
+    stats[.SD_STAT_REPLACED] = 2
+    stats[.SD_STAT_ABANDONED] = 3
+    stats[.SD_STAT_MISMATCHED] = 1
     XCTAssertEqual(stats.inFlight, 4)
   }
 

@@ -1,6 +1,6 @@
-/// Typed access to YAML values for the checker: each records what is wrong where, and returns
-/// nil, so that one walk reports every error of a file.
-extension Checker {
+/// Typed access to YAML values for the profile builder: each records what is wrong where, and
+/// returns nil, so that one walk reports every error of a file.
+extension ProfileBuilder {
   /// The fields of a mapping, after checking that every key is allowed, none repeats and the
   /// required ones are there. Nil when `node` is not a mapping.
   mutating func fields(

@@ -1,0 +1,33 @@
+import Histograms
+import Profiles
+
+/// Turns a raw key into the name users read; the first decoder that knows a value wins, and a
+/// value no decoder knows prints as its number (`cmd(36)`), never disappears. Return values are
+/// signed (`-9`, not 18446744073709551607).
+public struct KeyDecoder: Sendable {
+  let enumerators: [UInt64: String]
+  let decoding: Profile.Decoding
+  let signed: Bool
+  /// Keys are errnos, 0 a success.
+  let errno: Bool
+
+  /// `enumerators`: the profile's `btf_enum` as the running kernel has it (empty when absent).
+  public init(for profile: Profile, enumerators: [UInt64: String]) {
+    self.decoding = profile.decoding
+    self.enumerators = enumerators
+    self.errno = profile.keySource == .errno
+    self.signed = profile.keySource == .retval
+  }
+
+  /// The key as a number, with the sign the profile's key source gives it.
+  public func number(_ raw: UInt64) -> KeyNumber {
+    signed ? .signed(Int64(bitPattern: raw)) : .unsigned(raw)
+  }
+
+  public func name(for raw: UInt64) -> String {
+    if let name = enumerators[raw] ?? decoding.names[raw] { return name }
+    if decoding.syscallNames, let name = KernelNames.syscalls[Int(clamping: raw)] { return name }
+    if errno, raw <= UInt64(UInt32.max) { return KernelNames.outcomeName(UInt32(raw)) }
+    return number(raw).description
+  }
+}

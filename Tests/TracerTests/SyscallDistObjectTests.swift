@@ -1,0 +1,38 @@
+import BPFKit
+import BPFProgram
+import CSyscallDist
+import Histograms
+import XCTest
+
+@testable import Tracer
+
+/// The names Swift uses for the BPF object's maps and programs are the ones the C gives them,
+/// in both builds: a rename on one side fails here, not in a user's run.
+final class SyscallDistObjectTests: XCTestCase {
+  func testEveryNameIsTheObjectsAndEveryProgramIsNamed() throws {
+    for (build, bytes) in [("main", BPFProgram.object), ("compat", BPFProgram.compatObject)] {
+      let object = try OpenObject(bytes: bytes, name: "syscalldist")
+      for map in SyscallDistObject.MapName.allCases {
+        XCTAssertTrue(object.hasMap(map.rawValue), "\(build): no map '\(map.rawValue)'")
+      }
+      let named = Set(SyscallDistObject.MapName.allCases.map(\.rawValue))
+      for map in object.mapNames where !map.contains(".") {
+        XCTAssertTrue(named.contains(map), "\(build): map '\(map)' has no name in SyscallDistObject")
+      }
+      XCTAssertEqual(Set(object.programNames), Set(SyscallDistObject.ProgramName.allCases.map(\.rawValue)), build)
+    }
+  }
+
+  /// Each bucket kind's step is the one its tail-call index names (`SD_BUCKET_STEPS` in the C:
+  /// `_log2`, `_linear`, `_log2lin` at 0, 1, 2).
+  func testEachMethodsStepsMatchTheirTailCallIndex() {
+    let suffixes: [sd_bucket_kind: String] = [.SD_BUCKET_LOG2: "_log2", .SD_BUCKET_LINEAR: "_linear", .SD_BUCKET_LOG2_LINEAR: "_log2lin"]
+    for method in ProbeMethod.allCases {
+      let programs = SyscallDistObject.programs(for: method)
+      for kind in BucketLayout.Kind.allCases {
+        let step = programs.step(for: kind).rawValue
+        XCTAssertTrue(step.hasSuffix(suffixes[SyscallDistObject.tailCallIndex(kind)]!), "\(method) \(kind): \(step)")
+      }
+    }
+  }
+}
