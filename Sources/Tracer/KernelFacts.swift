@@ -70,19 +70,35 @@ enum KernelFacts {
   }
 
   /// Whether `/proc/kallsyms` has the function `name`, and up to three symbols whose names hold
-  /// it (what the kernel calls it instead: `__do_sys_bpf` for `__sys_bpf` on Linux 5.10).
+  /// it (what the kernel calls it instead: `__do_sys_bpf` for `__sys_bpf` on Linux 5.10). Its
+  /// 100,000-odd lines are scanned as bytes: as Substrings they took seconds.
   static func kernelSymbols(like name: String) -> (exists: Bool, similar: [String]) {
-    guard let symbols = read("/proc/kallsyms") else { return (true, []) }  // unreadable: let the attach say
+    guard let table = ProcFile.read("/proc/kallsyms") else { return (true, []) }  // unreadable: let the attach say
+    let wanted = Array(name.utf8)
+    let stem = Array(name.drop { $0 == "_" }.utf8)
     var similar: Set<String> = []
-    let stem = name.drop { $0 == "_" }
-    for line in symbols.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      guard fields.count >= 3, "tTwW".contains(fields[1]) else { continue }
-      let symbol = fields[2]
-      if symbol == name { return (true, []) }
-      if symbol.contains(stem), similar.count < 3 { similar.insert(String(symbol)) }
+    return table.withUnsafeBufferPointer { bytes -> (Bool, [String]) in
+      var line = 0
+      while line < bytes.count {
+        var end = line
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        // "ffffffff81000000 T name\t[module]": a type letter after the address, then the name
+        var type = line
+        while type < end && bytes[type] != UInt8(ascii: " ") { type += 1 }
+        let start = type + 3
+        if start < end, [UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "w"), UInt8(ascii: "W")].contains(bytes[type + 1]) {
+          var stop = start
+          while stop < end && bytes[stop] != UInt8(ascii: " ") && bytes[stop] != UInt8(ascii: "\t") { stop += 1 }
+          let symbol = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+          if symbol.elementsEqual(wanted) { return (true, []) }
+          if similar.count < 3, !stem.isEmpty, symbol.contains(stem) {
+            similar.insert(String(decoding: symbol, as: UTF8.self))
+          }
+        }
+        line = end + 1
+      }
+      return (false, similar.sorted())
     }
-    return (false, similar.sorted())
   }
 
   /// The kernel has kprobes (a kprobe PMU).
@@ -123,5 +139,16 @@ extension Substring {
 extension String {
   fileprivate func trimmingCharacters(in set: String) -> Substring {
     self[...].trimmingCharacters(in: set)
+  }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+  /// Whether `needle` appears in these bytes.
+  fileprivate func contains(_ needle: [UInt8]) -> Bool {
+    guard needle.count <= count else { return false }
+    for start in 0...(count - needle.count) where self[start] == needle[0] {
+      if self[start..<start + needle.count].elementsEqual(needle) { return true }
+    }
+    return false
   }
 }
