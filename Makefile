@@ -6,6 +6,11 @@
 #               one line per kernel; KERNELS="6.1" picks some
 # make deb      a Debian package; make dist, a tarball of the same files
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+# Where the systemd unit finds the binary and serve's config once installed (the tarball is staged
+# under an empty prefix and unpacked into /usr/local).
+UNIT_BINDIR ?= $(PREFIX)/bin
+UNIT_SYSCONFDIR ?= $(SYSCONFDIR)
 DESTDIR ?=
 ARGS ?=
 CONFIG ?= release
@@ -55,7 +60,8 @@ dist: build
 clean:
 	swift package clean
 
-# Installs the binary, the syscalldist link, man pages, profiles and shell completions.
+# Installs the binary, the syscalldist link, man pages, profiles, shell completions, the systemd
+# unit for `serve` with its config (kept if one is there) and a Grafana dashboard.
 install: build install-files
 
 # The install step alone, for an already built binary (the tests use it: they cannot build).
@@ -71,3 +77,7 @@ install-files:
 	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bpfsyscalldist
 	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_bpfsyscalldist
 	.build/$(CONFIG)/bpfsyscalldist --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/bpfsyscalldist.fish
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/bpfsyscalldist
+	sed -e 's|@BINDIR@|$(UNIT_BINDIR)|' -e 's|@SYSCONFDIR@|$(UNIT_SYSCONFDIR)|' contrib/bpfsyscalldist.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/bpfsyscalldist.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/bpfsyscalldist/serve.yaml ] || install -m644 contrib/serve.yaml $(DESTDIR)$(SYSCONFDIR)/bpfsyscalldist/serve.yaml
+	install -Dm644 contrib/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/bpfsyscalldist/grafana-dashboard.json

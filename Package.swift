@@ -9,6 +9,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
   ],
   targets: [
     // C libraries, each through a one-line shim header.
@@ -45,10 +46,18 @@ let package = Package(
         "BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles", "Snapshots", "Symbols",
       ]),
 
+    // `serve`'s HTTP side: SwiftNIO's HTTP/1 server, answering with pages it is handed.
+    .target(
+      name: "MetricsServer",
+      dependencies: [
+        "Rendering", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]),
+
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "Tracer", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
+        "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols", "MetricsServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),

@@ -249,6 +249,9 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	case SD_KEY_COMM:
 		sd_comm(task, e->key);
 		break;
+	case SD_KEY_CGROUP:
+		e->key[0] = bpf_get_current_cgroup_id();
+		break;
 	default: /* arguments and the syscall number were captured at entry */
 		e->key[0] = s->key;
 	}

@@ -33,6 +33,7 @@ enum SD_CLOSED sd_key_source {
 	SD_KEY_TID = 10,
 	SD_KEY_NONE = 11,
 	SD_KEY_COMM = 12, /* sparse only: the task's comm, 16 bytes */
+	SD_KEY_CGROUP = 13, /* sparse only: the task's cgroup v2 id (its directory's inode) */
 };
 
 /* Bucket kinds: also the tail-call index into `bucket_steps`, which has SD_BUCKET_KINDS slots. */

@@ -16,7 +16,7 @@ changelog_version=$(sed -n '1s/^bpfsyscalldist (\([^)]*\)).*/\1/p' "$root/packag
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stage=$work/stage
-make -s -C "$root" install-files DESTDIR="$stage" PREFIX=/usr CONFIG="$(basename "$build")"
+make -s -C "$root" install-files DESTDIR="$stage" PREFIX=/usr SYSCONFDIR=/etc CONFIG="$(basename "$build")"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/bpfsyscalldist"
 gzip -9n "$stage/usr/share/man/man5/bpfsyscalldist-profile.5" "$stage/usr/share/man/man8/bpfsyscalldist.8"
 ln -sf bpfsyscalldist.8.gz "$stage/usr/share/man/man8/syscalldist.8.gz"
@@ -39,6 +39,8 @@ size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
 	"$root/packaging/control" >"$stage/DEBIAN/control"
 (cd "$stage" && find usr -type f -exec md5sum {} + | sort -k2) >"$stage/DEBIAN/md5sums"
+# serve's config is the admin's once installed: dpkg keeps their changes on upgrade
+(cd "$stage" && find etc -type f | sed 's|^|/|') >"$stage/DEBIAN/conffiles"
 chmod -R u+rwX,go+rX,go-w "$stage"
 mkdir -p "$out"
 rm -f "$out"/bpfsyscalldist_*.deb

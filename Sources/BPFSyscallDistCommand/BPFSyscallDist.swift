@@ -17,9 +17,10 @@ public struct BPFSyscallDist: ParsableCommand {
       Attaches one pre-built BPF program, configured by a YAML profile, and prints a latency \
       histogram per key on Ctrl-C (SIGINT or SIGTERM), after --duration, or every --interval. \
       The default profile, bpfsyscalldist, shows bpf() per command; invoked as syscalldist, \
-      the default is every syscall by name. See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
+      the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
+      over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: "0.2.0")
+    version: "0.3.0")
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
@@ -68,7 +69,8 @@ public struct BPFSyscallDist: ParsableCommand {
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
       trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls)
-    let decoder = KeyDecoder(for: profile, enumerators: enumerators)
+    let cgroups = CgroupPaths()
+    let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session
     do {
       session = Session(
@@ -94,18 +96,7 @@ public struct BPFSyscallDist: ParsableCommand {
 
   /// The profile a name or file gives, shown in the unit `--ns`, `-u` or `-m` asks for.
   func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws -> Profile {
-    let entry: ProfileCatalog.Entry
-    do {
-      entry = try catalog.entry(for: argument)
-    } catch {
-      throw Failure.usage(error.description)
-    }
-    let profile: Profile
-    do {
-      profile = try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.fileName)
-    } catch {
-      throw Failure.profile(error)
-    }
+    let profile = try Self.profile(argument, catalog, btf)
     guard let (flag, unit) = outputOptions.unitOverride else { return profile }
     guard let shown = profile.showing(unit) else {
       guard case .linear(let min, let max, let step) = profile.layout else { return profile }
@@ -113,6 +104,21 @@ public struct BPFSyscallDist: ParsableCommand {
         "\(flag) cannot show profile \(profile.name)'s linear buckets (min \(min), max \(max), step \(step) \(profile.unit.rawValue)) in \(unit.rawValue): they are not whole \(unit.rawValue)")
     }
     return shown
+  }
+
+  /// The profile a `--profile` argument names, found in the catalog and loaded.
+  static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws(Failure) -> Profile {
+    let entry: ProfileCatalog.Entry
+    do {
+      entry = try catalog.entry(for: argument)
+    } catch {
+      throw .usage(error.description)
+    }
+    do {
+      return try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.fileName)
+    } catch {
+      throw .profile(error)
+    }
   }
 
   func listProfiles(_ catalog: ProfileCatalog) throws {
@@ -147,21 +153,22 @@ enum Failure: Error, CustomStringConvertible {
   /// A broken profile: every diagnostic of the file; exit 2.
   case profile(ProfileError)
   /// Tracing did not start or stopped: exit 2 for what the user asked wrong, else 1 (the kernel
-  /// or the privileges said no).
-  case tracer(TracerError)
+  /// or the privileges said no). `serve` names the profile.
+  case tracer(TracerError, profile: String? = nil)
 
   var description: String {
     switch self {
     case .usage(let message): return "bpfsyscalldist: error: " + message
     case .profile(let error): return error.description
-    case .tracer(let error): return "bpfsyscalldist: error: " + error.description
+    case .tracer(let error, let profile):
+      return "bpfsyscalldist: error: " + (profile.map { "profile \($0): " } ?? "") + error.description
     }
   }
 
   var exitCode: Int32 {
     switch self {
     case .usage, .profile: return 2
-    case .tracer(let error): return error.isUsageError ? 2 : 1
+    case .tracer(let error, _): return error.isUsageError ? 2 : 1
     }
   }
 }
@@ -169,15 +176,25 @@ enum Failure: Error, CustomStringConvertible {
 extension BPFSyscallDist {
   /// Runs the command and exits: errors are one line (or a profile's diagnostics), never a trace.
   public static func runAndExit() -> Never {
+    // `serve` is a command of its own, found by its first word (as git's are): as an
+    // ArgumentParser subcommand, the root's options (--profile...) would take its arguments
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == Serve.name { run(Serve.self, Array(arguments.dropFirst())) }
+    run(Self.self, arguments)
+  }
+
+  /// Parses `arguments` as `type` and runs it: errors are one line (or a profile's
+  /// diagnostics), never a trace; exits with the status they imply.
+  private static func run<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> Never {
     let command: ParsableCommand
     do {
-      command = try parseAsRoot()
+      command = try type.parseAsRoot(arguments)
     } catch {
-      if exitCode(for: error) == .success {  // --help, --version
-        print(fullMessage(for: error))
+      if type.exitCode(for: error) == .success {  // --help, --version
+        print(type.fullMessage(for: error))
         Glibc.exit(0)
       }
-      Output.status("bpfsyscalldist: error: \(message(for: error)) (see --help)")
+      Output.status("bpfsyscalldist: error: \(type.message(for: error)) (see --help)")
       Glibc.exit(2)
     }
     do {
@@ -190,7 +207,7 @@ extension BPFSyscallDist {
     } catch is Output.BrokenPipe {
       Glibc.exit(0)  // the reader went away (`| head`): nothing more to say
     } catch {
-      exit(withError: error)
+      type.exit(withError: error)
     }
   }
 }

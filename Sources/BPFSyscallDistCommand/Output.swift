@@ -33,9 +33,21 @@ enum Output {
 /// SIGINT and SIGTERM end a run: blocked at start, then taken with sigtimedwait, so a signal
 /// is never lost between prints and the program always prints what it gathered.
 enum Signals {
-  static func block() {
+  /// Blocks SIGINT and SIGTERM (and, for `serve`, SIGHUP: reload) in this thread and every thread
+  /// it starts after, so that only the waits below take them.
+  static func block(hangup: Bool = false) {
     var set = stopSet
+    if hangup { sigaddset(&set, SIGHUP) }
     pthread_sigmask(SIG_BLOCK, &set, nil)
+  }
+
+  /// Waits up to `seconds` for SIGINT, SIGTERM or SIGHUP; returns the one that came, nil for none.
+  static func waitForSignal(seconds: Double) -> Int32? {
+    var set = stopSet
+    sigaddset(&set, SIGHUP)
+    var timeout = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+    let signal = sigtimedwait(&set, nil, &timeout)
+    return signal > 0 ? signal : nil  // EAGAIN: the time ran out; EINTR: another signal, wait again
   }
 
   /// Waits up to `seconds` (forever when nil); true when a stop signal came.

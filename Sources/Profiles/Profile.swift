@@ -23,13 +23,15 @@ public struct Profile: Equatable, Sendable {
     case pid
     case tid
     case comm
+    /// The task's cgroup (v2), shown as its path: a pod's, a service's.
+    case cgroup
     case none
 
     /// The names `key: {source: NAME}` takes, and what each means (`tgid` is `pid`'s other name).
     public static let byName: KeyValuePairs<String, KeySource> = [
       "arg0": .argument(0), "arg1": .argument(1), "arg2": .argument(2), "arg3": .argument(3),
       "arg4": .argument(4), "arg5": .argument(5), "syscall": .syscall, "retval": .retval, "pid": .pid,
-      "tgid": .pid, "tid": .tid, "comm": .comm, "none": .none,
+      "tgid": .pid, "tid": .tid, "comm": .comm, "cgroup": .cgroup, "none": .none,
     ]
 
     /// The source as `--check` names it.
@@ -69,6 +71,9 @@ public struct Profile: Equatable, Sendable {
   /// `slower_than`: report each call of at least this many nanoseconds as it ends, unless the
   /// command line says otherwise.
   public var slowerThanNanoseconds: UInt64?
+  /// `histogram.export`: the bucket bounds (seconds) OpenMetrics and `serve` export; nil for all
+  /// up to an hour.
+  public var exportRange: ClosedRange<Double>?
 
   public init(
     name: String, description: String, target: Target, keySource: KeySource, keyLabel: String,

@@ -115,7 +115,8 @@ public struct ProfileCatalog: Sendable {
     return entries
   }
 
-  static func read(_ path: String) throws(LookupError) -> String {
+  /// A file's text, or why it cannot be read.
+  public static func read(_ path: String) throws(LookupError) -> String {
     do {
       let data = try Data(contentsOf: URL(fileURLWithPath: path))
       return String(decoding: data, as: UTF8.self)

@@ -16,17 +16,11 @@ public struct ProfileLoader: Sendable {
   }
 
   public func load(text: String, file: String) throws(ProfileError) -> Profile {
-    var builder = ProfileBuilder(file: file, text: text, enumSource: enumSource)
-    let root: YAMLNode
-    do {
-      root = try YAMLNode.parse(text)
-    } catch {
-      builder.syntaxError(error)
-      throw ProfileError(builder.diagnostics)
-    }
+    var builder = ProfileBuilder(log: DiagnosticLog(file: file, text: text), enumSource: enumSource)
+    let root = try builder.log.parse(text)
     let profile = builder.profile(from: root)
-    guard let profile, builder.diagnostics.isEmpty else {
-      throw ProfileError(builder.diagnostics)
+    guard let profile, builder.log.diagnostics.isEmpty else {
+      throw ProfileError(builder.log.diagnostics)
     }
     return profile
   }
@@ -34,37 +28,9 @@ public struct ProfileLoader: Sendable {
 
 /// Builds a `Profile` from the YAML tree in one walk, collecting every diagnostic instead of
 /// stopping at the first.
-struct ProfileBuilder {
-  let file: String
-  let lines: [Substring]
+struct ProfileBuilder: YAMLReader {
+  var log: DiagnosticLog
   let enumSource: (any EnumSource)?
-  var diagnostics: [Diagnostic] = []
-
-  init(file: String, text: String, enumSource: (any EnumSource)?) {
-    self.file = file
-    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    self.enumSource = enumSource
-  }
-
-  mutating func error(_ message: String, at location: SourceLocation) {
-    let line = location.line - 1
-    let source = lines.indices.contains(line) ? String(lines[line]) : nil
-    diagnostics.append(
-      Diagnostic(file: file, location: location, message: message, sourceLine: source))
-  }
-
-  /// libyaml's words, except where a plainer cause is known: a tab where indentation goes.
-  mutating func syntaxError(_ error: YAMLNode.SyntaxError) {
-    let line = error.location.line - 1
-    let column = error.location.column - 1
-    if lines.indices.contains(line), lines[line].utf8.count > column,
-      lines[line].utf8[lines[line].utf8.index(lines[line].utf8.startIndex, offsetBy: column)] == UInt8(ascii: "\t")
-    {
-      self.error("YAML syntax: a tab cannot indent YAML; use spaces", at: error.location)
-    } else {
-      self.error(error.message, at: error.location)
-    }
-  }
 
   // MARK: - The schema
 
@@ -100,6 +66,7 @@ struct ProfileBuilder {
     let target = top["probe"].flatMap { probe($0) }
     let key = key(top["key"], target: target)
     let (layout, unit) = histogram(top["histogram"])
+    let exported = exportRange(top["histogram"])
     var title = "\(key?.label ?? "key")({key})"
     if let node = top["title"], let value = string(node, "'title'") {
       checkPlaceholders(value, at: node.location)
@@ -117,6 +84,7 @@ struct ProfileBuilder {
       name: name, description: description, target: target, keySource: key.source,
       keyLabel: key.label, decoding: key.decoding, layout: layout, unit: unit, title: title)
     profile.slowerThanNanoseconds = slowerThan
+    profile.exportRange = exported
     return profile
   }
 
@@ -208,7 +176,7 @@ struct ProfileBuilder {
         required: [])
     else { return nil }
     var decoding = Profile.Decoding()
-    if [.comm, .none].contains(source) {
+    if [.comm, .cgroup, .none].contains(source) {
       error("key source '\(sourceName)' cannot be decoded", at: node.location)
     }
     if let enumNode = decode["btf_enum"], let name = string(enumNode, "'btf_enum'") {
@@ -258,7 +226,7 @@ struct ProfileBuilder {
     guard let node else { return (.log2, .us) }
     guard
       let histogram = fields(
-        of: node, in: "'histogram'", allowed: ["buckets", "unit", "linear", "log2-linear"],
+        of: node, in: "'histogram'", allowed: ["buckets", "unit", "linear", "log2-linear", "export"],
         required: [])
     else { return (nil, nil) }
     var unit: TimeUnit? = .us
@@ -309,6 +277,32 @@ struct ProfileBuilder {
     case .log2:
       return (.log2, unit)
     }
+  }
+
+  /// `histogram: {export: {min: 1us, max: 10s}}`: the bucket bounds exported to Prometheus, in
+  /// seconds (smaller ones fold into the first, larger ones into +Inf).
+  mutating func exportRange(_ histogramNode: YAMLNode?) -> ClosedRange<Double>? {
+    guard case .mapping(let pairs, _)? = histogramNode,
+      let node = pairs.first(where: { if case .scalar("export", _, _) = $0.key { return true } else { return false } })?.value,
+      let export = fields(of: node, in: "'export'", allowed: ["min", "max"], required: [])
+    else { return nil }
+    var bounds: [Double] = []
+    for (field, fallback) in [("min", 0.0), ("max", Double.infinity)] {
+      guard let valueNode = export[field] else {
+        bounds.append(fallback)
+        continue
+      }
+      guard let text = string(valueNode, "'export.\(field)'"), let ns = TimeUnit.nanoseconds(parsing: text), ns > 0 else {
+        error("'export.\(field)' must be a duration with its unit: ns, us, ms or s (e.g. 10s)", at: valueNode.location)
+        return nil
+      }
+      bounds.append(Double(ns) / 1e9)
+    }
+    guard bounds[0] < bounds[1] else {
+      error("'export.min' must be below 'export.max'", at: node.location)
+      return nil
+    }
+    return bounds[0]...bounds[1]
   }
 
   mutating func linear(_ node: YAMLNode) -> BucketLayout? {

@@ -1,6 +1,52 @@
-/// Typed access to YAML values for the profile builder: each records what is wrong where, and
-/// returns nil, so that one walk reports every error of a file.
-extension ProfileBuilder {
+/// Every problem of one YAML file, each with its place and the line it is on.
+struct DiagnosticLog {
+  let file: String
+  let lines: [Substring]
+  var diagnostics: [Diagnostic] = []
+
+  init(file: String, text: String) {
+    self.file = file
+    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+  }
+
+  mutating func error(_ message: String, at location: SourceLocation) {
+    let line = location.line - 1
+    let source = lines.indices.contains(line) ? String(lines[line]) : nil
+    diagnostics.append(Diagnostic(file: file, location: location, message: message, sourceLine: source))
+  }
+
+  /// The file's YAML tree, or its syntax error, in libyaml's words except where a plainer cause
+  /// is known: a tab where indentation goes.
+  mutating func parse(_ text: String) throws(ProfileError) -> YAMLNode {
+    do {
+      return try YAMLNode.parse(text)
+    } catch {
+      let line = error.location.line - 1
+      let column = error.location.column - 1
+      if lines.indices.contains(line), lines[line].utf8.count > column,
+        lines[line].utf8[lines[line].utf8.index(lines[line].utf8.startIndex, offsetBy: column)] == UInt8(ascii: "\t")
+      {
+        self.error("YAML syntax: a tab cannot indent YAML; use spaces", at: error.location)
+      } else {
+        self.error(error.message, at: error.location)
+      }
+      throw ProfileError(diagnostics)
+    }
+  }
+}
+
+/// A walk over a YAML file that reports every problem of it: profiles, the serve config.
+protocol YAMLReader {
+  var log: DiagnosticLog { get set }
+}
+
+/// Typed access to YAML values: each records what is wrong where, and returns nil, so that one
+/// walk reports every error of a file.
+extension YAMLReader {
+  mutating func error(_ message: String, at location: SourceLocation) {
+    log.error(message, at: location)
+  }
+
   /// The fields of a mapping, after checking that every key is allowed, none repeats and the
   /// required ones are there. Nil when `node` is not a mapping.
   mutating func fields(

@@ -1,96 +1,139 @@
 import Histograms
 import Snapshots
 
-/// OpenMetrics text: one histogram family per profile, cumulative `le` buckets in seconds, exact
-/// `_sum` and `_count`, `_created`, a label from the profile's key label. Meant for counts since
-/// the start of the run (`Snapshot.since`): counters never go down between prints, and every
-/// series has the same fixed bucket set in every print, as Prometheus' `rate()` needs.
+/// A profile's metric families: one latency histogram family, cumulative `le` buckets in
+/// seconds, exact `_sum` and `_count`, `_created`, labelled by the profile's key label (and the
+/// outcome when outcomes are split); failed calls by errno as a counter. Meant for counts since
+/// the start (`--format openmetrics`, `serve`): counters never go down, and every series has
+/// the same fixed bucket set every time, as Prometheus' `rate()` and `histogram_quantile` need.
 public struct OpenMetricsRenderer: Sendable {
   /// Buckets go up to the first bound past this: longer calls are only in `+Inf`.
   public static let horizonSeconds = 3600.0
 
   public init() {}
 
+  /// `--format openmetrics`: one profile, every series created at the run's start.
   public func render(_ snapshot: Snapshot) -> String {
-    let family = metricName(snapshot.profileName) + "_latency_seconds"
-    let unitSeconds = Double(snapshot.unit.nanoseconds) / 1e9
-    let bounds = Self.bucketBounds(snapshot.layout, unit: snapshot.unit)
-    let created = number(snapshot.since)
-    var out = "# TYPE \(family) histogram\n# UNIT \(family) seconds\n"
-    out += "# HELP \(family) Latency of calls traced by profile \(snapshot.profileName).\n"
-    for series in snapshot.series {
-      var labels = ["\(metricName(snapshot.keyLabel))=\"\(escape(series.keyName))\""]
-      if let outcome = series.outcome { labels.append("outcome=\"\(outcome.name)\"") }
-      let base = labels.joined(separator: ",")
+    let buckets = BucketSet(snapshot.layout, unit: snapshot.unit, range: snapshot.exportRange)
+    return ExpositionRenderer().render(families(snapshot, buckets: buckets) { _ in snapshot.since }, as: .openMetrics)
+  }
+
+  /// The latency and errors families of `snapshot`; `created(i)` is series i's `_created`.
+  public func families(_ snapshot: Snapshot, buckets: BucketSet, created: (Int) -> Double) -> [MetricFamily] {
+    let prefix = Labels.metricName(snapshot.profileName)
+    let keyLabel = Labels.metricName(snapshot.keyLabel)
+    let help =
+      snapshot.profileDescription.isEmpty
+      ? "Latency of calls traced by profile \(snapshot.profileName)."
+      : "\(snapshot.profileDescription) (profile \(snapshot.profileName))."
+    var latency = MetricFamily(name: prefix + "_latency_seconds", kind: .histogram, help: help, unit: "seconds")
+    var errors = MetricFamily(
+      name: prefix + "_errors", kind: .counter, help: "Failed calls traced by profile \(snapshot.profileName), by errno.")
+    latency.samples.reserveCapacity(snapshot.series.count * (buckets.bounds.count + 4))
+    for (index, series) in snapshot.series.enumerated() {
+      var pairs = [(name: keyLabel, value: series.keyName)]
+      if let outcome = series.outcome { pairs.append(("outcome", outcome.name)) }
+      let labels = Labels.render(pairs)
+      let createdAt = MetricFamily.Value.number(created(index))
       let histogram = series.histogram
       var cumulative: UInt64 = 0
       var slot = 0
-      for (lastSlot, le) in bounds {
+      for (lastSlot, le) in buckets.bounds {
         while slot <= lastSlot {
           cumulative &+= histogram.counts[slot]
           slot += 1
         }
-        out += "\(family)_bucket{\(base),le=\"\(number(le * unitSeconds))\"} \(cumulative)\n"
+        latency.add("_bucket", labels + ",le=\"" + le + "\"", .count(cumulative))
       }
-      out += "\(family)_bucket{\(base),le=\"+Inf\"} \(histogram.total)\n"
-      if let sum = histogram.sumNanoseconds {
-        out += "\(family)_sum{\(base)} \(number(Double(sum) / 1e9))\n"
-      }
-      out += "\(family)_count{\(base)} \(histogram.total)\n"
-      out += "\(family)_created{\(base)} \(created)\n"
-    }
-    let errors = metricName(snapshot.profileName) + "_errors"
-    let failing = snapshot.series.filter { !$0.failures.isEmpty }
-    if !failing.isEmpty {
-      out += "# TYPE \(errors) counter\n"
-      out += "# HELP \(errors) Failed calls traced by profile \(snapshot.profileName), by errno.\n"
-      for series in failing {
-        for failure in series.failures {
-          let labels = "\(metricName(snapshot.keyLabel))=\"\(escape(series.keyName))\",errno=\"\(failure.name)\""
-          out += "\(errors)_total{\(labels)} \(failure.count)\n"
-          out += "\(errors)_created{\(labels)} \(created)\n"
-        }
+      latency.add("_bucket", labels + ",le=\"+Inf\"", .count(histogram.total))
+      if let sum = histogram.sumNanoseconds { latency.add("_sum", labels, .number(Double(sum) / 1e9)) }
+      latency.add("_count", labels, .count(histogram.total))
+      latency.add("_created", labels, createdAt)
+      for failure in series.failures {
+        let errorLabels = Labels.render([(keyLabel, series.keyName), ("errno", failure.name)])
+        errors.add("_total", errorLabels, .count(failure.count))
+        errors.add("_created", errorLabels, createdAt)
       }
     }
-    return out + "# EOF\n"
+    return errors.samples.isEmpty ? [latency] : [latency, errors]
   }
 
-  /// The fixed buckets of a layout: for each, its last slot and its upper bound `le` in units
-  /// (exclusive of the bucket: the next one's start). Every closed slot starting within the
-  /// horizon; a profile always exports the same set.
-  static func bucketBounds(_ layout: BucketLayout, unit: TimeUnit) -> [(lastSlot: Int, le: Double)] {
-    let horizon = horizonSeconds * 1e9 / Double(unit.nanoseconds)
-    var result: [(Int, Double)] = []
+  /// What became of every call since the start (the accounting line's figures), the calls in
+  /// flight, and the most threads inside the call at once: `serve`'s families beside the
+  /// latency, each labelled by what it counts.
+  public func accountingFamilies(_ snapshot: Snapshot, overflowCalls: UInt64, since: Double) -> [MetricFamily] {
+    let prefix = Labels.metricName(snapshot.profileName)
+    let profile = snapshot.profileName
+    let accounting = snapshot.accounting
+    let created = MetricFamily.Value.number(since)
+    func counter(_ name: String, _ help: String, _ values: [(String, UInt64)], label: String = "reason") -> MetricFamily {
+      var family = MetricFamily(name: prefix + name, kind: .counter, help: help)
+      for (value, count) in values {
+        let labels = value.isEmpty ? "" : Labels.render([(label, value)])
+        family.add("_total", labels, .count(count))
+        family.add("_created", labels, created)
+      }
+      return family
+    }
+    var families = [
+      counter("_calls_counted", "Calls counted in profile \(profile)'s histograms.", [("", accounting.counted)]),
+      counter(
+        "_calls_dropped", "Calls of profile \(profile) not counted, by why.",
+        [
+          ("key_out_of_range", accounting.keyOutOfRange), ("map_full", accounting.mapFull),
+          ("map_busy", accounting.mapBusy), ("dispatch_failed", accounting.dispatchFailed),
+        ]),
+      counter(
+        "_calls_not_counted", "Calls of profile \(profile) not timed to their end (or not traced), by why.",
+        [
+          ("abandoned", accounting.abandoned), ("replaced", accounting.replaced), ("mismatched", accounting.mismatched),
+          ("no_storage", accounting.noStorage), ("compat", accounting.compat),
+          ("kernel_skipped", accounting.kernelSkipped), ("returns_missed", accounting.returnsMissed),
+        ]),
+      counter(
+        "_series_overflow_calls",
+        "Calls of profile \(profile) counted in its 'other' series: the series limit was reached.",
+        [("", overflowCalls)]),
+    ]
+    var inFlight = MetricFamily(name: prefix + "_calls_in_flight", kind: .gauge, help: "Calls of profile \(profile) running now.")
+    inFlight.add("", "", .count(accounting.inFlight))
+    families.append(inFlight)
+    let keyLabel = Labels.metricName(snapshot.keyLabel)
+    var concurrency = MetricFamily(
+      name: prefix + "_max_concurrent", kind: .gauge,
+      help: "The most threads inside a call of profile \(profile) at once, since the start.")
+    for series in snapshot.series where series.outcome == nil || series.outcome == .ok {
+      if let most = series.maxConcurrent { concurrency.add("", Labels.render([(keyLabel, series.keyName)]), .count(most)) }
+    }
+    if let most = snapshot.maxConcurrent { concurrency.add("", "", .count(most)) }
+    if !concurrency.samples.isEmpty { families.append(concurrency) }
+    return families
+  }
+}
+
+/// A layout's fixed buckets, as `le` labels: for each, its last slot and its upper bound in
+/// seconds (exclusive of the bucket: the next one's start). Every closed slot starting within
+/// `OpenMetricsRenderer.horizonSeconds` and inside `range`, so a profile always exports the same
+/// set. Computed once per profile: a scrape only adds counts.
+public struct BucketSet: Sendable {
+  public let bounds: [(lastSlot: Int, le: String)]
+
+  /// `range`: the bounds (in seconds) to export, others folded into the next bucket up.
+  public init(_ layout: BucketLayout, unit: TimeUnit, range: ClosedRange<Double>? = nil) {
+    let unitSeconds = Double(unit.nanoseconds) / 1e9
+    let horizon = OpenMetricsRenderer.horizonSeconds / unitSeconds
+    var bounds: [(Int, String)] = []
     for slot in 0..<layout.slotCount {
       if case .linear(0, _, _) = layout, slot == 0 { continue }  // below 0: no value lands there
       let (low, high) = layout.bounds(ofSlot: slot)
       guard let high, high < .max, Double(low) < horizon else { break }
-      result.append((slot, Double(high) + 1))
-    }
-    return result
-  }
-
-  /// Metric and label names allow `[a-zA-Z_][a-zA-Z0-9_]*` (the loader keeps key labels so).
-  func metricName(_ name: String) -> String {
-    let cleaned = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-    return cleaned.first?.isNumber == false ? cleaned : "_" + cleaned
-  }
-
-  /// A float as OpenMetrics writes it: integers without a fraction.
-  func number(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-  }
-
-  func escape(_ value: String) -> String {
-    var out = ""
-    for char in value {
-      switch char {
-      case "\\": out += "\\\\"
-      case "\"": out += "\\\""
-      case "\n": out += "\\n"
-      default: out.append(char)
+      let le = (Double(high) + 1) * unitSeconds
+      if let range, !range.contains(le) {
+        if le > range.upperBound { break }
+        continue
       }
+      bounds.append((slot, ExpositionRenderer.number(le)))
     }
-    return out
+    self.bounds = bounds
   }
 }

@@ -26,10 +26,13 @@ extension Counts {
           layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
           minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds))
     }
-    return Snapshot(
+    var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
       layout: profile.layout, series: series, accounting: accounting(inFlight: inFlight), timestamp: timestamp,
       since: since, maxConcurrent: maxConcurrentOverall)
+    snapshot.profileDescription = profile.description
+    snapshot.exportRange = profile.exportRange
+    return snapshot
   }
 
   private func decoded(_ key: Key, _ decoder: KeyDecoder) -> (KeyNumber?, String) {

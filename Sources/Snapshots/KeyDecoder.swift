@@ -10,13 +10,19 @@ public struct KeyDecoder: Sendable {
   let signed: Bool
   /// Keys are errnos, 0 a success.
   let errno: Bool
+  /// Keys are cgroup ids: their paths, where the caller can find them.
+  let cgroupPath: (@Sendable (UInt64) -> String?)?
 
-  /// `enumerators`: the profile's `btf_enum` as the running kernel has it (empty when absent).
-  public init(for profile: Profile, enumerators: [UInt64: String]) {
+  /// `enumerators`: the profile's `btf_enum` as the running kernel has it (empty when absent);
+  /// `cgroupPath`: a cgroup id's path (the tracer's `CgroupPaths`), for the `cgroup` key.
+  public init(
+    for profile: Profile, enumerators: [UInt64: String], cgroupPath: (@Sendable (UInt64) -> String?)? = nil
+  ) {
     self.decoding = profile.decoding
     self.enumerators = enumerators
     self.errno = profile.keySource == .errno
     self.signed = profile.keySource == .retval
+    self.cgroupPath = profile.keySource == .cgroup ? cgroupPath : nil
   }
 
   /// The key as a number, with the sign the profile's key source gives it.
@@ -25,6 +31,7 @@ public struct KeyDecoder: Sendable {
   }
 
   public func name(for raw: UInt64) -> String {
+    if let cgroupPath { return cgroupPath(raw) ?? "cgroup \(raw)" }
     if let name = enumerators[raw] ?? decoding.names[raw] { return name }
     if decoding.syscallNames, let name = KernelNames.syscalls[Int(clamping: raw)] { return name }
     if errno, raw <= UInt64(UInt32.max) { return KernelNames.outcomeName(UInt32(raw)) }

@@ -143,6 +143,10 @@ public struct Accounting: Equatable, Sendable {
 /// Everything one print shows: the histograms of an interval (or of the whole run).
 public struct Snapshot: Equatable, Sendable {
   public var profileName: String
+  /// The profile's `description`, for OpenMetrics' `# HELP`.
+  public var profileDescription: String = ""
+  /// The profile's `histogram.export`: the bucket bounds (seconds) to export.
+  public var exportRange: ClosedRange<Double>?
   /// The profile's key label ("cmd", "syscall"), for JSON and OpenMetrics labels.
   public var keyLabel: String
   public var unit: TimeUnit

@@ -15,6 +15,7 @@ extension Tracer {
     case .pid: return .SD_KEY_PID
     case .tid: return .SD_KEY_TID
     case .comm: return .SD_KEY_COMM
+    case .cgroup: return .SD_KEY_CGROUP
     case .none: return .SD_KEY_NONE
     }
   }

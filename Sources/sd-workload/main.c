@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +148,9 @@ int main(int argc, char **argv)
 	 * user's processes: with a tracer's maps charged to root too, the bpf modes' maps would not
 	 * fit (BPF_MAP_CREATE: EPERM). Every BPF program on such kernels lifts it; so does this. */
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	/* a task name the test chooses (a task may only name itself), e.g. one with quotes */
+	if (getenv("SD_WORKLOAD_COMM"))
+		prctl(PR_SET_NAME, getenv("SD_WORKLOAD_COMM"));
 	if (a < argc && strcmp(argv[a], "--stop") == 0) {
 		stop_after_setup = 1;
 		a++;

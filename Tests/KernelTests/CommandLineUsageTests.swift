@@ -1,4 +1,5 @@
 import Foundation
+import Profiles
 import XCTest
 
 /// What the command says before it touches the kernel: bad arguments and broken profiles in one
@@ -59,7 +60,7 @@ final class CommandLineUsageTests: XCTestCase {
   }
 
   func testEveryHelpFlagIsInTheManPageAndItRendersWithoutWarnings() throws {
-    let help = try ToolRun.complete(["--help"]).stdout
+    let help = try ToolRun.complete(["--help"]).stdout + (try ToolRun.complete(["serve", "--help"]).stdout)
     let manPage = Products.packageRoot.appending(path: "man/bpfsyscalldist.8").path
     let source = try String(contentsOfFile: manPage, encoding: .utf8)
     // every "-x" and "--long-name" token of the help text
@@ -89,10 +90,12 @@ final class CommandLineUsageTests: XCTestCase {
       "bin/bpfsyscalldist", "bin/syscalldist", "share/man/man8/bpfsyscalldist.8", "share/man/man8/syscalldist.8",
       "share/man/man5/bpfsyscalldist-profile.5", "share/bpfsyscalldist/profiles/futex.yaml",
       "share/bash-completion/completions/bpfsyscalldist", "share/zsh/site-functions/_bpfsyscalldist",
-      "share/fish/vendor_completions.d/bpfsyscalldist.fish",
+      "share/fish/vendor_completions.d/bpfsyscalldist.fish", "lib/systemd/system/bpfsyscalldist.service",
+      "share/bpfsyscalldist/grafana-dashboard.json",
     ] {
       XCTAssertTrue(FileManager.default.fileExists(atPath: "\(destination)/usr/\(file)"), file)
     }
+    XCTAssertTrue(FileManager.default.fileExists(atPath: "\(destination)/etc/bpfsyscalldist/serve.yaml"))
     let bash = try String(contentsOfFile: "\(destination)/usr/share/bash-completion/completions/bpfsyscalldist", encoding: .utf8)
     XCTAssertTrue(bash.contains("--split-outcome"))
     // the installed binary finds the installed profiles before its built-in copies
@@ -134,5 +137,43 @@ final class CommandLineUsageTests: XCTestCase {
     XCTAssertEqual(run.status, 2)
     XCTAssertTrue(run.stderr.hasPrefix("\(file):5:"), run.stderr)
     XCTAssertTrue(run.stderr.contains("error: YAML aliases"), run.stderr)
+  }
+
+  /// serve's mistakes: one line and exit 2, or a broken config's every diagnostic with its place.
+  func testServeRefusesBadArgumentsAndBrokenConfigs() throws {
+    for arguments in [
+      ["serve", "--config", "x.yaml", "--profile", "futex"], ["serve", "--listen", "localhost"],
+      ["serve", "--max-series", "0"], ["serve", "--series-idle", "10"], ["serve", "--config", "/no/such.yaml"],
+      ["serve", "--profile", "no-such-profile"], ["serve", "--min-bucket", "2s", "--max-bucket", "1s"],
+    ] {
+      let result = try ToolRun.complete(arguments)
+      XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+    }
+    let config = try temporaryProfile("profiles:\n  - profile: futex\n    pid: zero\n", name: "serve")
+    let result = try ToolRun.complete(["serve", "--config", config])
+    XCTAssertEqual(result.status, 2)
+    XCTAssertTrue(result.stderr.hasPrefix("\(config):3:10: error: 'pid' must be a whole number, found 'zero'"), result.stderr)
+  }
+
+  /// The unit `make install` writes is one systemd accepts, pointing at the installed binary and
+  /// config, and that config is one `serve` accepts.
+  func testTheInstalledSystemdUnitAndConfigAreValid() throws {
+    let prefix = FileManager.default.temporaryDirectory.appending(path: "sd-unit-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: prefix) }
+    let make = try ToolRun.complete(
+      [
+        "-C", Products.packageRoot.path, "install-files", "CONFIG=\(Products.directory.lastPathComponent)",
+        "PREFIX=\(prefix)", "SYSCONFDIR=\(prefix)/etc",
+      ], executable: "/usr/bin/make")
+    XCTAssertEqual(make.status, 0, make.stderr)
+    let unit = "\(prefix)/lib/systemd/system/bpfsyscalldist.service"
+    let text = try String(contentsOfFile: unit, encoding: .utf8)
+    XCTAssertTrue(text.contains("ExecStart=\(prefix)/bin/bpfsyscalldist serve --config \(prefix)/etc/bpfsyscalldist/serve.yaml"), text)
+    let verify = try ToolRun.complete(["verify", "--man=no", unit], executable: "/usr/bin/systemd-analyze")
+    XCTAssertEqual(verify.status, 0, verify.stderr)
+    XCTAssertEqual(verify.stderr, "")
+    let config = try String(contentsOfFile: "\(prefix)/etc/bpfsyscalldist/serve.yaml", encoding: .utf8)
+    XCTAssertNoThrow(try ServeConfig.load(text: config, file: "serve.yaml"))
   }
 }

@@ -30,9 +30,11 @@ final class Workload {
   let process = Process()
   private let output = Pipe()
 
-  init(_ arguments: String...) throws {
+  /// `comm`: the task name it gives itself (SD_WORKLOAD_COMM), else its own.
+  init(_ arguments: String..., comm: String? = nil) throws {
     process.executableURL = URL(fileURLWithPath: Products.workload)
     process.arguments = ["--stop"] + arguments
+    if let comm { process.environment = ProcessInfo.processInfo.environment.merging(["SD_WORKLOAD_COMM": comm]) { $1 } }
     process.standardOutput = output
     try process.run()
     guard waitUntilStopped() else {
@@ -258,4 +260,63 @@ func assertConcurrencyIsRefused(file: StaticString = #filePath, line: UInt = #li
     result.stderr.hasPrefix("bpfsyscalldist: error: --concurrency needs Linux 5.13 or later"), result.stderr,
     file: file, line: line)
   XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+}
+
+/// `bpfsyscalldist serve --listen 127.0.0.1:0 ...`, running until `stop()`: the port it got, from
+/// its "note: serving http://127.0.0.1:PORT/metrics" line.
+final class ServeRun {
+  let tool: ToolRun
+  let port: Int
+
+  init(_ arguments: [String]) throws {
+    tool = try ToolRun(["serve", "--listen", "127.0.0.1:0"] + arguments)
+    try tool.waitUntilAttached()
+    let line = tool.stderr.split(separator: "\n").first { $0.hasPrefix("note: serving http://127.0.0.1:") }
+    port = line.flatMap { Int($0.split(separator: ":")[3].split(separator: "/")[0]) } ?? 0
+    if port == 0 { XCTFail("no port in: \(tool.stderr)") }
+  }
+
+  var url: String { "http://127.0.0.1:\(port)" }
+
+  /// GET `path` with curl: the status and the body.
+  func get(_ path: String, accept: String? = nil, method: String = "GET") throws -> (status: Int, body: String) {
+    var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url + path]
+    if let accept { arguments += ["-H", "Accept: \(accept)"] }
+    let result = try ToolRun.complete(arguments, executable: "/usr/bin/curl", timeout: 30)
+    var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    let status = Int(lines.popLast() ?? "") ?? 0
+    return (status, lines.joined(separator: "\n"))
+  }
+
+  /// /metrics in OpenMetrics (as Prometheus asks) or the 0.0.4 text format.
+  func metrics(openMetrics: Bool = true) throws -> String {
+    let page = try get("/metrics", accept: openMetrics ? "application/openmetrics-text; version=1.0.0" : nil)
+    XCTAssertEqual(page.status, 200)
+    return page.body
+  }
+
+  @discardableResult
+  func stop(with signal: Int32 = SIGTERM) -> Int32 { tool.stop(with: signal) }
+}
+
+/// Runs Debian's python3 (which has `prometheus_client`) on `script` with `arguments`, `input` on
+/// its stdin; returns its stdout, failing the test if it fails.
+func python(
+  _ script: String, _ arguments: [String] = [], input: String = "", file: StaticString = #filePath, line: UInt = #line
+) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+  process.arguments = ["-c", script] + arguments
+  let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+  process.standardInput = stdin
+  process.standardOutput = stdout
+  process.standardError = stderr
+  try process.run()
+  stdin.fileHandleForWriting.write(Data(input.utf8))
+  try stdin.fileHandleForWriting.close()
+  let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  XCTAssertEqual(process.terminationStatus, 0, errors, file: file, line: line)
+  return output
 }

@@ -163,6 +163,25 @@ final class ProductionHostTests: XCTestCase {
     XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects), issued)
   }
 
+  /// The `cgroup` key: a process in a pod's container cgroup is counted under that cgroup's path,
+  /// relative to the cgroup2 mount, as systemd and Kubernetes name it.
+  func testCgroupKeysAreTheCgroupsPath() throws {
+    let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
+    let root = try XCTUnwrap(
+      mounts.split(separator: "\n").map { $0.split(separator: " ") }.first { $0.count > 2 && $0[2] == "cgroup2" }?[1],
+      "no cgroup v2 hierarchy is mounted")
+    let relative = "/sd-pod-\(getpid())/container"
+    XCTAssertEqual(mkdir("\(root)/sd-pod-\(getpid())", 0o755), 0)
+    defer { rmdir("\(root)/sd-pod-\(getpid())") }
+    XCTAssertEqual(mkdir(root + relative, 0o755), 0)
+    defer { rmdir(root + relative) }
+    let workload = try Workload("getppid", "25")
+    try String(workload.pid).write(toFile: root + relative + "/cgroup.procs", atomically: false, encoding: .utf8)
+    let profile = try temporaryProfile("version: 1\nname: pods\nprobe: {syscall: getppid}\nkey: {source: cgroup}\n")
+    let (objects, _) = try trace(["--profile", profile], workload)
+    XCTAssertEqual(countsByKey(jsonObjects: objects), [relative: 25])
+  }
+
   /// Inside a pid namespace (a container), `-p` takes the namespace's pids, and the tool's own
   /// bpf() calls (reading its maps every interval) are never counted: the second instance runs
   /// under its own name and traces only that name, which is its own.

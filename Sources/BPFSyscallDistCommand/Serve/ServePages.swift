@@ -1,0 +1,84 @@
+import Histograms
+import MetricsServer
+import Rendering
+import Snapshots
+import Synchronization
+
+/// What `serve` exposes, shared by the collecting thread (which adds) and the server's (which
+/// reads): each profile's counts since the start, and the pages rendered from them, at most once
+/// per format between two collections, however many scrapers ask. A scrape never changes what
+/// is counted.
+final class ServePages: MetricsPages {
+  /// One served profile as the pages show it.
+  struct Exposed: Sendable {
+    var counts: CumulativeCounts
+    var buckets: BucketSet
+    /// How it hooks the kernel and what it filters, for the index page.
+    var summary: String
+  }
+
+  private struct State {
+    var profiles: [Exposed] = []
+    /// Bumped by every change: a cached page of an older version is rendered anew.
+    var version = 0
+    var cache: [ExpositionFormat: (version: Int, text: String)] = [:]
+  }
+
+  private let state = Mutex(State())
+  private let version: String
+
+  init(version: String) {
+    self.version = version
+  }
+
+  /// Changes the profiles (a collection, a reload) under the lock.
+  func update(_ body: (inout [Exposed]) -> Void) {
+    state.withLock { state in
+      body(&state.profiles)
+      state.version += 1
+    }
+  }
+
+  func metrics(_ format: ExpositionFormat) -> String {
+    state.withLock { state in
+      if let cached = state.cache[format], cached.version == state.version { return cached.text }
+      let text = ExpositionRenderer().render(families(state.profiles), as: format)
+      state.cache[format] = (state.version, text)
+      return text
+    }
+  }
+
+  private func families(_ profiles: [Exposed]) -> [MetricFamily] {
+    let now = Session.wallClock()
+    var families: [MetricFamily] = []
+    let renderer = OpenMetricsRenderer()
+    for exposed in profiles {
+      let (snapshot, created) = exposed.counts.snapshot(at: now)
+      families += renderer.families(snapshot, buckets: exposed.buckets) { created[$0] }
+      families += renderer.accountingFamilies(
+        snapshot, overflowCalls: exposed.counts.overflowCalls, since: exposed.counts.since)
+    }
+    return families
+  }
+
+  func index() -> String {
+    let rows = state.withLock { state in
+      state.profiles.map { "<li><b>\(Self.html($0.counts.profile.name))</b>: \(Self.html($0.counts.profile.description)) (\(Self.html($0.summary)))</li>" }
+    }
+    return """
+      <!DOCTYPE html>
+      <html><head><title>bpfsyscalldist</title></head><body>
+      <h1>bpfsyscalldist \(Self.html(version))</h1>
+      <p><a href="/metrics">/metrics</a>: latency histograms since the start, for Prometheus.</p>
+      <ul>
+      \(rows.joined(separator: "\n"))
+      </ul>
+      </body></html>
+
+      """
+  }
+
+  static func html(_ text: String) -> String {
+    text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
+  }
+}

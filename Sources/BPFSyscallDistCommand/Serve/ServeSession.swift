@@ -1,0 +1,151 @@
+import BPFKit
+import Histograms
+import MetricsServer
+import Profiles
+import Rendering
+import Snapshots
+import Tracer
+
+@preconcurrency import Glibc
+
+/// A `serve` run: the server up, every profile attached, what the kernel counted collected each
+/// second into the counts since the start, until SIGINT or SIGTERM (then detach, exit 0); SIGHUP
+/// reloads the config, keeping the counts of the profiles it did not change.
+final class ServeSession {
+  /// One attached profile: what the config said, and its tracer.
+  struct Served {
+    var plan: ServePlan.Entry
+    var tracer: Tracer
+  }
+
+  private let options: Serve
+  private let pages = ServePages(version: BPFSyscallDist.configuration.version)
+  private let server: MetricsServer
+  private var served: [Served] = []
+  private let limits: (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?)
+
+  /// How often what the kernel counted is added to the counts since the start.
+  static let collectSeconds = 1.0
+
+  init(_ options: Serve) throws {
+    self.options = options
+    LibbpfLog.install(verbose: options.verbose)
+    let plan = try ServePlan(options)
+    let seconds = { (text: String?) in text.flatMap(TimeUnit.nanoseconds(parsing:)).map { Double($0) / 1e9 } }
+    let low = seconds(options.minBucket) ?? 0, high = seconds(options.maxBucket) ?? .infinity
+    limits = (
+      plan.maxSeries ?? Serve.defaultMaxSeries, seconds(plan.seriesIdle ?? Serve.defaultSeriesIdle)!,
+      low == 0 && high == .infinity ? nil : low...high
+    )
+    let (host, port) = Serve.address(plan.listen ?? "127.0.0.1:\(Serve.defaultPort)")!
+    do {
+      server = try MetricsServer(
+        host: host, port: port, pages: pages,
+        requestTimeout: .nanoseconds(Int64(TimeUnit.nanoseconds(parsing: options.requestTimeout)!)))
+    } catch {
+      throw Failure.usage("cannot listen on \(host):\(port): \(error)")
+    }
+    Output.status("note: serving http://\(server.address)/metrics (\(plan.entries.count) profile\(plan.entries.count == 1 ? "" : "s"))")
+    do {
+      served = try plan.entries.map { try attach($0) }
+    } catch {
+      server.close()
+      throw error
+    }
+    pages.update { $0 = served.map(exposed) }
+    Output.status("Serving. Hit Ctrl-C to end.")
+  }
+
+  private func attach(_ entry: ServePlan.Entry) throws -> Served {
+    let tracer: Tracer
+    do {
+      tracer = try Tracer(entry.request)
+    } catch {
+      throw Failure.tracer(error, profile: entry.metricName)
+    }
+    for line in tracer.notes { Output.status("note: \(entry.metricName): " + line) }
+    for attachment in tracer.attachments { Output.status("Attached \(attachment) for \(entry.metricName)") }
+    if tracer.method == .rawTracepoint || tracer.method == .btfTracepoint || entry.profile.target == .allSyscalls {
+      Output.status(
+        "note: \(entry.metricName) runs on every syscall of this host (\(tracer.method.rawValue)): each pays its cost (bpfsyscalldist(8), COST)")
+    }
+    return Served(plan: entry, tracer: tracer)
+  }
+
+  private func exposed(_ served: Served) -> ServePages.Exposed {
+    let entry = served.plan
+    var profile = entry.profile
+    profile.name = entry.metricName
+    return ServePages.Exposed(
+      counts: CumulativeCounts(
+        profile: profile, decoder: entry.decoder, seriesLimit: limits.series, idleSeconds: limits.idleSeconds,
+        since: Session.wallClock()),
+      buckets: BucketSet(profile.layout, unit: profile.unit, range: limits.buckets ?? profile.exportRange),
+      summary: "\(served.tracer.method.rawValue)\(entry.filtersDescription)")
+  }
+
+  func run() throws {
+    while true {
+      let signal = Signals.waitForSignal(seconds: Self.collectSeconds)
+      if signal == SIGINT || signal == SIGTERM {
+        server.close()
+        served.removeAll()  // detaches
+        return
+      }
+      try collect()
+      if signal == SIGHUP { reload() }
+    }
+  }
+
+  /// Adds what each profile's kernel side counted since the last collection.
+  private func collect() throws {
+    let now = Session.wallClock()
+    var counted: [Counts] = []
+    for profile in served {
+      do {
+        counted.append(try profile.tracer.collect())
+      } catch {
+        throw Failure.tracer(error, profile: profile.plan.metricName)
+      }
+    }
+    pages.update { exposed in
+      for index in exposed.indices { exposed[index].counts.add(counted[index], at: now) }
+    }
+  }
+
+  /// SIGHUP: the config again. Profiles whose entry and profile did not change keep their tracer
+  /// and counts; the others are attached anew (their counts start again) or detached. A config
+  /// that does not load, or a profile that does not attach, changes nothing: the run goes on as
+  /// it was, and says why.
+  private func reload() {
+    guard options.config != nil else {
+      Output.status("note: SIGHUP: nothing to reload without --config")
+      return
+    }
+    do {
+      let plan = try ServePlan(options)
+      var next: [Served] = []
+      var kept: [String: Int] = [:]
+      for entry in plan.entries {
+        if let index = served.firstIndex(where: { $0.plan == entry }) {
+          kept[entry.metricName] = index
+          next.append(served[index])
+        } else {
+          next.append(try attach(entry))
+        }
+      }
+      pages.update { exposed in
+        let previous = exposed
+        exposed = next.map { profile in
+          kept[profile.plan.metricName].map { previous[$0] } ?? self.exposed(profile)
+        }
+      }
+      served = next  // the profiles no longer served detach here, with their last reference
+      Output.status("note: reloaded \(options.config!): \(next.count) profiles, \(kept.count) kept with their counts")
+    } catch let failure as Failure {
+      Output.status("note: SIGHUP: \(options.config!) not reloaded, still serving as before:\n\(failure.description)")
+    } catch {
+      Output.status("note: SIGHUP: \(options.config!) not reloaded, still serving as before: \(error)")
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import Histograms
+
+/// What `bpfsyscalldist serve --config FILE.yaml` serves: the profiles, each with its own
+/// filters, and the server's settings. For systemd: one file instead of a long command line.
+///
+/// ```yaml
+/// listen: 127.0.0.1:9435
+/// max_series: 1000          # per profile; further keys are summed into "other"
+/// series_idle: 10m          # a series unchanged this long leaves the exposition
+/// profiles:
+///   - profile: bpfsyscalldist
+///   - profile: futex        # a name or a file, as --profile takes it
+///     name: futex_nginx     # the metrics' prefix instead of the profile's name
+///     comm: nginx           # pid, tid, comm, cgroup: as -p, -t, -c, --cgroup
+///     split_outcome: true
+///     concurrency: true
+///     probe_method: tp_btf
+/// ```
+public struct ServeConfig: Equatable, Sendable {
+  public var listen: String?
+  public var maxSeries: Int?
+  public var seriesIdleNanoseconds: UInt64?
+  public var profiles: [Entry] = []
+
+  public struct Entry: Equatable, Sendable {
+    /// A profile name or file, as `--profile` takes it.
+    public var profile: String
+    /// The metrics' prefix instead of the profile's name.
+    public var name: String?
+    public var pid: Int32?
+    public var tid: Int32?
+    public var comm: String?
+    public var cgroup: String?
+    public var splitOutcome = false
+    public var concurrency = false
+    /// As `--probe-method` takes it (the tracer checks the name), and where it is written.
+    public var probeMethod: (name: String, location: SourceLocation)?
+    /// Where the entry is: its errors beyond this file's (a broken profile, an unknown method).
+    public var location: SourceLocation
+
+    public init(profile: String, location: SourceLocation) {
+      self.profile = profile
+      self.location = location
+    }
+
+    public static func == (a: Entry, b: Entry) -> Bool {
+      a.profile == b.profile && a.name == b.name && a.pid == b.pid && a.tid == b.tid && a.comm == b.comm
+        && a.cgroup == b.cgroup && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency
+        && a.probeMethod?.name == b.probeMethod?.name
+    }
+  }
+
+  public init() {}
+
+  /// Reads a config file's text; every problem at once, each with its place.
+  public static func load(text: String, file: String) throws(ProfileError) -> ServeConfig {
+    var builder = ServeConfigBuilder(log: DiagnosticLog(file: file, text: text))
+    let root = try builder.log.parse(text)
+    let config = builder.config(from: root)
+    guard let config, builder.log.diagnostics.isEmpty else { throw ProfileError(builder.log.diagnostics) }
+    return config
+  }
+}
+
+struct ServeConfigBuilder: YAMLReader {
+  var log: DiagnosticLog
+
+  mutating func config(from root: YAMLNode) -> ServeConfig? {
+    guard
+      let top = fields(
+        of: root, in: "the serve config", allowed: ["listen", "max_series", "series_idle", "profiles"],
+        required: ["profiles"])
+    else { return nil }
+    var config = ServeConfig()
+    config.listen = top["listen"].flatMap { string($0, "'listen'") }
+    if let node = top["max_series"], let limit = integer(node, "'max_series'") {
+      if limit < 1 || limit > 1_000_000 {
+        error("'max_series' must be from 1 to 1000000", at: node.location)
+      }
+      config.maxSeries = Int(limit)
+    }
+    if let node = top["series_idle"], let text = string(node, "'series_idle'") {
+      config.seriesIdleNanoseconds = TimeUnit.nanoseconds(parsing: text)
+      if config.seriesIdleNanoseconds.map({ $0 == 0 }) ?? true {
+        error("'series_idle' must be a duration with its unit: ns, us, ms or s (e.g. 600s)", at: node.location)
+      }
+    }
+    guard let profilesNode = top["profiles"] else { return nil }
+    guard case .sequence(let items, _) = profilesNode, !items.isEmpty else {
+      error("'profiles' must be a list of at least one profile ('- profile: NAME')", at: profilesNode.location)
+      return nil
+    }
+    config.profiles = items.compactMap { entry($0) }
+    return config
+  }
+
+  mutating func entry(_ node: YAMLNode) -> ServeConfig.Entry? {
+    guard
+      let item = fields(
+        of: node, in: "a 'profiles' entry",
+        allowed: ["profile", "name", "pid", "tid", "comm", "cgroup", "split_outcome", "concurrency", "probe_method"],
+        required: ["profile"]),
+      let profileNode = item["profile"], let profile = string(profileNode, "'profile'")
+    else { return nil }
+    var entry = ServeConfig.Entry(profile: profile, location: node.location)
+    if let nameNode = item["name"], let name = string(nameNode, "'name'") {
+      if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+        error("'name' becomes a metric name: letters, digits and '_' only", at: nameNode.location)
+      }
+      entry.name = name
+    }
+    entry.pid = taskID(item["pid"], "pid", "process")
+    entry.tid = taskID(item["tid"], "tid", "thread")
+    if let commNode = item["comm"], let comm = string(commNode, "'comm'") {
+      if comm.isEmpty || comm.utf8.count > 15 {
+        error("'comm' must be 1 to 15 bytes, as the kernel keeps task names", at: commNode.location)
+      }
+      entry.comm = comm
+    }
+    entry.cgroup = item["cgroup"].flatMap { string($0, "'cgroup'") }
+    entry.splitOutcome = item["split_outcome"].flatMap { boolean($0, "'split_outcome'") } ?? false
+    entry.concurrency = item["concurrency"].flatMap { boolean($0, "'concurrency'") } ?? false
+    if let methodNode = item["probe_method"], let method = string(methodNode, "'probe_method'") {
+      entry.probeMethod = (method, methodNode.location)
+    }
+    return entry
+  }
+
+  /// A pid or tid: a positive 32-bit number.
+  mutating func taskID(_ node: YAMLNode?, _ field: String, _ what: String) -> Int32? {
+    guard let node, let id = integer(node, "'\(field)'") else { return nil }
+    guard id > 0 && id <= Int64(Int32.max) else {
+      error("'\(field)' must be a positive \(what) id", at: node.location)
+      return nil
+    }
+    return Int32(id)
+  }
+}

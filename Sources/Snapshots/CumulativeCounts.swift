@@ -1,0 +1,129 @@
+import Histograms
+import Profiles
+
+/// One profile's counts since the start, as `serve` exposes them, in bounded memory: at most
+/// `seriesLimit` series, `other` included (once the others take all but one place, the calls of
+/// any further key are summed into `other`, and counted), and a series that has not changed for `idleSeconds` is forgotten (it leaves the
+/// exposition; if its key comes back, it starts afresh with a new `_created`), so keys that come
+/// and go (pids, comms, cgroups) cannot grow it over weeks.
+public struct CumulativeCounts: Sendable {
+  public let profile: Profile
+  public let decoder: KeyDecoder
+  public let seriesLimit: Int
+  public let idleSeconds: Double
+  /// When the counts began (the tracer's attach).
+  public let since: Double
+
+  /// The key label's value of the series that holds what the limit left out.
+  public static let otherKey = "other"
+
+  /// A series by what users read: its decoded key and outcome.
+  struct SeriesID: Hashable {
+    var name: String
+    var outcome: UInt32?
+  }
+
+  struct Entry {
+    var raw: KeyNumber?
+    var counts: SeriesCounts
+    var failures: [UInt32: UInt64] = [:]
+    var created: Double
+    var changed: Double
+  }
+
+  private var series: [SeriesID: Entry] = [:]
+  /// Series of keys: all but `other`'s.
+  private var keySeries = 0
+  private var stats = CallStats()
+  private var accounting = Accounting()
+  private var maxConcurrent: [UInt64: UInt64] = [:]
+  private var maxConcurrentOverall: UInt64?
+  /// Calls counted in `other`: their key found the series limit reached.
+  public private(set) var overflowCalls: UInt64 = 0
+
+  public init(profile: Profile, decoder: KeyDecoder, seriesLimit: Int, idleSeconds: Double, since: Double) {
+    self.profile = profile
+    self.decoder = decoder
+    self.seriesLimit = seriesLimit
+    self.idleSeconds = idleSeconds
+    self.since = since
+  }
+
+  /// Series held now, `other` included.
+  public var seriesCount: Int { series.count }
+
+  /// Adds what the kernel counted since the previous collect, at `now` (wall-clock seconds).
+  public mutating func add(_ counts: Counts, at now: Double) {
+    var placed: [Key: SeriesID] = [:]
+    for (countKey, counted) in counts.histograms {
+      let id = place(countKey, counted, at: now)
+      if countKey.outcome == nil { placed[countKey.key] = id }
+    }
+    for (failure, count) in counts.failures {
+      guard let id = placed[failure.key] else { continue }  // a failure is counted with its call
+      series[id]?.failures[failure.errno, default: 0] &+= count
+    }
+    stats = stats.adding(counts.stats)
+    accounting = accounting.adding(counts.accounting(inFlight: stats.inFlight))
+    if !counts.maxConcurrent.isEmpty { maxConcurrent = counts.maxConcurrent }
+    maxConcurrentOverall = counts.maxConcurrentOverall ?? maxConcurrentOverall
+    series = series.filter { now - $0.value.changed < idleSeconds }
+    keySeries = series.keys.filter { $0.name != Self.otherKey }.count
+  }
+
+  /// The series a key's calls go in: its own, a new one while the limit allows, else `other`.
+  private mutating func place(_ countKey: CountKey, _ counted: SeriesCounts, at now: Double) -> SeriesID {
+    let name: String
+    var raw: KeyNumber?
+    switch countKey.key {
+    case .number(let value):
+      name = decoder.name(for: value)
+      raw = decoder.number(value)
+    case .name(let text):
+      name = text
+    }
+    var id = SeriesID(name: name, outcome: countKey.outcome)
+    if series[id] == nil && keySeries >= seriesLimit - 1 {
+      id = SeriesID(name: Self.otherKey, outcome: countKey.outcome)
+      raw = nil
+      overflowCalls &+= counted.buckets.reduce(0, &+)
+    }
+    if var existing = series[id] {
+      existing.counts = existing.counts.merging(counted)
+      existing.changed = now
+      series[id] = existing
+    } else {
+      series[id] = Entry(raw: raw, counts: counted, created: now, changed: now)
+      if id.name != Self.otherKey { keySeries += 1 }
+    }
+    return id
+  }
+
+  /// The series as a snapshot, sorted by key, with each one's `_created` (wall-clock seconds).
+  public func snapshot(at now: Double) -> (snapshot: Snapshot, created: [Double]) {
+    let sorted = series.sorted { a, b in
+      a.key.name != b.key.name ? a.key.name < b.key.name : (a.key.outcome ?? 0) < (b.key.outcome ?? 0)
+    }
+    var rows: [Entry] = []
+    let items = sorted.map { id, entry -> Series in
+      rows.append(entry)
+      var concurrency: UInt64?
+      if case .unsigned(let raw) = entry.raw { concurrency = maxConcurrent[raw] }
+      return Series(
+        rawKey: entry.raw, keyName: id.name, outcome: id.outcome.map { Outcome(KernelNames.outcomeName($0)) },
+        title: id.name, maxConcurrent: concurrency,
+        failures: entry.failures.map { (name: KernelNames.errnoName($0.key), count: $0.value) }
+          .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count },
+        histogram: Histogram(
+          layout: profile.layout, counts: entry.counts.buckets, sumNanoseconds: entry.counts.sumNanoseconds,
+          minNanoseconds: entry.counts.minNanoseconds, maxNanoseconds: entry.counts.maxNanoseconds))
+    }
+    var snapshot = Snapshot(
+      profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit, layout: profile.layout,
+      series: items, accounting: accounting, timestamp: now, since: since, maxConcurrent: maxConcurrentOverall)
+    snapshot.profileDescription = profile.description
+    snapshot.exportRange = profile.exportRange
+    snapshot.accounting.inFlight = stats.inFlight
+    return (snapshot, rows.map(\.created))
+  }
+}

@@ -1,0 +1,61 @@
+import Synchronization
+
+@preconcurrency import Glibc
+
+/// Cgroup paths by the id `bpf_get_current_cgroup_id()` gives: a cgroup v2 id is its directory's
+/// inode number in the cgroup2 file system. Found by walking that file system, and again (at
+/// most once a second) when an id is not known yet; relative to its mount, as systemd and
+/// Kubernetes name them: "/system.slice/ssh.service", "/kubepods.slice/...".
+public final class CgroupPaths: Sendable {
+  /// Where cgroup v2 is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on hybrid hosts).
+  public let root: String?
+  private let known = Mutex<(paths: [UInt64: String], scanned: Double)>(([:], -.infinity))
+
+  /// Directories a walk visits at most: a host with more cgroups shows the rest as numbers.
+  static let maxDirectories = 100_000
+
+  public init(mounts: String = "/proc/self/mounts") {
+    let table = KernelFacts.read(mounts) ?? ""
+    let fields: [[Substring]] = table.split(separator: "\n").map { $0.split(separator: " ") }
+    let cgroup2 = fields.first { $0.count > 2 && $0[2] == "cgroup2" }
+    root = cgroup2.map { String($0[1]) }
+  }
+
+  /// The path of cgroup `id`, or nil when no cgroup has it (any more).
+  public func path(of id: UInt64) -> String? {
+    known.withLock { known in
+      if let path = known.paths[id] { return path }
+      let now = Self.now()
+      guard now - known.scanned >= 1 else { return nil }
+      known = (scan(), now)
+      return known.paths[id]
+    }
+  }
+
+  /// Every cgroup directory below the root, by inode number.
+  private func scan() -> [UInt64: String] {
+    guard let root else { return [:] }
+    var paths: [UInt64: String] = [:]
+    var pending = [""]
+    while let relative = pending.popLast(), paths.count < Self.maxDirectories {
+      let directory = root + relative
+      var info = stat()
+      guard stat(directory, &info) == 0 else { continue }
+      paths[UInt64(info.st_ino)] = relative.isEmpty ? "/" : relative
+      guard let stream = opendir(directory) else { continue }
+      defer { closedir(stream) }
+      while let entry = readdir(stream) {
+        guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { pending.append(relative + "/" + name) }
+      }
+    }
+    return paths
+  }
+
+  private static func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+  }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import XCTest
+
+/// `serve` against workloads of known counts, read by parsers that are not ours
+/// (`prometheus_client`'s OpenMetrics parser and its 0.0.4 text parser).
+final class ServeTests: XCTestCase {
+  /// Parses an exposition from stdin with prometheus_client, in the format argv[1] names; prints
+  /// the samples as JSON: type, name, labels, value.
+  static let parser = """
+    import json, sys
+    from prometheus_client.parser import text_string_to_metric_families as prometheus
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+    parse = openmetrics if sys.argv[1] == "openmetrics" else prometheus
+    print(json.dumps([[f.type, s.name, s.labels, s.value] for f in parse(sys.stdin.read()) for s in f.samples]))
+    """
+
+  struct Sample {
+    var type: String, name: String, labels: [String: String], value: Double
+  }
+
+  /// Every sample of an exposition, as prometheus_client reads it.
+  static func parse(_ text: String, openMetrics: Bool) throws -> [Sample] {
+    let json = try python(parser, [openMetrics ? "openmetrics" : "prometheus"], input: text)
+    let rows = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[Any]] ?? []
+    return rows.map { row in
+      Sample(
+        type: row[0] as? String ?? "", name: row[1] as? String ?? "", labels: row[2] as? [String: String] ?? [:],
+        value: (row[3] as? NSNumber)?.doubleValue ?? .nan)
+    }
+  }
+
+  /// `_count` per value of `label`, from parsed samples.
+  static func counts(_ samples: [Sample], _ family: String, label: String) -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for sample in samples where sample.name == family + "_count" {
+      counts[sample.labels[label] ?? "?", default: 0] += Int(sample.value)
+    }
+    return counts
+  }
+
+  /// Two profiles in one process, a workload of known bpf() commands: after the workload, every
+  /// scrape in either format counts each command exactly, since the start, with one bucket set.
+  func testEveryProfileIsServedExactlyInBothFormats() throws {
+    let workload = try Workload("bpf-mix", "40")
+    let serve = try ServeRun(["--profile", "bpfsyscalldist", "--profile", "futex", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    let issued = try XCTUnwrap(workload.finish()["counts"] as? [String: Int])
+    usleep(2_500_000)  // two collections: the last calls are in the counts since the start
+    for openMetrics in [true, false] {
+      let text = try serve.metrics(openMetrics: openMetrics)
+      let samples = try Self.parse(text, openMetrics: openMetrics)
+      XCTAssertEqual(Self.counts(samples, "bpfsyscalldist_latency_seconds", label: "cmd"), issued, text)
+      XCTAssertTrue(samples.contains { $0.name == "futex_calls_counted_total" }, "the second profile is served")
+      XCTAssertEqual(samples.filter { $0.name == "bpfsyscalldist_calls_dropped_total" }.map(\.value).reduce(0, +), 0)
+      XCTAssertEqual(text.contains("_created"), openMetrics, "_created is OpenMetrics' own")
+      let buckets = Set(samples.filter { $0.name == "bpfsyscalldist_latency_seconds_bucket" }.compactMap { $0.labels["le"] })
+      XCTAssertEqual(buckets.count, 33, "one fixed set: 2 us to 2^32 us, and +Inf")
+    }
+    let again = try Self.parse(try serve.metrics(), openMetrics: true)
+    XCTAssertEqual(Self.counts(again, "bpfsyscalldist_latency_seconds", label: "cmd"), issued, "cumulative: the same")
+  }
+
+  /// A task named `a"b\c` and a newline, keyed by comm, with failures split by outcome: both
+  /// parsers read the label back as it was.
+  func testHostileLabelValuesParseInBothFormats() throws {
+    let profile = try temporaryProfile("version: 1\nname: comms\nprobe: {syscall: openat}\nkey: {source: comm}\n")
+    let name = "a\"b\\c\nd"
+    let workload = try Workload("openat", "10", comm: name)
+    let serve = try ServeRun(["--profile", profile, "--split-outcome", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    _ = try workload.finish()
+    usleep(2_500_000)
+    for openMetrics in [true, false] {
+      let samples = try Self.parse(try serve.metrics(openMetrics: openMetrics), openMetrics: openMetrics)
+      let counts = samples.filter { $0.name == "comms_latency_seconds_count" }
+      XCTAssertEqual(counts.map(\.value).reduce(0, +), 30, "\(counts)")  // 10 opens, 20 ENOENT
+      XCTAssertEqual(Set(counts.map { $0.labels["comm"] }), [name], "\(counts)")
+      XCTAssertEqual(Set(counts.compactMap { $0.labels["outcome"] }), ["ok", "ENOENT"])
+    }
+  }
+
+  /// --max-series 5 with 40 keys: 5 series, the calls of the others in 'other', and counted.
+  func testKeysBeyondTheSeriesLimitAreSummedIntoOther() throws {
+    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
+    let workload = try Workload("close-keys", "40", "1")
+    let serve = try ServeRun(["--profile", profile, "--max-series", "5", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    _ = try workload.finish()
+    usleep(2_500_000)
+    let samples = try Self.parse(try serve.metrics(), openMetrics: true)
+    let counts = Self.counts(samples, "fds_latency_seconds", label: "fd")
+    XCTAssertEqual(counts.values.reduce(0, +), 40)
+    XCTAssertEqual(counts.count, 5, "\(counts)")
+    let other = try XCTUnwrap(counts["other"], "\(counts)")
+    XCTAssertEqual(samples.first { $0.name == "fds_series_overflow_calls_total" }?.value, Double(other))
+  }
+
+  /// --series-idle 2s: the keys of a workload that is done leave /metrics (Prometheus then marks
+  /// them stale), while the profile's own families stay.
+  func testSeriesThatStopChangingLeaveTheExposition() throws {
+    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
+    let workload = try Workload("close-keys", "10", "1")
+    let serve = try ServeRun(["--profile", profile, "--series-idle", "2s", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    _ = try workload.finish()
+    usleep(1_500_000)
+    XCTAssertEqual(Self.counts(try Self.parse(try serve.metrics(), openMetrics: true), "fds_latency_seconds", label: "fd").count, 10)
+    let deadline = Date().addingTimeInterval(30)
+    var text = try serve.metrics()
+    while text.contains("fds_latency_seconds_count") && Date() < deadline {
+      usleep(250_000)
+      text = try serve.metrics()
+    }
+    XCTAssertFalse(text.contains("fds_latency_seconds_count"), text)
+    XCTAssertTrue(text.contains("fds_calls_counted_total 10"), text)
+  }
+
+  /// 10,000 scrapes on one connection: the last parses like the first, and says the same.
+  func testTenThousandScrapesKeepTheExpositionValid() throws {
+    let workload = try Workload("bpf-mix", "20")
+    let serve = try ServeRun(["-p", String(workload.pid)])
+    defer { serve.stop() }
+    let issued = try XCTUnwrap(workload.finish()["counts"] as? [String: Int])
+    usleep(2_500_000)
+    let last = try python(
+      """
+      import http.client, sys
+      connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+      for i in range(10000):
+          connection.request("GET", "/metrics", headers={"Accept": "application/openmetrics-text"})
+          response = connection.getresponse()
+          body = response.read()
+          assert response.status == 200, response.status
+      sys.stdout.write(body.decode())
+      """, [String(serve.port)])
+    XCTAssertEqual(Self.counts(try Self.parse(last, openMetrics: true), "bpfsyscalldist_latency_seconds", label: "cmd"), issued)
+  }
+}

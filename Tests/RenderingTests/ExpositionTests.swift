@@ -1,0 +1,65 @@
+import Histograms
+import Rendering
+import Snapshots
+import XCTest
+
+/// The two text formats `serve` answers in, and what differs between them.
+final class ExpositionTests: XCTestCase {
+  func family() -> MetricFamily {
+    var family = MetricFamily(name: "x_errors", kind: .counter, help: "Say \"hi\"\\ here\nand there.")
+    let labels = Labels.render([("comm", "a\"b\\c\nd"), ("errno", "ENOENT")])
+    family.add("_total", labels, .count(UInt64.max))
+    family.add("_created", labels, .number(1_700_000_000.25))
+    return family
+  }
+
+  func testOpenMetricsHasTypeUnitHelpCreatedAndEOF() {
+    var latency = MetricFamily(name: "x_latency_seconds", kind: .histogram, help: "h", unit: "seconds")
+    latency.add("_count", "", .count(3))
+    let text = ExpositionRenderer().render([latency, family()], as: .openMetrics)
+    XCTAssertEqual(
+      text,
+      """
+      # TYPE x_latency_seconds histogram
+      # UNIT x_latency_seconds seconds
+      # HELP x_latency_seconds h
+      x_latency_seconds_count 3
+      # TYPE x_errors counter
+      # HELP x_errors Say \\"hi\\"\\\\ here\\nand there.
+      x_errors_total{comm="a\\"b\\\\c\\nd",errno="ENOENT"} 18446744073709551615
+      x_errors_created{comm="a\\"b\\\\c\\nd",errno="ENOENT"} 1700000000.25
+      # EOF
+
+      """)
+  }
+
+  /// 0.0.4: HELP before TYPE, a counter's family named with `_total`, no `_created`, no UNIT,
+  /// quotes left alone in HELP, no EOF.
+  func testPrometheusTextFormatDiffersWhereItMust() {
+    XCTAssertEqual(
+      ExpositionRenderer().render([family()], as: .prometheus),
+      """
+      # HELP x_errors_total Say "hi"\\\\ here\\nand there.
+      # TYPE x_errors_total counter
+      x_errors_total{comm="a\\"b\\\\c\\nd",errno="ENOENT"} 18446744073709551615
+
+      """)
+  }
+
+  func testTheAcceptHeaderPicksTheFormat() {
+    XCTAssertEqual(ExpositionFormat(accept: "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5"), .openMetrics)
+    XCTAssertEqual(ExpositionFormat(accept: "text/plain"), .prometheus)
+    XCTAssertEqual(ExpositionFormat(accept: nil), .prometheus)
+  }
+
+  /// A bucket range folds the smaller bounds into the first one kept, and leaves the larger ones
+  /// to +Inf; the set is the same whatever was counted.
+  func testABucketRangeTrimsTheFixedSet() {
+    let all = BucketSet(.log2, unit: .us)
+    XCTAssertEqual(all.bounds.count, 32, "2 us to 2^32 us (+Inf is every set's)")
+    let trimmed = BucketSet(.log2, unit: .us, range: 0.001...1)
+    XCTAssertEqual(trimmed.bounds.first?.le, "0.001024")
+    XCTAssertEqual(trimmed.bounds.last?.le, "0.524288")
+    XCTAssertEqual(trimmed.bounds.first?.lastSlot, 9, "slots 0-9 (up to 1023 us) in the first bucket")
+  }
+}

@@ -1,0 +1,75 @@
+import Histograms
+import Profiles
+import Snapshots
+import XCTest
+
+/// `serve`'s counts since the start: they only grow, a limit on series folds the rest into
+/// `other`, and a series that stopped changing is forgotten.
+final class CumulativeCountsTests: XCTestCase {
+  let profile = try! ProfileLoader(enumSource: nil).load(
+    text: "version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n", file: "fds.yaml")
+
+  /// One call of `ns` nanoseconds with key `key` (log2 buckets in us).
+  func counts(_ keys: [UInt64], ns: UInt64 = 3000, failing errno: UInt32? = nil) -> Counts {
+    var counts = Counts()
+    for key in keys {
+      var buckets = [UInt64](repeating: 0, count: 64)
+      buckets[BucketLayout.log2.slot(for: ns / 1000)] = 1
+      let series = SeriesCounts(buckets: buckets, sumNanoseconds: ns, minNanoseconds: ns, maxNanoseconds: ns)
+      let countKey = CountKey(.number(key))
+      counts.histograms[countKey] = counts.histograms[countKey].map { $0.merging(series) } ?? series
+      if let errno { counts.failures[FailureKey(.number(key), errno: errno), default: 0] += 1 }
+    }
+    return counts
+  }
+
+  func store(limit: Int = 100, idle: Double = 600) -> CumulativeCounts {
+    // keys are placed in the order each collection's dictionary gives them: tests add them one
+    // collection at a time
+    CumulativeCounts(
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), seriesLimit: limit, idleSeconds: idle,
+      since: 1000)
+  }
+
+  func testCountsAddUpAcrossCollectionsWithTheirFailures() {
+    var store = store()
+    store.add(counts([7, 7, 8], failing: 9), at: 1001)
+    store.add(counts([7]), at: 1002)
+    let (snapshot, created) = store.snapshot(at: 1003)
+    XCTAssertEqual(snapshot.series.map(\.keyName), ["7", "8"])
+    XCTAssertEqual(snapshot.series.map(\.histogram.total), [3, 1])
+    XCTAssertEqual(snapshot.series[0].histogram.sumNanoseconds, 9000)
+    XCTAssertEqual(snapshot.series[0].failures.map(\.name), ["EBADF"])
+    XCTAssertEqual(snapshot.series[0].failures.map(\.count), [2])
+    XCTAssertEqual(created, [1001, 1001])
+    XCTAssertEqual(snapshot.accounting.counted, 4)
+  }
+
+  /// A limit of 3 series: two keys, then `other` for the rest.
+  func testKeysBeyondTheLimitGoToOtherAndAreCounted() {
+    var store = store(limit: 3)
+    for key: UInt64 in [1, 2, 3, 4, 5, 5] { store.add(counts([key]), at: 1001) }
+    store.add(counts([1, 6]), at: 1002)
+    let series = store.snapshot(at: 1003).snapshot.series
+    XCTAssertEqual(series.map(\.keyName), ["1", "2", "other"])
+    XCTAssertEqual(series.map(\.histogram.total), [2, 1, 5])
+    XCTAssertEqual(store.overflowCalls, 5)
+    XCTAssertEqual(store.seriesCount, 3)
+  }
+
+  /// A series unchanged for the idle time leaves, freeing its place; if its key comes back, it
+  /// starts afresh, with a new _created.
+  func testAnIdleSeriesLeavesAndComesBackAfresh() {
+    var store = store(limit: 3, idle: 10)
+    store.add(counts([1, 2]), at: 1001)
+    store.add(counts([2]), at: 1008)
+    store.add(counts([2]), at: 1012)
+    XCTAssertEqual(store.snapshot(at: 1012).snapshot.series.map(\.keyName), ["2"])
+    store.add(counts([1]), at: 1013)
+    let (snapshot, created) = store.snapshot(at: 1013)
+    XCTAssertEqual(snapshot.series.map(\.keyName), ["1", "2"], "key 1 had its place back")
+    XCTAssertEqual(snapshot.series.map(\.histogram.total), [1, 3], "afresh")
+    XCTAssertEqual(created, [1013, 1001])
+    XCTAssertEqual(store.overflowCalls, 0)
+  }
+}
