@@ -29,8 +29,10 @@ build: setup
 ifeq ($(CONFIG),release)
 	@scripts/static-libs.sh $(STATIC_LIBS)
 	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig swift build -c release $(RELEASE_FLAGS) --product bpfsyscalldist
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig swift build -c release $(RELEASE_FLAGS) --product bpfsyscalldist-serve
 else
 	swift build -c $(CONFIG) --product bpfsyscalldist
+	swift build -c $(CONFIG) --product bpfsyscalldist-serve
 endif
 
 run: build
@@ -67,6 +69,7 @@ install: build install-files
 # The install step alone, for an already built binary (the tests use it: they cannot build).
 install-files:
 	install -Dm755 .build/$(CONFIG)/bpfsyscalldist $(DESTDIR)$(PREFIX)/bin/bpfsyscalldist
+	install -Dm755 .build/$(CONFIG)/bpfsyscalldist-serve $(DESTDIR)$(PREFIX)/bin/bpfsyscalldist-serve
 	ln -sf bpfsyscalldist $(DESTDIR)$(PREFIX)/bin/syscalldist
 	install -Dm644 man/bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfsyscalldist.8
 	ln -sf bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/syscalldist.8

@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
   name: "bpfsyscalldist",
   products: [
-    .executable(name: "bpfsyscalldist", targets: ["bpfsyscalldist"])
+    .executable(name: "bpfsyscalldist", targets: ["bpfsyscalldist"]),
+    .executable(name: "bpfsyscalldist-serve", targets: ["bpfsyscalldist-serve"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,10 +58,18 @@ let package = Package(
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols", "MetricsServer",
+        "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
+    // `bpfsyscalldist serve`: a binary of its own, so that the trace mode does not carry SwiftNIO.
+    .target(
+      name: "ServeCommand",
+      dependencies: [
+        "BPFSyscallDistCommand", "MetricsServer", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "bpfsyscalldist-serve", dependencies: ["ServeCommand"]),
 
     // A workload with exactly known syscall counts, for the kernel tests and the benchmark.
     // Frame pointers: the slow-call tests walk its user stacks.
@@ -79,6 +88,8 @@ let package = Package(
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "BPFKit", "BPFProgram", "CSyscallDist", "Profiles", "Histograms"]),
     .testTarget(
       name: "KernelTests",
-      dependencies: ["Tracer", "BPFKit", "Profiles", "Histograms", "Snapshots", "sd-workload", "bpfsyscalldist"]),
+      dependencies: [
+        "Tracer", "BPFKit", "Profiles", "Histograms", "Snapshots", "sd-workload", "bpfsyscalldist", "bpfsyscalldist-serve",
+      ]),
   ]
 )

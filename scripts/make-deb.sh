@@ -17,7 +17,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stage=$work/stage
 make -s -C "$root" install-files DESTDIR="$stage" PREFIX=/usr SYSCONFDIR=/etc CONFIG="$(basename "$build")"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/bpfsyscalldist"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/bpfsyscalldist" \
+	"$stage/usr/bin/bpfsyscalldist-serve"
 gzip -9n "$stage/usr/share/man/man5/bpfsyscalldist-profile.5" "$stage/usr/share/man/man8/bpfsyscalldist.8"
 ln -sf bpfsyscalldist.8.gz "$stage/usr/share/man/man8/syscalldist.8.gz"
 rm "$stage/usr/share/man/man8/syscalldist.8"
@@ -32,7 +33,7 @@ install -Dm644 "$root/packaging/lintian-overrides" "$stage/usr/share/lintian/ove
 # dpkg-shlibdeps reads a source package's debian/control: give it a minimal one
 mkdir -p "$work/src/debian"
 printf 'Source: bpfsyscalldist\n\nPackage: bpfsyscalldist\nArchitecture: any\n' >"$work/src/debian/control"
-depends=$(cd "$work/src" && dpkg-shlibdeps -O -e"$stage/usr/bin/bpfsyscalldist" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$work/src" && dpkg-shlibdeps -O -e"$stage/usr/bin/bpfsyscalldist" -e"$stage/usr/bin/bpfsyscalldist-serve" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "make-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 mkdir -p "$stage/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)

@@ -16,7 +16,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 make -s -C "$root" install-files DESTDIR="$work/$name" PREFIX= SYSCONFDIR=/etc UNIT_BINDIR=/usr/local/bin \
 	UNIT_SYSCONFDIR=/usr/local/etc CONFIG="$(basename "$build")"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$work/$name/bin/bpfsyscalldist"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$work/$name/bin/bpfsyscalldist" \
+	"$work/$name/bin/bpfsyscalldist-serve"
 install -m644 "$root/packaging/copyright" "$work/$name/COPYRIGHT"
 mkdir -p "$out"
 rm -f "$out"/bpfsyscalldist-*.tar.gz

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The Debian package on a clean Debian 12 (debootstrap --variant=minbase bookworm, no Swift
-# toolchain inside): lintian finds nothing to warn about; it installs with dpkg -i; the binary
-# links nothing outside the base system; --version, --list-profiles and --check work; a real
-# trace counts a workload exactly; it removes cleanly. Run by `make test` (as root).
+# toolchain inside): lintian finds nothing to warn about; it installs with dpkg -i; the binaries
+# link nothing outside the base system; --version, --list-profiles and --check work; serve runs
+# from the installed config; a real trace counts a workload exactly; it removes cleanly. Run by
+# `make test` (as root).
 #   usage: scripts/test-package.sh PACKAGE.deb
 set -eu
 deb=$(readlink -f "$1")
@@ -19,13 +20,14 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-binary=$work/bpfsyscalldist
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/bpfsyscalldist >"$binary"
+mkdir "$work/extracted"
+dpkg-deb -x "$deb" "$work/extracted"
+binaries="$work/extracted/usr/bin/bpfsyscalldist $work/extracted/usr/bin/bpfsyscalldist-serve"
 lintian --fail-on error,warning "$deb" >/tmp/sd-lintian.log 2>&1 && pass "lintian: no error or warning" ||
 	fail "lintian: $(cat /tmp/sd-lintian.log)"
 
 # glibc 2.34 is the oldest it may need (Debian 12, Ubuntu 22.04, RHEL 9): README says so
-newest=$(objdump -T "$binary" | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)
+newest=$(for binary in $binaries; do objdump -T "$binary"; done | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)
 [ "$newest" = GLIBC_2.34 ] || [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -1)" = GLIBC_2.34 ] &&
 	pass "needs glibc 2.34 at most ($newest)" || fail "needs $newest, newer than glibc 2.34"
 
@@ -65,7 +67,7 @@ in_root bpfsyscalldist --list-profiles 2>&1 | grep -q '^syscalldist .*\[/usr/sha
 in_root bpfsyscalldist --check bpfsyscalldist 2>&1 | grep -q '^probe: *syscall bpf' && pass "--check" ||
 	fail "--check: $(in_root bpfsyscalldist --check bpfsyscalldist 2>&1)"
 # what the binary links: glibc, libstdc++ and libgcc_s (the base system), nothing else
-unexpected=$(in_root ldd /usr/bin/bpfsyscalldist | awk '{ print $1 }' |
+unexpected=$( (in_root ldd /usr/bin/bpfsyscalldist; in_root ldd /usr/bin/bpfsyscalldist-serve) | awk '{ print $1 }' | sort -u |
 	grep -vE '^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|/lib.*/ld-linux.*\.so\.[0-9])$' || true)
 [ -z "$unexpected" ] && pass "links only glibc, libstdc++ and libgcc_s" || fail "links more: $unexpected"
 
@@ -85,6 +87,16 @@ issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1
 traced=$(python3 -c 'import json,sys; print(json.dumps({h["key"]: h["count"] for h in json.load(open(sys.argv[1]))["histograms"]}, sort_keys=True))' "$work/trace.json" 2>/dev/null || echo none)
 [ "$issued" = "$traced" ] && pass "a trace inside counts the workload exactly" ||
 	fail "trace: issued $issued, traced $traced; $(cat "$work/trace.err")"
+
+# serve as the systemd unit runs it, from the installed config (on a port the kernel picks)
+chroot "$sys" bpfsyscalldist serve --config /etc/bpfsyscalldist/serve.yaml --listen 127.0.0.1:0 2>"$work/serve.err" &
+spid=$!
+until grep -q 'Hit Ctrl-C' "$work/serve.err" || ! kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
+port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
+curl -sf "http://127.0.0.1:${port:-0}/metrics" | grep -q '^bpfsyscalldist_calls_counted_total ' &&
+	pass "serve answers from the installed config" || fail "serve: $(cat "$work/serve.err")"
+kill -TERM "$spid" 2>/dev/null
+wait "$spid" && pass "serve exits 0 on SIGTERM" || fail "serve: exit $?"
 
 files=$(in_root dpkg -L bpfsyscalldist | while read -r f; do [ -d "$sys$f" ] || echo "$f"; done)
 in_root dpkg --purge bpfsyscalldist >"$work/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.log")"

@@ -107,7 +107,7 @@ public struct BPFSyscallDist: ParsableCommand {
   }
 
   /// The profile a `--profile` argument names, found in the catalog and loaded.
-  static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws(Failure) -> Profile {
+  public static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws(Failure) -> Profile {
     let entry: ProfileCatalog.Entry
     do {
       entry = try catalog.entry(for: argument)
@@ -147,7 +147,7 @@ public struct BPFSyscallDist: ParsableCommand {
 
 /// Why the tool stopped early: printed as one line (or a profile's diagnostics), with the exit
 /// status it implies.
-enum Failure: Error, CustomStringConvertible {
+public enum Failure: Error, CustomStringConvertible {
   /// A bad argument or an unknown profile: exit 2.
   case usage(String)
   /// A broken profile: every diagnostic of the file; exit 2.
@@ -155,10 +155,12 @@ enum Failure: Error, CustomStringConvertible {
   /// Tracing did not start or stopped: exit 2 for what the user asked wrong, else 1 (the kernel
   /// or the privileges said no). `serve` names the profile.
   case tracer(TracerError, profile: String? = nil)
+  /// Something the run needs could not be done (a helper binary to run): exit 1.
+  case runtime(String)
 
-  var description: String {
+  public var description: String {
     switch self {
-    case .usage(let message): return "bpfsyscalldist: error: " + message
+    case .usage(let message), .runtime(let message): return "bpfsyscalldist: error: " + message
     case .profile(let error): return error.description
     case .tracer(let error, let profile):
       return "bpfsyscalldist: error: " + (profile.map { "profile \($0): " } ?? "") + error.description
@@ -168,24 +170,46 @@ enum Failure: Error, CustomStringConvertible {
   var exitCode: Int32 {
     switch self {
     case .usage, .profile: return 2
+    case .runtime: return 1
     case .tracer(let error, _): return error.isUsageError ? 2 : 1
     }
   }
 }
 
 extension BPFSyscallDist {
-  /// Runs the command and exits: errors are one line (or a profile's diagnostics), never a trace.
+  /// The word that runs `bpfsyscalldist-serve` instead: `bpfsyscalldist serve ...`.
+  static let serveCommand = "serve"
+
   public static func runAndExit() -> Never {
-    // `serve` is a command of its own, found by its first word (as git's are): as an
-    // ArgumentParser subcommand, the root's options (--profile...) would take its arguments
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if arguments.first == Serve.name { run(Serve.self, Array(arguments.dropFirst())) }
-    run(Self.self, arguments)
+    // serve is its own binary beside this one: linking SwiftNIO here grew every run's peak
+    // RSS by 22% (bench/README.md); it is found by its first word, as git finds its commands
+    if arguments.first == serveCommand {
+      let failure = Self.exec("bpfsyscalldist-serve", Array(arguments.dropFirst()))
+      Output.status(failure.description)
+      Glibc.exit(failure.exitCode)
+    }
+    CommandRunner.run(Self.self, arguments)
   }
 
-  /// Parses `arguments` as `type` and runs it: errors are one line (or a profile's
-  /// diagnostics), never a trace; exits with the status they imply.
-  private static func run<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> Never {
+  /// Replaces this process with `name`, found beside this binary; returns only on failure.
+  static func exec(_ name: String, _ arguments: [String]) -> Failure {
+    var own = "/proc/self/exe"
+    if let resolved = realpath(own, nil) {
+      own = String(cString: resolved)
+      free(resolved)
+    }
+    let path = String(own[...(own.lastIndex(of: "/") ?? own.startIndex)]) + name
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    execv(path, argv)
+    return .runtime("cannot run \(path) (\(String(cString: strerror(errno)))): it is installed beside bpfsyscalldist")
+  }
+}
+
+/// Parses the command line as a command and runs it: errors are one line (or a profile's
+/// diagnostics), never a trace; exits with the status they imply.
+public enum CommandRunner {
+  public static func run<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> Never {
     let command: ParsableCommand
     do {
       command = try type.parseAsRoot(arguments)

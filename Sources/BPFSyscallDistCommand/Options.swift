@@ -27,17 +27,17 @@ struct ProfileOptions: ParsableArguments {
   var concurrency = false
 }
 
-enum ProbeMethodChoice: String, ExpressibleByArgument, CaseIterable {
+public enum ProbeMethodChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
   case auto, tracepoint
   case rawTracepoint = "raw_tp"
   case btfTracepoint = "tp_btf"
   case fentry, kprobe
 
-  var method: ProbeMethod? { ProbeMethod(rawValue: rawValue) }
+  public var method: ProbeMethod? { ProbeMethod(rawValue: rawValue) }
 }
 
 /// Which calls to count; every filter runs in the kernel.
-struct FilterOptions: ParsableArguments {
+public struct FilterOptions: ParsableArguments {
   @Option(name: .shortAndLong, help: "Trace only this process (all its threads).")
   var pid: Int32?
 
@@ -50,7 +50,9 @@ struct FilterOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("Trace only tasks in this cgroup v2 directory.", valueName: "path"))
   var cgroup: String?
 
-  func validate() throws {
+  public init() {}
+
+  public func validate() throws {
     if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process id") }
     if let tid, tid <= 0 { throw ValidationError("--tid must be a positive thread id") }
     if let comm, comm.isEmpty || comm.utf8.count > 15 {
@@ -58,7 +60,7 @@ struct FilterOptions: ParsableArguments {
     }
   }
 
-  var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
+  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
 }
 
 /// When to print and stop.

@@ -1,7 +1,7 @@
 @preconcurrency import Glibc
 
 /// Writes to stdout (results) and stderr (status), and turns a closed pipe into a quiet stop.
-enum Output {
+public enum Output {
   /// stdout's reader is gone (`| head`).
   struct BrokenPipe: Error {}
 
@@ -24,7 +24,7 @@ enum Output {
   }
 
   /// A status line on stderr ("Attached ...", errors); failures to write it are ignored.
-  static func status(_ line: String) {
+  public static func status(_ line: String) {
     let bytes = Array((line + "\n").utf8)
     _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
   }
@@ -32,17 +32,17 @@ enum Output {
 
 /// SIGINT and SIGTERM end a run: blocked at start, then taken with sigtimedwait, so a signal
 /// is never lost between prints and the program always prints what it gathered.
-enum Signals {
+public enum Signals {
   /// Blocks SIGINT and SIGTERM (and, for `serve`, SIGHUP: reload) in this thread and every thread
   /// it starts after, so that only the waits below take them.
-  static func block(hangup: Bool = false) {
+  public static func block(hangup: Bool = false) {
     var set = stopSet
     if hangup { sigaddset(&set, SIGHUP) }
     pthread_sigmask(SIG_BLOCK, &set, nil)
   }
 
   /// Waits up to `seconds` for SIGINT, SIGTERM or SIGHUP; returns the one that came, nil for none.
-  static func waitForSignal(seconds: Double) -> Int32? {
+  public static func waitForSignal(seconds: Double) -> Int32? {
     var set = stopSet
     sigaddset(&set, SIGHUP)
     var timeout = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))

@@ -8,7 +8,7 @@ import Tracer
 
 /// One run: wait, print, repeat per the timing options; detach at the end. Text and JSON print
 /// what was counted since the previous print; OpenMetrics, what was counted since the start.
-struct Session {
+public struct Session {
   let tracer: Tracer
   let profile: Profile
   let decoder: KeyDecoder
@@ -99,7 +99,7 @@ struct Session {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
   }
 
-  static func wallClock() -> Double {
+  public static func wallClock() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_REALTIME, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9

@@ -1,14 +1,13 @@
+import BPFSyscallDistCommand
 import ArgumentParser
 import Histograms
 import Profiles
 import Tracer
 
-/// `bpfsyscalldist serve`: profiles' latency histograms, cumulative since start, for Prometheus.
-struct Serve: ParsableCommand {
-  /// The word that selects this command: `bpfsyscalldist serve ...`.
-  static let name = "serve"
-
-  static let configuration = CommandConfiguration(
+/// `bpfsyscalldist serve` (the binary `bpfsyscalldist-serve`): profiles' latency histograms,
+/// cumulative since start, for Prometheus.
+public struct Serve: ParsableCommand {
+  public static let configuration = CommandConfiguration(
     commandName: "bpfsyscalldist serve",
     abstract: "Serve profiles' latency histograms to Prometheus over HTTP, cumulative since the start.",
     discussion: """
@@ -73,12 +72,17 @@ struct Serve: ParsableCommand {
   @Flag(name: .shortAndLong, help: "Print libbpf's messages, including the verifier's log.")
   var verbose = false
 
-  init() {}
+  public init() {}
+
+  /// `bpfsyscalldist-serve`'s whole program.
+  public static func runAndExit() -> Never {
+    CommandRunner.run(Self.self, Array(CommandLine.arguments.dropFirst()))
+  }
 
   static let defaultMaxSeries = 1000
   static let defaultSeriesIdle = "600s"
 
-  func validate() throws {
+  public func validate() throws {
     let perProfileFlags = !profiles.isEmpty || splitOutcome || concurrency || probeMethod != .auto
       || filterOptions.filters != Filters()
     if config != nil && perProfileFlags {
@@ -110,7 +114,7 @@ struct Serve: ParsableCommand {
     return host.isEmpty ? nil : (host, port)
   }
 
-  func run() throws {
+  public func run() throws {
     // before the server's thread exists: it must not take the signals the session waits for
     Signals.block(hangup: true)
     let session = try ServeSession(self)

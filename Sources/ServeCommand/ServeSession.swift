@@ -1,3 +1,4 @@
+import BPFSyscallDistCommand
 import BPFKit
 import Histograms
 import MetricsServer

@@ -1,3 +1,4 @@
+import BPFSyscallDistCommand
 import Histograms
 import MetricsServer
 import Rendering

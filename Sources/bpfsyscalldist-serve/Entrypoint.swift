@@ -1,0 +1,3 @@
+import ServeCommand
+
+Serve.runAndExit()
