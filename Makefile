@@ -62,7 +62,7 @@ dist: build
 clean:
 	swift package clean
 
-# Installs the binary, the syscalldist link, man pages, profiles, shell completions, the systemd
+# Installs the binaries, the syscalldist link, man pages, profiles, shell completions, the systemd
 # unit for `serve` with its config (kept if one is there) and a Grafana dashboard.
 install: build install-files
 
@@ -73,6 +73,7 @@ install-files:
 	ln -sf bpfsyscalldist $(DESTDIR)$(PREFIX)/bin/syscalldist
 	install -Dm644 man/bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfsyscalldist.8
 	ln -sf bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/syscalldist.8
+	ln -sf bpfsyscalldist.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfsyscalldist-serve.8
 	install -Dm644 man/bpfsyscalldist-profile.5 $(DESTDIR)$(PREFIX)/share/man/man5/bpfsyscalldist-profile.5
 	install -d $(DESTDIR)$(PREFIX)/share/bpfsyscalldist/profiles
 	install -m644 profiles/*.yaml $(DESTDIR)$(PREFIX)/share/bpfsyscalldist/profiles/

@@ -20,8 +20,10 @@ make -s -C "$root" install-files DESTDIR="$stage" PREFIX=/usr SYSCONFDIR=/etc CO
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/bpfsyscalldist" \
 	"$stage/usr/bin/bpfsyscalldist-serve"
 gzip -9n "$stage/usr/share/man/man5/bpfsyscalldist-profile.5" "$stage/usr/share/man/man8/bpfsyscalldist.8"
-ln -sf bpfsyscalldist.8.gz "$stage/usr/share/man/man8/syscalldist.8.gz"
-rm "$stage/usr/share/man/man8/syscalldist.8"
+for link in syscalldist bpfsyscalldist-serve; do
+	ln -sf bpfsyscalldist.8.gz "$stage/usr/share/man/man8/$link.8.gz"
+	rm "$stage/usr/share/man/man8/$link.8"
+done
 doc=$stage/usr/share/doc/bpfsyscalldist
 install -Dm644 "$root/packaging/copyright" "$doc/copyright"
 # a native package (no Debian revision): its changelog is changelog.gz

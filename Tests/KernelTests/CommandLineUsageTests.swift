@@ -87,7 +87,8 @@ final class CommandLineUsageTests: XCTestCase {
       executable: "/usr/bin/make")
     XCTAssertEqual(make.status, 0, make.stderr)
     for file in [
-      "bin/bpfsyscalldist", "bin/syscalldist", "share/man/man8/bpfsyscalldist.8", "share/man/man8/syscalldist.8",
+      "bin/bpfsyscalldist", "bin/syscalldist", "bin/bpfsyscalldist-serve", "share/man/man8/bpfsyscalldist.8",
+      "share/man/man8/syscalldist.8", "share/man/man8/bpfsyscalldist-serve.8",
       "share/man/man5/bpfsyscalldist-profile.5", "share/bpfsyscalldist/profiles/futex.yaml",
       "share/bash-completion/completions/bpfsyscalldist", "share/zsh/site-functions/_bpfsyscalldist",
       "share/fish/vendor_completions.d/bpfsyscalldist.fish", "lib/systemd/system/bpfsyscalldist.service",
