@@ -41,8 +41,10 @@ public struct MetricFamily: Sendable {
   public struct Sample: Sendable {
     /// After the family's name: `_bucket`, `_count`, `_sum`, `_total`, `_created` or nothing.
     public var suffix: String
-    /// `name="value",...`, escaped (`Labels`).
+    /// `name="value",...`, escaped (`Labels`): one string a series' samples share.
     public var labels: String
+    /// A bucket's upper bound, the `le` label after the others (shared by every series).
+    public var le: String?
     public var value: Value
   }
 
@@ -52,8 +54,8 @@ public struct MetricFamily: Sendable {
     case number(Double)
   }
 
-  public mutating func add(_ suffix: String, _ labels: String, _ value: Value) {
-    samples.append(Sample(suffix: suffix, labels: labels, value: value))
+  public mutating func add(_ suffix: String, _ labels: String, le: String? = nil, _ value: Value) {
+    samples.append(Sample(suffix: suffix, labels: labels, le: le, value: value))
   }
 }
 
@@ -92,33 +94,45 @@ public struct ExpositionRenderer: Sendable {
   public init() {}
 
   public func render(_ families: [MetricFamily], as format: ExpositionFormat) -> String {
-    var out = ""
-    out.reserveCapacity(families.reduce(0) { $0 + $1.samples.count } * 80)
+    // bytes, and one String at the end: appending to a String a dozen times a line cost 40% of
+    // a scrape's time (bench/serve-render.sh)
+    var out: [UInt8] = []
+    out.reserveCapacity(families.reduce(0) { $0 + $1.samples.count } * 96)
+    func write(_ text: String) { out.append(contentsOf: text.utf8) }
     for family in families {
       switch format {
       case .openMetrics:
-        out += "# TYPE \(family.name) \(family.kind.rawValue)\n"
-        if let unit = family.unit { out += "# UNIT \(family.name) \(unit)\n" }
-        out += "# HELP \(family.name) \(help(family.help, quotes: true))\n"
+        write("# TYPE \(family.name) \(family.kind.rawValue)\n")
+        if let unit = family.unit { write("# UNIT \(family.name) \(unit)\n") }
+        write("# HELP \(family.name) \(help(family.help, quotes: true))\n")
       case .prometheus:
         let name = family.kind == .counter ? family.name + "_total" : family.name
-        out += "# HELP \(name) \(help(family.help, quotes: false))\n# TYPE \(name) \(family.kind.rawValue)\n"
+        write("# HELP \(name) \(help(family.help, quotes: false))\n# TYPE \(name) \(family.kind.rawValue)\n")
       }
       for sample in family.samples where format == .openMetrics || sample.suffix != "_created" {
-        out += family.name
-        out += sample.suffix
-        if !sample.labels.isEmpty {
-          out += "{"
-          out += sample.labels
-          out += "}"
+        write(family.name)
+        write(sample.suffix)
+        if let le = sample.le {
+          out.append(UInt8(ascii: "{"))
+          if !sample.labels.isEmpty {
+            write(sample.labels)
+            out.append(UInt8(ascii: ","))
+          }
+          write("le=\"")
+          write(le)
+          write("\"}")
+        } else if !sample.labels.isEmpty {
+          out.append(UInt8(ascii: "{"))
+          write(sample.labels)
+          out.append(UInt8(ascii: "}"))
         }
-        out += " "
-        out += Self.text(sample.value)
-        out += "\n"
+        out.append(UInt8(ascii: " "))
+        write(Self.text(sample.value))
+        out.append(UInt8(ascii: "\n"))
       }
     }
-    if format == .openMetrics { out += "# EOF\n" }
-    return out
+    if format == .openMetrics { write("# EOF\n") }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// A value as both formats write it: integers without a fraction.

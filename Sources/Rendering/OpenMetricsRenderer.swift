@@ -43,9 +43,9 @@ public struct OpenMetricsRenderer: Sendable {
           cumulative &+= histogram.counts[slot]
           slot += 1
         }
-        latency.add("_bucket", labels + ",le=\"" + le + "\"", .count(cumulative))
+        latency.add("_bucket", labels, le: le, .count(cumulative))
       }
-      latency.add("_bucket", labels + ",le=\"+Inf\"", .count(histogram.total))
+      latency.add("_bucket", labels, le: "+Inf", .count(histogram.total))
       if let sum = histogram.sumNanoseconds { latency.add("_sum", labels, .number(Double(sum) / 1e9)) }
       latency.add("_count", labels, .count(histogram.total))
       latency.add("_created", labels, createdAt)

@@ -37,6 +37,8 @@
  *     slow-sleeps S F  S x clock_nanosleep of 20 ms among F of 1 ms, by a syscall instruction in
  *                      sd_sleep_syscall (the first frame of their user stacks); reports its tid
  *     read-big MB N    N x pread64 of a MB MiB in-memory file, whole: milliseconds on CPU
+ *     many-syscalls N  N rounds of every x86_64 syscall number with zero arguments, but those
+ *                      that would block, end the process or change the host (benchmarks)
  *     slow-waits N     N x futex wait that times out after 20 ms (ETIMEDOUT), each after one
  *                      that fails at once (EAGAIN)
  *
@@ -122,6 +124,7 @@ static int run_tcp_send(long x, long y) { (void)y; return mode_tcp_send(x); }
 static int run_slow_sleeps(long x, long y) { return mode_slow_sleeps(x, y); }
 static int run_read_big(long x, long y) { return mode_read_big(x, y); }
 static int run_slow_waits(long x, long y) { (void)y; return mode_slow_waits(x); }
+static int run_many_syscalls(long x, long y) { (void)y; return mode_many_syscalls(x); }
 static const char *stat_path;
 static int run_stat(long x, long y) { (void)y; return mode_stat(x, stat_path); }
 
@@ -135,7 +138,7 @@ static const struct mode modes[] = {
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
-	SD_MODE1("slow-waits", slow_waits),
+	SD_MODE1("slow-waits", slow_waits), SD_MODE1("many-syscalls", many_syscalls),
 };
 
 int main(int argc, char **argv)

@@ -326,3 +326,42 @@ int mode_stat(long n, const char *path)
 		die("write");
 	return 0;
 }
+
+/* N rounds of every x86_64 syscall number from 0 to 469 with zero arguments (most fail at
+ * once: EFAULT, EINVAL, EBADF), in this process, stdin on /dev/null: a syscalldist profile then
+ * has about 450 keys with N calls each. Left out: what would block (pause, select, pselect6,
+ * ppoll, msgrcv: the host may have a queue 0), end or replace the process (exit, exit_group,
+ * execve, execveat, rt_sigreturn, fork, vfork, clone, clone3; uretprobe and uprobe send SIGILL
+ * from outside their trampoline), or change the host or how this process runs (ptrace,
+ * vhangup, sethostname, setdomainname, kexec_load, kexec_file_load, seccomp). For benchmarks. */
+int mode_many_syscalls(long n)
+{
+#if defined(__x86_64__)
+	static const int skipped[] = { 15, 23, 34, 56, 57, 58, 59, 60, 70, 101, 153, 170, 171, 231,
+				       246, 270, 271, 317, 320, 322, 335, 336, 435 };
+	int null = open("/dev/null", O_RDONLY), made = 0;
+	long round;
+
+	if (null < 0 || dup2(null, 0) < 0)
+		die("open /dev/null as stdin");
+	ready();
+	for (round = 0; round < n; round++) {
+		for (int nr = 0; nr < 470; nr++) {
+			int skip = 0;
+
+			for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++)
+				skip |= skipped[i] == nr;
+			if (!skip) {
+				syscall(nr, 0, 0, 0, 0, 0, 0);
+				made += round == 0;
+			}
+		}
+	}
+	printf("{\"mode\":\"many-syscalls\",\"numbers\":%d,\"rounds\":%ld}\n", made, n);
+	return 0;
+#else
+	(void)n;
+	die("many-syscalls: x86_64 numbers only");
+	return 1;
+#endif
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bench/serve-render.sh: what one scrape of `serve` costs with the syscalldist profile and about
+# 450 active keys (sd-workload many-syscalls), in both formats. A page is rendered at most once
+# between two collections (one a second): scrapes 1.1 s apart each render a page, scrapes back to
+# back get the cached one; the difference is the render. Prints medians over ROUNDS scrapes, the
+# page's size and series, and the render cost per series.
+#   bench/serve-render.sh            # ROUNDS=20
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${ROUNDS:-20}
+make -s -C "$ROOT" build >&2
+swift build -c release --package-path "$ROOT" --product sd-workload >&2
+TOOL=$ROOT/.build/release/bpfsyscalldist
+WL=$ROOT/.build/release/sd-workload
+work=$(mktemp -d)
+serve=""
+trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; rm -rf "$work"' EXIT
+
+"$WL" --stop many-syscalls 20 >"$work/workload.json" &
+wpid=$!
+until [ "$(cut -d' ' -f3 /proc/$wpid/stat 2>/dev/null)" = T ]; do sleep 0.01; done
+"$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" 2>"$work/serve.err" &
+serve=$!
+until grep -q 'Hit Ctrl-C' "$work/serve.err"; do sleep 0.01; done
+port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
+kill -CONT "$wpid"
+wait "$wpid"
+sleep 2 # two collections: every call is in the counts
+
+python3 - "$port" "$ROUNDS" <<'PY'
+import http.client, statistics, sys, time
+port, rounds = int(sys.argv[1]), int(sys.argv[2])
+for name, accept in [("openmetrics", "application/openmetrics-text"), ("0.0.4", "text/plain")]:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    def scrape():
+        start = time.perf_counter()
+        connection.request("GET", "/metrics", headers={"Accept": accept})
+        body = connection.getresponse().read()
+        return (time.perf_counter() - start) * 1000, body
+    rendered, cached = [], []
+    for _ in range(rounds):
+        time.sleep(1.1)  # a collection came in between: this scrape renders
+        took, body = scrape()
+        rendered.append(took)
+        cached.append(scrape()[0])  # the same page, from the cache
+    series = body.count(b"_latency_seconds_count{")
+    render = statistics.median(rendered) - statistics.median(cached)
+    print(f"{name:12} scrape that renders {statistics.median(rendered):6.2f} ms, cached {statistics.median(cached):5.2f} ms: "
+          f"render {render:5.2f} ms for {series} series ({render * 1000 / series:.1f} us a series), page {len(body) / 1024:.0f} KiB")
+PY
