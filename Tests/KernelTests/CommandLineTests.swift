@@ -32,7 +32,7 @@ final class CommandLineTests: XCTestCase {
   }
 
   func testInvokedAsSyscalldistTheDefaultIsEverySyscall() throws {
-    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-link-\(UUID().uuidString)")
+    let directory = Scratch.directory.appending(path: "sd-link-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let link = directory.appending(path: "syscalldist").path
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Products.tool)
@@ -83,7 +83,7 @@ final class CommandLineTests: XCTestCase {
     guard access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0 else {
       throw XCTSkip("this kernel has kprobes: the line under test is for kernels without them")
     }
-    let file = FileManager.default.temporaryDirectory.appending(path: "fn-\(UUID().uuidString).yaml").path
+    let file = Scratch.directory.appending(path: "fn-\(UUID().uuidString).yaml").path
     try "version: 1\nname: f\nprobe: {kernel_function: vfs_read}\n".write(toFile: file, atomically: true, encoding: .utf8)
     let result = try ToolRun.complete(["--profile", file])
     XCTAssertEqual(result.status, 1)

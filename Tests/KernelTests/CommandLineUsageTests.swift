@@ -20,7 +20,7 @@ final class CommandLineUsageTests: XCTestCase {
   }
 
   func testBrokenProfileNamesFileLineAndColumnAndExitsTwo() throws {
-    let file = FileManager.default.temporaryDirectory.appending(path: "broken-\(UUID().uuidString).yaml").path
+    let file = Scratch.directory.appending(path: "broken-\(UUID().uuidString).yaml").path
     try "version: 1\nname: b\nprobe:\n  syscall: opnat\n".write(toFile: file, atomically: true, encoding: .utf8)
     let result = try ToolRun.complete(["--profile", file])
     XCTAssertEqual(result.status, 2)
@@ -50,7 +50,7 @@ final class CommandLineUsageTests: XCTestCase {
   }
 
   func testUserProfilesDirectoryComesBeforeTheBuiltInOnes() throws {
-    let config = FileManager.default.temporaryDirectory.appending(path: "xdg-\(UUID().uuidString)")
+    let config = Scratch.directory.appending(path: "xdg-\(UUID().uuidString)")
     let directory = config.appending(path: "bpfsyscalldist/profiles")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     try "version: 1\nname: futex\ndescription: mine\nprobe: {syscall: futex}\n".write(
@@ -80,7 +80,7 @@ final class CommandLineUsageTests: XCTestCase {
   }
 
   func testMakeInstallPutsEverythingWhereItBelongs() throws {
-    let destination = FileManager.default.temporaryDirectory.appending(path: "sd-install-\(getpid())").path
+    let destination = Scratch.directory.appending(path: "sd-install-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: destination) }
     let make = try ToolRun.complete(
       ["-C", Products.packageRoot.path, "install-files", "CONFIG=\(Products.directory.lastPathComponent)", "DESTDIR=\(destination)", "PREFIX=/usr"],
@@ -160,7 +160,7 @@ final class CommandLineUsageTests: XCTestCase {
   /// The unit `make install` writes is one systemd accepts, pointing at the installed binary and
   /// config, and that config is one `serve` accepts.
   func testTheInstalledSystemdUnitAndConfigAreValid() throws {
-    let prefix = FileManager.default.temporaryDirectory.appending(path: "sd-unit-\(getpid())").path
+    let prefix = Scratch.directory.appending(path: "sd-unit-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: prefix) }
     let make = try ToolRun.complete(
       [

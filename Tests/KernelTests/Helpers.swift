@@ -20,6 +20,17 @@ enum Products {
   static var workload: String { directory.appending(path: "sd-workload").path }
 }
 
+/// Where the tests write files: one directory per test run, removed when the run exits (a
+/// thousand runs of the suite must not leave a thousand files each in /tmp).
+enum Scratch {
+  static let directory: URL = {
+    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: Scratch.directory) }
+    return directory
+  }()
+}
+
 enum WorkloadError: Error {
   /// The workload never reached its SIGSTOP: a broken test, never a reason to skip.
   case didNotStop([String])
@@ -82,7 +93,7 @@ final class ToolRun {
   let stderrPath: String
 
   init(_ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool) throws {
-    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-test-\(UUID().uuidString)")
+    let directory = Scratch.directory.appending(path: "sd-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     stdoutPath = directory.appending(path: "stdout").path
     stderrPath = directory.appending(path: "stderr").path
@@ -235,7 +246,7 @@ func writeProcFile(_ path: String, _ value: String) throws -> String {
 
 /// Writes `text` to a temporary YAML file and returns its path.
 func temporaryProfile(_ text: String, name: String = "profile") throws -> String {
-  let path = FileManager.default.temporaryDirectory.appending(path: "\(name)-\(UUID().uuidString).yaml").path
+  let path = Scratch.directory.appending(path: "\(name)-\(UUID().uuidString).yaml").path
   try text.write(toFile: path, atomically: true, encoding: .utf8)
   return path
 }

@@ -152,7 +152,7 @@ final class KernelFunctionTests: XCTestCase {
   func testAReenteredFunctionIsCountedApart() throws {
     let methods = try methods()
     // on a tmpfs of its own: the layers must be on a local file system
-    let base = FileManager.default.temporaryDirectory.appending(path: "sd-overlay-\(UUID().uuidString)").path
+    let base = Scratch.directory.appending(path: "sd-overlay-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
     XCTAssertEqual(mount("tmpfs", base, "tmpfs", 0, nil), 0, "mount tmpfs")
     defer { umount2(base, Int32(MNT_DETACH)) }

@@ -197,7 +197,7 @@ final class ProductionHostTests: XCTestCase {
       sleep 0.5
       kill -INT $t $s; wait $t; wait $s
       """
-    let directory = FileManager.default.temporaryDirectory.appending(path: "sd-pidns-\(UUID().uuidString)").path
+    let directory = Scratch.directory.appending(path: "sd-pidns-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let run = try ToolRun.complete(
       ["--pid", "--fork", "--mount-proc", "/bin/sh", "-c", script, "sh", Products.workload, Products.tool, directory],

@@ -12,7 +12,7 @@ final class PrometheusTests: XCTestCase {
 
   /// Prometheus scraping `target` every second, until the returned run is stopped.
   func startPrometheus(scraping target: Int) throws -> (run: ToolRun, api: String) {
-    let directory = FileManager.default.temporaryDirectory.appending(path: "prometheus-\(UUID().uuidString)").path
+    let directory = Scratch.directory.appending(path: "prometheus-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try """
       global: {scrape_interval: 1s, evaluation_interval: 1s}
@@ -71,7 +71,7 @@ final class PrometheusTests: XCTestCase {
     let commands = try Workload("bpf-mix", "50")
     let sleeps = try Workload("timed-sleep", "30", "200")
     let profile = try temporaryProfile("version: 1\nname: sleeps\nprobe: {syscall: clock_nanosleep}\n")
-    let config = FileManager.default.temporaryDirectory.appending(path: "serve-\(UUID().uuidString).yaml").path
+    let config = Scratch.directory.appending(path: "serve-\(UUID().uuidString).yaml").path
     try """
       profiles:
         - profile: bpfsyscalldist

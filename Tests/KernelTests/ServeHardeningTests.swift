@@ -107,7 +107,7 @@ final class ServeHardeningTests: XCTestCase {
   /// removed one leaves; a broken config changes nothing and says why.
   func testSIGHUPReloadsTheConfigKeepingUnchangedCounts() throws {
     let workload = try Workload("bpf-mix", "30")
-    let config = FileManager.default.temporaryDirectory.appending(path: "serve-\(UUID().uuidString).yaml").path
+    let config = Scratch.directory.appending(path: "serve-\(UUID().uuidString).yaml").path
     let keep = "  - profile: bpfsyscalldist\n    pid: \(workload.pid)\n"
     try "profiles:\n\(keep)  - profile: futex\n".write(toFile: config, atomically: true, encoding: .utf8)
     let serve = try ServeRun(["--config", config])
