@@ -6,8 +6,17 @@ import Rendering
 /// What the server answers: the body of `/metrics` in a format, the index page. Called on the
 /// server's thread for each request; the pages are the caller's to cache.
 public protocol MetricsPages: Sendable {
-  func metrics(_ format: ExpositionFormat) -> String
-  func index() -> String
+  func metrics(_ format: ExpositionFormat) -> Page
+  func index() -> Page
+}
+
+/// A response body, made once and sent as it is to every client that asks for it: a cached page
+/// of a megabyte is shared by its responses, never copied for each.
+public struct Page: Sendable {
+  let buffer: ByteBuffer
+
+  public init(_ bytes: [UInt8]) { buffer = ByteBuffer(bytes: bytes) }
+  public init(_ text: String) { buffer = ByteBuffer(string: text) }
 }
 
 /// An HTTP/1.1 server for `/metrics`, `/` and `/healthz` (SwiftNIO's HTTP/1 pipeline), hardened
@@ -109,11 +118,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
     var status = HTTPResponseStatus.ok
     var contentType = "text/plain; charset=utf-8"
-    var body: String
+    var body: Page
     var extraHeaders: [(String, String)] = []
     if head.method != .GET && head.method != .HEAD {
       status = .methodNotAllowed
-      body = "only GET and HEAD\n"
+      body = Page("only GET and HEAD\n")
       extraHeaders.append(("Allow", "GET, HEAD"))
     } else {
       switch path {
@@ -125,14 +134,13 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         contentType = "text/html; charset=utf-8"
         body = pages.index()
       case "/healthz":
-        body = "ok\n"
+        body = Page("ok\n")
       default:
         status = .notFound
-        body = "not found: try /metrics\n"
+        body = Page("not found: try /metrics\n")
       }
     }
-    var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-    buffer.writeString(body)
+    let buffer = body.buffer
     var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(buffer.readableBytes))])
     headers.add(contentsOf: extraHeaders)
     let keepAlive = head.isKeepAlive && status != .methodNotAllowed

@@ -22,7 +22,7 @@ final class ServePages: MetricsPages {
     var profiles: [Exposed] = []
     /// Bumped by every change: a cached page of an older version is rendered anew.
     var version = 0
-    var cache: [ExpositionFormat: (version: Int, text: String)] = [:]
+    var cache: [ExpositionFormat: (version: Int, page: Page)] = [:]
   }
 
   private let state = Mutex(State())
@@ -40,12 +40,12 @@ final class ServePages: MetricsPages {
     }
   }
 
-  func metrics(_ format: ExpositionFormat) -> String {
+  func metrics(_ format: ExpositionFormat) -> Page {
     state.withLock { state in
-      if let cached = state.cache[format], cached.version == state.version { return cached.text }
-      let text = ExpositionRenderer().render(families(state.profiles), as: format)
-      state.cache[format] = (state.version, text)
-      return text
+      if let cached = state.cache[format], cached.version == state.version { return cached.page }
+      let page = Page(ExpositionRenderer().renderBytes(families(state.profiles), as: format))
+      state.cache[format] = (state.version, page)
+      return page
     }
   }
 
@@ -62,11 +62,12 @@ final class ServePages: MetricsPages {
     return families
   }
 
-  func index() -> String {
+  func index() -> Page {
     let rows = state.withLock { state in
       state.profiles.map { "<li><b>\(Self.html($0.counts.profile.name))</b>: \(Self.html($0.counts.profile.description)) (\(Self.html($0.summary)))</li>" }
     }
-    return """
+    return Page(
+      """
       <!DOCTYPE html>
       <html><head><title>bpfsyscalldist</title></head><body>
       <h1>bpfsyscalldist \(Self.html(version))</h1>
@@ -76,7 +77,7 @@ final class ServePages: MetricsPages {
       </ul>
       </body></html>
 
-      """
+      """)
   }
 
   static func html(_ text: String) -> String {
