@@ -183,7 +183,7 @@ extension BPFSyscallDist {
   public static func runAndExit() -> Never {
     let arguments = Array(CommandLine.arguments.dropFirst())
     // serve is its own binary beside this one: linking SwiftNIO here grew every run's peak
-    // RSS by 22% (bench/README.md); it is found by its first word, as git finds its commands
+    // RSS by 14% (bench/README.md); it is found by its first word, as git finds its commands
     if arguments.first == serveCommand {
       let failure = Self.exec("bpfsyscalldist-serve", Array(arguments.dropFirst()))
       Output.status(failure.description)
