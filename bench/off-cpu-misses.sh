@@ -7,10 +7,9 @@
 # them say 0 ns off CPU.
 #   bench/off-cpu-misses.sh         # 5 rounds; ROUNDS=20 for a finer rate
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
+build_release
 work=$(mktemp -d)
 hogs=()
 trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$work"' EXIT
@@ -24,7 +23,7 @@ for round in $(seq "$ROUNDS"); do
 	"$ROOT/.build/release/bpfsyscalldist" --profile clock_nanosleep --slower-than 10ms -p "$wpid" -j \
 		>"$work/out.json" 2>"$work/err" &
 	tpid=$!
-	until grep -qs 'Hit Ctrl-C' "$work/err"; do sleep 0.01; done
+	wait_attached "$work/err"
 	kill -CONT "$wpid"
 	wait "$wpid"
 	kill -INT "$tpid"

@@ -14,7 +14,7 @@
 #   BEFORE=/tmp/old/.build/release/bpfsyscalldist ROUNDS=5 bench/program-cost.sh
 #   PROFILES=1 bench/program-cost.sh
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
 BEFORE=${BEFORE:-}
@@ -25,8 +25,7 @@ old=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled=$old' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
+build_release
 SD_BPF_CFLAGS=-DSD_STRAIGHT_LINE swift build -c release --package-path "$ROOT" \
 	--scratch-path "$ROOT/.build-straight" --product bpfsyscalldist >&2
 
@@ -40,7 +39,7 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 	# measure runs in a pipeline's subshell: stop the tracer however that subshell ends, or it
 	# stays attached and every later round pays for it too
 	trap "kill -INT $pid 2>/dev/null" EXIT
-	until grep -qs 'Hit Ctrl-C' /tmp/sd-cost.err; do sleep 0.01; done
+	wait_attached /tmp/sd-cost.err
 	local hook
 	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
 	"$ROOT/.build/release/sd-workload" ${WORKLOAD:-lookup} "$N" >/dev/null

@@ -7,13 +7,11 @@
 #   bench/serve-alloc.sh            # SCRAPES=20 (needs heaptrack: apt-get install heaptrack)
 #   KEEP=1 bench/serve-alloc.sh     # keeps heaptrack's files, for heaptrack_print
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SCRAPES=${SCRAPES:-20}
 command -v heaptrack >/dev/null || { echo "serve-alloc: needs heaptrack (apt-get install heaptrack)" >&2; exit 1; }
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
+build_release
 SERVE=$ROOT/.build/release/bpfsyscalldist-serve
-WL=$ROOT/.build/release/sd-workload
 work=$(mktemp -d)
 serve=""
 trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; rm -rf "$work"' EXIT
@@ -27,9 +25,9 @@ run() { # name scrapes -> "name allocations bytes page_bytes"
 	heaptrack -o "$work/$name" "$SERVE" --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" \
 		>/dev/null 2>"$work/$name.err" &
 	heaptrack=$!
-	until grep -q 'Hit Ctrl-C' "$work/$name.err"; do sleep 0.01; done
+	wait_attached "$work/$name.err"
 	serve=$(pgrep -P "$heaptrack" -f bpfsyscalldist-serve)
-	port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/$name.err")
+	port=$(serve_port "$work/$name.err")
 	kill -CONT "$wpid"
 	wait "$wpid"
 	sleep 2 # two collections: every call is in the counts

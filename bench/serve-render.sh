@@ -6,12 +6,9 @@
 # page's size and series, and the render cost per series.
 #   bench/serve-render.sh            # ROUNDS=20
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-20}
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
-TOOL=$ROOT/.build/release/bpfsyscalldist
-WL=$ROOT/.build/release/sd-workload
+build_release
 work=$(mktemp -d)
 serve=""
 trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; rm -rf "$work"' EXIT
@@ -21,8 +18,8 @@ wpid=$!
 until [ "$(cut -d' ' -f3 /proc/$wpid/stat 2>/dev/null)" = T ]; do sleep 0.01; done
 "$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" 2>"$work/serve.err" &
 serve=$!
-until grep -q 'Hit Ctrl-C' "$work/serve.err"; do sleep 0.01; done
-port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
+wait_attached "$work/serve.err"
+port=$(serve_port "$work/serve.err")
 kill -CONT "$wpid"
 wait "$wpid"
 sleep 2 # two collections: every call is in the counts

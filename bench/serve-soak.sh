@@ -5,12 +5,9 @@
 # 50th scrape parsed (prometheus_client's OpenMetrics parser). With --series-idle 30s a pid's series leaves half a minute after its process: the
 # series stay bounded, and so must the RSS.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SECONDS_TO_RUN=${1:-600}
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
-TOOL=$ROOT/.build/release/bpfsyscalldist
-WL=$ROOT/.build/release/sd-workload
+build_release
 work=$(mktemp -d)
 pids=""
 trap 'kill $pids 2>/dev/null; rm -rf "$work"' EXIT
@@ -19,8 +16,8 @@ printf 'version: 1\nname: churn\nprobe: {syscall: getppid}\nkey: {source: pid}\n
 "$TOOL" serve --listen 127.0.0.1:0 --profile "$work/churn.yaml" --series-idle 30s 2>"$work/serve.err" &
 serve=$!
 pids="$serve"
-until grep -q 'Hit Ctrl-C' "$work/serve.err"; do sleep 0.01; done
-port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
+wait_attached "$work/serve.err"
+port=$(serve_port "$work/serve.err")
 # key churn: a new process (a new pid) every 20-30 ms (a 20 ms sleep and a start), each making 5 getppid calls
 (while :; do "$WL" getppid 5 >/dev/null; sleep 0.02; done) &
 pids="$pids $!"

@@ -7,11 +7,10 @@
 #   bench/slow-flood.sh             # N=100000, 3 rounds
 #   N=1000000 ROUNDS=5 bench/slow-flood.sh
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 N=${N:-100000}
 ROUNDS=${ROUNDS:-3}
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
+build_release
 tool=$ROOT/.build/release/bpfsyscalldist
 workload=$ROOT/.build/release/sd-workload
 work=$(mktemp -d)
@@ -26,7 +25,7 @@ run() { # variant args... -> "variant shown dropped drain_ms rss_mib"
 	rm -f "$work/err" # a fresh file: the wait below must not see the previous run's line
 	"$tool" --profile "$work/getppid.yaml" -p "$wpid" -j "$@" >"$work/out.json" 2>"$work/err" &
 	local tpid=$!
-	until grep -qs 'Hit Ctrl-C' "$work/err"; do sleep 0.01; done
+	wait_attached "$work/err"
 	kill -CONT "$wpid"
 	wait "$wpid"
 	# the burst is over: the tool has printed everything once its output stops growing

@@ -4,16 +4,13 @@
 # counted exactly by name at the end. Runs on demand (not in CI).
 #   bench/soak.sh [SECONDS]          default 600
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SECONDS_TOTAL=${1:-600}
-make -s -C "$ROOT" build >&2
-swift build -c release --package-path "$ROOT" --product sd-workload >&2
-TOOL=$ROOT/.build/release/bpfsyscalldist
-WL=$ROOT/.build/release/sd-workload
+build_release
 out=$(mktemp -d)
 "$TOOL" --profile syscalldist -c sd-workload -j >"$out/tool.json" 2>"$out/tool.err" &
 tool=$!
-until grep -q '^Hit Ctrl-C' "$out/tool.err"; do sleep 0.05; done
+wait_attached "$out/tool.err"
 maps_before=$(bpftool -j map show | jq -c '[.[] | select(.name == "counts" or .name == "sparse" or .name == "starts") | {name, max_entries, bytes_memlock}]')
 rss() { awk '/VmRSS/ {print $2}' "/proc/$tool/status"; }
 echo "rss_kb_start $(rss)"
