@@ -49,9 +49,10 @@ KERNELS ?=
 test-kernels: setup
 	scripts/test-kernels.sh $(KERNELS)
 
-# The Debian package on a clean Debian 12 root file system: installs, runs, traces, removes.
-test-package: deb
-	scripts/test-package.sh $(DIST)/*.deb
+# The Debian package on a clean Debian 12 root file system: installs, runs, traces, removes; then
+# the tarball, unpacked into its /usr/local.
+test-package: deb dist
+	scripts/test-package.sh $(DIST)/*.deb $(DIST)/*.tar.gz
 
 deb: build
 	scripts/make-deb.sh .build/release $(DIST)

@@ -2,11 +2,13 @@
 # The Debian package on a clean Debian 12 (debootstrap --variant=minbase bookworm, no Swift
 # toolchain inside): lintian finds nothing to warn about; it installs with dpkg -i; the binaries
 # link nothing outside the base system; --version, --list-profiles and --check work; serve runs
-# from the installed config; a real trace counts a workload exactly; it removes cleanly. Run by
-# `make test` (as root).
-#   usage: scripts/test-package.sh PACKAGE.deb
+# from the installed config; a real trace counts a workload exactly; it removes cleanly. Then the
+# tarball of `make dist`, unpacked into /usr/local of the same root, finds its profiles, traces
+# and serves from its own config. Run by `make test` (as root).
+#   usage: scripts/test-package.sh PACKAGE.deb TARBALL.tar.gz
 set -eu
 deb=$(readlink -f "$1")
+tarball=$(readlink -f "$2")
 root=$(cd "$(dirname "$0")/.." && pwd)
 failures=0
 fail() { echo "test-package: FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -71,37 +73,56 @@ unexpected=$( (in_root ldd /usr/bin/bpfsyscalldist; in_root ldd /usr/bin/bpfsysc
 	grep -vE '^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|/lib.*/ld-linux.*\.so\.[0-9])$' || true)
 [ -z "$unexpected" ] && pass "links only glibc, libstdc++ and libgcc_s" || fail "links more: $unexpected"
 
-# a real trace, inside: the workload stops itself, the tool attaches, the workload resumes
-# chroot execs what it runs: $! is then the workload's pid, and the tool's
-chroot "$sys" /tmp/sd-workload --stop bpf-mix 60 >"$work/workload.json" &
-wpid=$!
-until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ] || ! kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
-chroot "$sys" bpfsyscalldist -p "$wpid" -j >"$work/trace.json" 2>"$work/trace.err" &
-tpid=$!
-until grep -q 'Hit Ctrl-C' "$work/trace.err" || ! kill -0 "$tpid" 2>/dev/null; do sleep 0.01; done
-kill -CONT "$wpid"
-wait "$wpid"
-kill -INT "$tpid"
-wait "$tpid" || true
-issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["counts"], sort_keys=True))' "$work/workload.json")
-traced=$(python3 -c 'import json,sys; print(json.dumps({h["key"]: h["count"] for h in json.load(open(sys.argv[1]))["histograms"]}, sort_keys=True))' "$work/trace.json" 2>/dev/null || echo none)
-[ "$issued" = "$traced" ] && pass "a trace inside counts the workload exactly" ||
-	fail "trace: issued $issued, traced $traced; $(cat "$work/trace.err")"
+# a real trace, inside, by BINARY: the workload stops itself, the tool attaches, the workload
+# resumes (chroot execs what it runs: $! is then the workload's pid, and the tool's)
+trace_counts_exactly() {
+	chroot "$sys" /tmp/sd-workload --stop bpf-mix 60 >"$work/workload.json" &
+	wpid=$!
+	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ] || ! kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
+	chroot "$sys" "$1" -p "$wpid" -j >"$work/trace.json" 2>"$work/trace.err" &
+	tpid=$!
+	until grep -q 'Hit Ctrl-C' "$work/trace.err" || ! kill -0 "$tpid" 2>/dev/null; do sleep 0.01; done
+	kill -CONT "$wpid"
+	wait "$wpid"
+	kill -INT "$tpid"
+	wait "$tpid" || true
+	issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["counts"], sort_keys=True))' "$work/workload.json")
+	traced=$(python3 -c 'import json,sys; print(json.dumps({h["key"]: h["count"] for h in json.load(open(sys.argv[1]))["histograms"]}, sort_keys=True))' "$work/trace.json" 2>/dev/null || echo none)
+	[ "$issued" = "$traced" ] && pass "$1: a trace inside counts the workload exactly" ||
+		fail "$1: trace: issued $issued, traced $traced; $(cat "$work/trace.err")"
+}
 
-# serve as the systemd unit runs it, from the installed config (on a port the kernel picks)
-chroot "$sys" bpfsyscalldist serve --config /etc/bpfsyscalldist/serve.yaml --listen 127.0.0.1:0 2>"$work/serve.err" &
-spid=$!
-until grep -q 'Hit Ctrl-C' "$work/serve.err" || ! kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
-port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
-curl -sf "http://127.0.0.1:${port:-0}/metrics" | grep -q '^bpfsyscalldist_calls_counted_total ' &&
-	pass "serve answers from the installed config" || fail "serve: $(cat "$work/serve.err")"
-kill -TERM "$spid" 2>/dev/null
-wait "$spid" && pass "serve exits 0 on SIGTERM" || fail "serve: exit $?"
+# serve by BINARY as the systemd unit runs it, from CONFIG (on a port the kernel picks)
+serve_answers() {
+	chroot "$sys" "$1" serve --config "$2" --listen 127.0.0.1:0 2>"$work/serve.err" &
+	spid=$!
+	until grep -q 'Hit Ctrl-C' "$work/serve.err" || ! kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
+	port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
+	curl -sf "http://127.0.0.1:${port:-0}/metrics" | grep -q '^bpfsyscalldist_calls_counted_total ' &&
+		pass "$1: serve answers from $2" || fail "$1: serve: $(cat "$work/serve.err")"
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid" && pass "$1: serve exits 0 on SIGTERM" || fail "$1: serve: exit $?"
+}
+
+trace_counts_exactly bpfsyscalldist
+serve_answers bpfsyscalldist /etc/bpfsyscalldist/serve.yaml
 
 files=$(in_root dpkg -L bpfsyscalldist | while read -r f; do [ -d "$sys$f" ] || echo "$f"; done)
 in_root dpkg --purge bpfsyscalldist >"$work/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.log")"
 left=$(for f in $files; do [ -e "$sys$f" ] || [ -L "$sys$f" ] && echo "$f"; done || true)
 [ -z "$left" ] && pass "dpkg --purge removes every file" || fail "left after purge: $left"
+
+# the tarball, unpacked into /usr/local as its README says: profiles beside the binary, its own
+# serve config where the unit it ships expects it
+tar -xzf "$tarball" -C "$sys/usr/local" --strip-components=1
+tool=/usr/local/bin/bpfsyscalldist
+in_root "$tool" --list-profiles 2>&1 | grep -q '^syscalldist .*\[/usr/local/share/bpfsyscalldist/profiles/syscalldist.yaml\]' &&
+	pass "tarball: --list-profiles finds its profiles" || fail "tarball: --list-profiles: $(in_root "$tool" --list-profiles 2>&1)"
+grep -q "^ExecStart=$tool serve --config /usr/local/etc/bpfsyscalldist/serve.yaml" \
+	"$sys/usr/local/lib/systemd/system/bpfsyscalldist.service" && pass "tarball: the unit runs what it unpacked" ||
+	fail "tarball: the unit's ExecStart: $(grep ExecStart "$sys/usr/local/lib/systemd/system/bpfsyscalldist.service")"
+trace_counts_exactly "$tool"
+serve_answers "$tool" /usr/local/etc/bpfsyscalldist/serve.yaml
 
 if [ "$failures" -gt 0 ]; then
 	echo "test-package: $failures failed" >&2
