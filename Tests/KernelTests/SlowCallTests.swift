@@ -178,6 +178,22 @@ final class SlowCallTests: XCTestCase {
     }
   }
 
+  /// A profile's `slower_than` turns slow calls on without the flag; `--slower-than` overrides
+  /// it: at 1 s, none of the 20 ms sleeps is shown, and every call is still counted.
+  func testAProfilesSlowerThanReportsSlowCallsAndTheFlagOverridesIt() throws {
+    let profile = try temporaryProfile(
+      "version: 1\nname: slow\nprobe: {syscall: clock_nanosleep}\nkey: {source: none}\nslower_than: 10ms\n")
+    let (slow, last, report, tool) = try trace(["--profile", profile], try Workload("slow-sleeps", "5", "10"))
+    assertSlowCallsAreTheSlowSleeps(slow, report, tool.stderr)
+    for call in slow {
+      XCTAssertGreaterThanOrEqual(call["latency_ns"] as? Int ?? 0, 10_000_000)
+    }
+    XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 15)
+    let overridden = try trace(["--profile", profile, "--slower-than", "1s"], try Workload("slow-sleeps", "5", "10"))
+    XCTAssertEqual(overridden.slow.count, 0, overridden.tool.stdout)
+    XCTAssertEqual(countsByKey(jsonObjects: [overridden.last]).values.reduce(0, +), 15)
+  }
+
   /// A slow call that fails shows its key as the profile decodes it and its errno; so does a
   /// comm key. The fast failures (EAGAIN) are not shown, and all are counted.
   func testSlowFailuresShowTheirKeyAndErrno() throws {
