@@ -2,7 +2,7 @@
 # make test     set up, build and run every test (as root: the kernel tests load real programs),
 #               with 20 s of fuzzing the profile loader first and the Debian package installed
 #               and run on a clean Debian 12 last
-# make test-kernels  the whole suite again inside Debian's 5.10, 6.1 and 6.12 kernels (qemu),
+# make test-kernels  the real-kernel tests again inside Debian's 5.10, 6.1 and 6.12 kernels (qemu),
 #               one line per kernel; KERNELS="6.1" picks some
 # make deb      a Debian package; make dist, a tarball of the same files
 PREFIX ?= /usr/local

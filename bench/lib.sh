@@ -9,8 +9,11 @@ build_release() { # the tool, serve and the workload, as released; their output 
 	swift build -c release --package-path "$ROOT" --product sd-workload >&2
 }
 
-wait_attached() { # STDERR_FILE: until the tool that writes it says it has attached
-	until grep -qs 'Hit Ctrl-C' "$1"; do sleep 0.01; done
+wait_attached() { # STDERR_FILE PID: until the tool PID, writing STDERR_FILE, has attached
+	until grep -qs 'Hit Ctrl-C' "$1"; do
+		kill -0 "$2" 2>/dev/null || { echo "bench: the tool exited before attaching: $(cat "$1")" >&2; exit 1; }
+		sleep 0.01
+	done
 }
 
 serve_port() { # STDERR_FILE of `serve --listen 127.0.0.1:0`: the port it chose

@@ -16,14 +16,14 @@ trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq "$(nproc)"); do (while :; do :; done) & hogs+=($!); done
 total=0 zeros=0
 for round in $(seq "$ROUNDS"); do
-	"$ROOT/.build/release/sd-workload" --stop slow-sleeps 300 300 >/dev/null &
+	"$WL" --stop slow-sleeps 300 300 >/dev/null &
 	wpid=$!
 	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ]; do sleep 0.01; done
 	rm -f "$work/err" # a fresh file: the wait below must not see the previous round's line
-	"$ROOT/.build/release/bpfsyscalldist" --profile clock_nanosleep --slower-than 10ms -p "$wpid" -j \
+	"$TOOL" --profile clock_nanosleep --slower-than 10ms -p "$wpid" -j \
 		>"$work/out.json" 2>"$work/err" &
 	tpid=$!
-	wait_attached "$work/err"
+	wait_attached "$work/err" "$tpid"
 	kill -CONT "$wpid"
 	wait "$wpid"
 	kill -INT "$tpid"

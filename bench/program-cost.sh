@@ -5,9 +5,9 @@
 # call), and, with BEFORE=path/to/an/older/bpfsyscalldist, that build too, in the same rounds, so
 # a change is judged against the code it replaces; "armed" is the shipped build with --slower-than
 # set but never reached (10 s), which also loads the sched_switch hook (its cost per context
-# switch is its own line); "serve" is the same program run by `bpfsyscalldist serve`. The stats add their own two clock reads per
-# run, the same to all. Prints one line per program and round, then the median per-call cost
-# (enter + exit + step) of each variant and hook.
+# switch is its own line); "serve" is the same program run by `bpfsyscalldist serve`. The stats
+# add their own two clock reads per run, the same to all. Prints one line per program and round,
+# then the median per-call cost (enter + exit + step) of each variant and hook.
 # With PROFILES=1, also each shipped profile as shipped, on N calls of its own syscall (the
 # figures the man page states, COST).
 #   bench/program-cost.sh            # N=1000000 bpf(BPF_MAP_LOOKUP_ELEM) calls, 3 rounds
@@ -39,10 +39,10 @@ measure() { # variant tool args... -> "variant hook program runs ns/run insns" l
 	# measure runs in a pipeline's subshell: stop the tracer however that subshell ends, or it
 	# stays attached and every later round pays for it too
 	trap "kill -INT $pid 2>/dev/null" EXIT
-	wait_attached /tmp/sd-cost.err
+	wait_attached /tmp/sd-cost.err "$pid"
 	local hook
 	hook=$(grep -o 'Attached [a-z_]*' /tmp/sd-cost.err | head -1 | cut -d' ' -f2)
-	"$ROOT/.build/release/sd-workload" ${WORKLOAD:-lookup} "$N" >/dev/null
+	"$WL" ${WORKLOAD:-lookup} "$N" >/dev/null
 	bpftool -j prog show | jq -r --arg v "$variant" --arg h "$hook" --argjson n "$N" '
 		[.[] | select(.name | startswith("sd_")) | select(.run_cnt > 0)
 		 | {name, runs: .run_cnt, ns: (.run_time_ns / .run_cnt | . * 10 | round / 10), insns: (.bytes_xlated / 8)}]
@@ -57,15 +57,15 @@ echo "variant hook program runs ns_per_run instructions" | tee "$out"
 for round in $(seq "$ROUNDS"); do
 	for method in tracepoint raw_tp tp_btf; do
 		if [ -n "$BEFORE" ]; then measure before "$BEFORE" --probe-method "$method"; fi
-		measure tail "$ROOT/.build/release/bpfsyscalldist" --probe-method "$method"
-		measure armed "$ROOT/.build/release/bpfsyscalldist" --probe-method "$method" --slower-than 10s
-		measure serve "$ROOT/.build/release/bpfsyscalldist" serve --listen 127.0.0.1:0 --probe-method "$method"
+		measure tail "$TOOL" --probe-method "$method"
+		measure armed "$TOOL" --probe-method "$method" --slower-than 10s
+		measure serve "$TOOL" serve --listen 127.0.0.1:0 --probe-method "$method"
 		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
 	done | tee -a "$out"
 	if [ -n "${PROFILES:-}" ]; then
 		for spec in bpfsyscalldist:lookup syscalldist:getppid futex:futex openat:openat "clock_nanosleep:sleep 0" \
 			ioctl:ioctl read-by-process:read; do
-			WORKLOAD=${spec#*:} measure "profile:${spec%%:*}" "$ROOT/.build/release/bpfsyscalldist" --profile "${spec%%:*}"
+			WORKLOAD=${spec#*:} measure "profile:${spec%%:*}" "$TOOL" --profile "${spec%%:*}"
 		done | tee -a "$out"
 	fi
 done

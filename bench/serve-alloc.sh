@@ -25,7 +25,7 @@ run() { # name scrapes -> "name allocations bytes page_bytes"
 	heaptrack -o "$work/$name" "$SERVE" --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" \
 		>/dev/null 2>"$work/$name.err" &
 	heaptrack=$!
-	wait_attached "$work/$name.err"
+	wait_attached "$work/$name.err" "$heaptrack"
 	serve=$(pgrep -P "$heaptrack" -f bpfsyscalldist-serve)
 	port=$(serve_port "$work/$name.err")
 	kill -CONT "$wpid"

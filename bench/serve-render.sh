@@ -18,7 +18,7 @@ wpid=$!
 until [ "$(cut -d' ' -f3 /proc/$wpid/stat 2>/dev/null)" = T ]; do sleep 0.01; done
 "$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" 2>"$work/serve.err" &
 serve=$!
-wait_attached "$work/serve.err"
+wait_attached "$work/serve.err" "$serve"
 port=$(serve_port "$work/serve.err")
 kill -CONT "$wpid"
 wait "$wpid"

@@ -2,8 +2,8 @@
 # bench/serve-soak.sh [SECONDS]: `serve` for SECONDS (default 600) with keys that come and go
 # (a profile keyed by pid, and short-lived processes one after another, each a new pid) and a
 # scrape every 100 ms; prints serve's RSS every minute, the series per scrape, and whether every
-# 50th scrape parsed (prometheus_client's OpenMetrics parser). With --series-idle 30s a pid's series leaves half a minute after its process: the
-# series stay bounded, and so must the RSS.
+# 50th scrape parsed (prometheus_client's OpenMetrics parser). With --series-idle 30s a pid's
+# series leaves half a minute after its process: the series stay bounded, and so must the RSS.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 SECONDS_TO_RUN=${1:-600}
@@ -16,7 +16,7 @@ printf 'version: 1\nname: churn\nprobe: {syscall: getppid}\nkey: {source: pid}\n
 "$TOOL" serve --listen 127.0.0.1:0 --profile "$work/churn.yaml" --series-idle 30s 2>"$work/serve.err" &
 serve=$!
 pids="$serve"
-wait_attached "$work/serve.err"
+wait_attached "$work/serve.err" "$serve"
 port=$(serve_port "$work/serve.err")
 # key churn: a new process (a new pid) every 20-30 ms (a 20 ms sleep and a start), each making 5 getppid calls
 (while :; do "$WL" getppid 5 >/dev/null; sleep 0.02; done) &

@@ -11,21 +11,19 @@ set -euo pipefail
 N=${N:-100000}
 ROUNDS=${ROUNDS:-3}
 build_release
-tool=$ROOT/.build/release/bpfsyscalldist
-workload=$ROOT/.build/release/sd-workload
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf 'version: 1\nname: getppid\nprobe: {syscall: getppid}\nkey: {source: none}\n' >"$work/getppid.yaml"
 
 run() { # variant args... -> "variant shown dropped drain_ms rss_mib"
 	local variant=$1; shift
-	"$workload" --stop getppid "$N" >/dev/null &
+	"$WL" --stop getppid "$N" >/dev/null &
 	local wpid=$!
 	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ]; do sleep 0.01; done
 	rm -f "$work/err" # a fresh file: the wait below must not see the previous run's line
-	"$tool" --profile "$work/getppid.yaml" -p "$wpid" -j "$@" >"$work/out.json" 2>"$work/err" &
+	"$TOOL" --profile "$work/getppid.yaml" -p "$wpid" -j "$@" >"$work/out.json" 2>"$work/err" &
 	local tpid=$!
-	wait_attached "$work/err"
+	wait_attached "$work/err" "$tpid"
 	kill -CONT "$wpid"
 	wait "$wpid"
 	# the burst is over: the tool has printed everything once its output stops growing

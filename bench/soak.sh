@@ -10,7 +10,7 @@ build_release
 out=$(mktemp -d)
 "$TOOL" --profile syscalldist -c sd-workload -j >"$out/tool.json" 2>"$out/tool.err" &
 tool=$!
-wait_attached "$out/tool.err"
+wait_attached "$out/tool.err" "$tool"
 maps_before=$(bpftool -j map show | jq -c '[.[] | select(.name == "counts" or .name == "sparse" or .name == "starts") | {name, max_entries, bytes_memlock}]')
 rss() { awk '/VmRSS/ {print $2}' "/proc/$tool/status"; }
 echo "rss_kb_start $(rss)"

@@ -76,6 +76,7 @@ unexpected=$( (in_root ldd /usr/bin/bpfsyscalldist; in_root ldd /usr/bin/bpfsysc
 # a real trace, inside, by BINARY: the workload stops itself, the tool attaches, the workload
 # resumes (chroot execs what it runs: $! is then the workload's pid, and the tool's)
 trace_counts_exactly() {
+	rm -f "$work/trace.err" # a fresh file: the wait below must not see the previous run's line
 	chroot "$sys" /tmp/sd-workload --stop bpf-mix 60 >"$work/workload.json" &
 	wpid=$!
 	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ] || ! kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
@@ -83,7 +84,7 @@ trace_counts_exactly() {
 	tpid=$!
 	until grep -q 'Hit Ctrl-C' "$work/trace.err" || ! kill -0 "$tpid" 2>/dev/null; do sleep 0.01; done
 	kill -CONT "$wpid"
-	wait "$wpid"
+	wait "$wpid" || true # its report, or its absence, is judged below
 	kill -INT "$tpid"
 	wait "$tpid" || true
 	issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["counts"], sort_keys=True))' "$work/workload.json")
@@ -94,6 +95,7 @@ trace_counts_exactly() {
 
 # serve by BINARY as the systemd unit runs it, from CONFIG (on a port the kernel picks)
 serve_answers() {
+	rm -f "$work/serve.err"
 	chroot "$sys" "$1" serve --config "$2" --listen 127.0.0.1:0 2>"$work/serve.err" &
 	spid=$!
 	until grep -q 'Hit Ctrl-C' "$work/serve.err" || ! kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
@@ -114,7 +116,7 @@ left=$(for f in $files; do [ -e "$sys$f" ] || [ -L "$sys$f" ] && echo "$f"; done
 
 # the tarball, unpacked into /usr/local as its README says: profiles beside the binary, its own
 # serve config where the unit it ships expects it
-tar -xzf "$tarball" -C "$sys/usr/local" --strip-components=1
+tar -xzf "$tarball" -C "$sys/usr/local" --strip-components=1 || fail "tarball: does not unpack"
 tool=/usr/local/bin/bpfsyscalldist
 in_root "$tool" --list-profiles 2>&1 | grep -q '^syscalldist .*\[/usr/local/share/bpfsyscalldist/profiles/syscalldist.yaml\]' &&
 	pass "tarball: --list-profiles finds its profiles" || fail "tarball: --list-profiles: $(in_root "$tool" --list-profiles 2>&1)"

@@ -18,7 +18,7 @@ func assertEveryKeyCountedOnce(
   histogram: String?, capacity: Int, keysPerPhase: Int, phases: Int, file: StaticString = #filePath, line: UInt = #line
 ) throws {
   let keys = keysPerPhase * phases
-  XCTAssertGreaterThan(keys, capacity, "the keys must overflow the hash", file: file, line: line)
+  precondition(keys > capacity && keysPerPhase < capacity, "the keys must overflow the hash, each phase fit it")
   let profile = try temporaryProfile(
     "version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n"
       + (histogram.map { "histogram: \($0)\n" } ?? ""))

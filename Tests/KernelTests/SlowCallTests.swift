@@ -178,20 +178,27 @@ final class SlowCallTests: XCTestCase {
     }
   }
 
-  /// A profile's `slower_than` turns slow calls on without the flag; `--slower-than` overrides
-  /// it: at 1 s, none of the 20 ms sleeps is shown, and every call is still counted.
+  /// A profile's `slower_than` turns slow calls on without the flag, and `--slower-than`
+  /// overrides it either way: a profile's 10 ms raised to 1 s shows none of the 20 ms sleeps, a
+  /// profile's 1 s lowered to 10 ms shows them all; every call is counted each time.
   func testAProfilesSlowerThanReportsSlowCallsAndTheFlagOverridesIt() throws {
-    let profile = try temporaryProfile(
-      "version: 1\nname: slow\nprobe: {syscall: clock_nanosleep}\nkey: {source: none}\nslower_than: 10ms\n")
-    let (slow, last, report, tool) = try trace(["--profile", profile], try Workload("slow-sleeps", "5", "10"))
-    assertSlowCallsAreTheSlowSleeps(slow, report, tool.stderr)
-    for call in slow {
-      XCTAssertGreaterThanOrEqual(call["latency_ns"] as? Int ?? 0, 10_000_000)
+    func profile(slowerThan: String) throws -> String {
+      try temporaryProfile(
+        "version: 1\nname: slow\nprobe: {syscall: clock_nanosleep}\nkey: {source: none}\nslower_than: \(slowerThan)\n")
     }
-    XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 15)
-    let overridden = try trace(["--profile", profile, "--slower-than", "1s"], try Workload("slow-sleeps", "5", "10"))
-    XCTAssertEqual(overridden.slow.count, 0, overridden.tool.stdout)
-    XCTAssertEqual(countsByKey(jsonObjects: [overridden.last]).values.reduce(0, +), 15)
+    let lowered = ["--profile", try profile(slowerThan: "1s"), "--slower-than", "10ms"]
+    for arguments in [["--profile", try profile(slowerThan: "10ms")], lowered] {
+      let (slow, last, report, tool) = try trace(arguments, try Workload("slow-sleeps", "5", "10"))
+      assertSlowCallsAreTheSlowSleeps(slow, report, "\(arguments): \(tool.stderr)")
+      for call in slow {
+        XCTAssertGreaterThanOrEqual(call["latency_ns"] as? Int ?? 0, 10_000_000)
+      }
+      XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 15)
+    }
+    let raised = try trace(
+      ["--profile", try profile(slowerThan: "10ms"), "--slower-than", "1s"], try Workload("slow-sleeps", "5", "10"))
+    XCTAssertEqual(raised.slow.count, 0, raised.tool.stdout)
+    XCTAssertEqual(countsByKey(jsonObjects: [raised.last]).values.reduce(0, +), 15)
   }
 
   /// A slow call that fails shows its key as the profile decodes it and its errno; so does a

@@ -15,6 +15,8 @@ final class ExpositionTests: XCTestCase {
 
   func testOpenMetricsHasTypeUnitHelpCreatedAndEOF() {
     var latency = MetricFamily(name: "x_latency_seconds", kind: .histogram, help: "h", unit: "seconds")
+    latency.add("_bucket", "", le: "0.001", .count(2))  // a histogram without labels but le
+    latency.add("_bucket", "k=\"v\"", le: "+Inf", .count(3))
     latency.add("_count", "", .count(3))
     let text = ExpositionRenderer().render([latency, family()], as: .openMetrics)
     XCTAssertEqual(
@@ -23,6 +25,8 @@ final class ExpositionTests: XCTestCase {
       # TYPE x_latency_seconds histogram
       # UNIT x_latency_seconds seconds
       # HELP x_latency_seconds h
+      x_latency_seconds_bucket{le="0.001"} 2
+      x_latency_seconds_bucket{k="v",le="+Inf"} 3
       x_latency_seconds_count 3
       # TYPE x_errors counter
       # HELP x_errors Say \\"hi\\"\\\\ here\\nand there.
