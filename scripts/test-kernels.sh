@@ -195,6 +195,8 @@ for version in "${versions[@]}"; do
 	echo "kernel $version: $passed passed, $failures failed, $skipped skipped$unfinished; $release ($seconds s)${retried[$version]:-}"
 	[ "$failures" -eq 0 ] && [ "$passed" -gt 0 ] || failed=1
 	grep -E "^Test Case '.*' failed" "$out/tests.log" | sed 's/^/    /'
+	# what failed, from the assertion's own message, so that CI's output alone tells why
+	grep -E ": error: " "$out/tests.log" | head -5 | sed -E "s|^$ROOT/||" | cut -c1-600 | sed 's/^/      /'
 done
 log "done in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s; logs in $CACHE"
 exit $failed

@@ -22,8 +22,9 @@ final class SlowCallTests: XCTestCase {
 
   /// Time off CPU as the workload's own clocks bound it, whatever the scheduler did: a call's
   /// longest stretch is part of its time off CPU, which is part of its latency; each 20 ms sleep
-  /// blocks at least 19 ms in one stretch (its timer is armed just before the thread leaves the
-  /// CPU); and what the tool counts on CPU over all the calls, latency less time off CPU, is at
+  /// in which the thread ran under 1 ms by its own clock blocks at least 19 ms in one stretch
+  /// (its timer is armed before the thread leaves the CPU; not every sleep: under emulation a
+  /// guest's CPU stalls for milliseconds, and the thread's clock counts that time); and what the tool counts on CPU over all the calls, latency less time off CPU, is at
   /// most the CPU time the thread ran in all its sleeps (CLOCK_THREAD_CPUTIME_ID, which includes
   /// the interrupts it took: IRQ_TIME_ACCOUNTING is off in Debian's kernels), so time off CPU is
   /// never understated. That holds for the rare call whose return to a CPU the sched_switch hook
@@ -42,7 +43,9 @@ final class SlowCallTests: XCTestCase {
       onCPU += latency - offCPU
       if longest >= 19_000_000 { blockedForTheSleep += 1 }
     }
-    XCTAssertGreaterThanOrEqual(blockedForTheSleep, report["slow"] as? Int ?? .max, "\(context) \(calls)", file: file, line: line)
+    let quiet = report["quiet_slow"] as? Int ?? .max
+    XCTAssertGreaterThan(quiet, 0, "\(context) no 20 ms sleep ran under 1 ms on CPU: nothing to check", file: file, line: line)
+    XCTAssertGreaterThanOrEqual(blockedForTheSleep, quiet, "\(context) \(calls)", file: file, line: line)
     let cpu = report["cpu_ns"] as? Int ?? -1
     XCTAssertLessThanOrEqual(onCPU, cpu, "\(context) on CPU in the slow calls, of the thread's CPU time", file: file, line: line)
   }
@@ -120,7 +123,7 @@ final class SlowCallTests: XCTestCase {
       XCTAssertTrue(functions.contains("do_nanosleep") || functions.contains("hrtimer_nanosleep"), "\(functions)")
       let user = try XCTUnwrap((call["user_stack"] as? [String: Any])?["frames"] as? [[String: Any]], "\(call)")
       XCTAssertEqual(user.first?["function"] as? String, "sd_sleep_syscall", "\(user)")
-      // a 1 ms sleep the scheduler made late comes through the function that times it
+      // through the function that times the sleep
       XCTAssertTrue(user.dropFirst().prefix(2).contains { $0["function"] as? String == "mode_slow_sleeps" }, "\(user)")
     }
     let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
