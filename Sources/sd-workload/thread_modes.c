@@ -1,7 +1,9 @@
 /* sd-workload: threads that exit inside calls, one after another, and reuse each other's ids. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,36 @@ static void *sleep_forever(void *arg)
 	return NULL;
 }
 
+/* How many of this process's other threads are blocked in clock_nanosleep (their syscall as
+ * /proc shows it): each has passed the syscall's entry. */
+static int sleepers_in_their_call(void)
+{
+	char path[64], line[64];
+	int tid, in_call = 0;
+	DIR *tasks = opendir("/proc/self/task");
+	struct dirent *entry;
+
+	if (!tasks)
+		die("opendir /proc/self/task");
+	while ((entry = readdir(tasks))) {
+		FILE *file;
+
+		tid = atoi(entry->d_name);
+		if (tid <= 0 || tid == (int)syscall(SYS_gettid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+		file = fopen(path, "r");
+		if (file && fgets(line, sizeof(line), file) && atol(line) == SYS_clock_nanosleep)
+			in_call++;
+		if (file)
+			fclose(file);
+	}
+	closedir(tasks);
+	return in_call;
+}
+
+/* THREADS threads that sleep an hour each, killed by exit_group once every one is inside its
+ * call (however slow a CPU made them to get there), after one sleep of the main thread's. */
 int mode_stuck(int threads)
 {
 	struct timespec settle = { .tv_nsec = 200 * 1000000 };
@@ -31,6 +63,8 @@ int mode_stuck(int threads)
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&thread, NULL, sleep_forever, NULL))
 			die("pthread_create");
+	while (sleepers_in_their_call() < threads)
+		sched_yield(); /* not a sleep: the test counts clock_nanosleep calls */
 	nanosleep(&settle, NULL);
 	printf("{\"mode\":\"stuck\",\"threads\":%d}\n", threads);
 	fflush(stdout);

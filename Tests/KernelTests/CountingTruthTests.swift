@@ -32,7 +32,10 @@ final class CountingTruthTests: XCTestCase {
       XCTAssertGreaterThanOrEqual(try XCTUnwrap(bounds["high"]) + slack / 1000, measured, name)
     }
     XCTAssertLessThanOrEqual(Double(try XCTUnwrap(series["min_ns"] as? Int)), Double(try XCTUnwrap(truth["min"])))
-    XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(series["max_ns"] as? Int)) + slack, Double(try XCTUnwrap(truth["max"])))
+    // the longest call less the thread's CPU time around it: a stall of the workload's own part
+    // of a call (under emulation, milliseconds) is CPU time, never time the kernel saw
+    XCTAssertGreaterThanOrEqual(try XCTUnwrap(series["max_ns"] as? Int), try XCTUnwrap(truth["max_less_cpu"]))
+    XCTAssertGreaterThan(try XCTUnwrap(truth["max_less_cpu"]), 5_000_000 * 9 / 10, "no 5 ms sleep measured")
   }
 
   /// `-i` for the length of a long run, keyed by a raw value: more distinct keys than the hash
@@ -124,14 +127,17 @@ final class CountingTruthTests: XCTestCase {
     let workload = try Workload("sleep", "30", "10")
     let tool = try ToolRun(["--profile", profile, "-u", "-p", String(workload.pid), "-j"])
     try tool.waitUntilAttached()
-    _ = try workload.finish()
+    let measured = try XCTUnwrap(try workload.finish()["measured_ns"] as? [Int])
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     let object = try XCTUnwrap(tool.jsonObjects.last)
     XCTAssertEqual(object["unit"] as? String, "us")
     let buckets = try XCTUnwrap((object["histograms"] as? [[String: Any]])?.first?["buckets"] as? [[String: Any]])
     let home = try XCTUnwrap(buckets.first { $0["low"] as? Int == 30_000 }, "\(buckets)")
     XCTAssertEqual(home["high"] as? Int, 39_999)
-    XCTAssertGreaterThanOrEqual(home["count"] as? Int ?? 0, 8)
+    // every sleep the workload saw end before 40 ms (a stalled CPU can make one late)
+    let onTime = measured.filter { $0 < 40_000_000 }.count
+    XCTAssertGreaterThan(onTime, 0, "\(measured)")
+    XCTAssertGreaterThanOrEqual(home["count"] as? Int ?? 0, onTime, "\(measured)")
     let check = try ToolRun.complete(["--check", profile, "--ns"])
     XCTAssertEqual(check.status, 0, check.stderr)
     XCTAssertTrue(check.stdout.contains("(min 0, max 100000000, step 10000000)"), check.stdout)

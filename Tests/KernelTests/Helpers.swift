@@ -56,9 +56,11 @@ final class Workload {
 
   var pid: Int32 { process.processIdentifier }
 
-  /// Waits until the workload stopped itself (state T); false if it did not within 2 s.
+  /// Waits until the workload stopped itself (state T); false if it exited first or did not
+  /// stop within 60 s (a broken workload: under emulation, filling 64 MiB alone takes seconds).
   func waitUntilStopped() -> Bool {
-    for _ in 0..<2000 {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline && process.isRunning {
       if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let state = stat.split(separator: ")").last?.split(separator: " ").first, state == "T"
       {
@@ -174,10 +176,11 @@ final class ToolRun {
   }
 
   /// Runs to completion (for commands that exit on their own); one that is still running after
-  /// `timeout` seconds is killed and fails the test, instead of hanging the suite.
+  /// `timeout` seconds is killed and fails the test, instead of hanging the suite. 300 s: only
+  /// a hang takes that long, even in a guest under emulation beside two others.
   static func complete(
     _ arguments: [String], environment: [String: String]? = nil, executable: String = Products.tool,
-    timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line
+    timeout: Double = 300, file: StaticString = #filePath, line: UInt = #line
   ) throws -> (status: Int32, stdout: String, stderr: String) {
     let run = try ToolRun(arguments, environment: environment, executable: executable)
     let deadline = Date().addingTimeInterval(timeout)

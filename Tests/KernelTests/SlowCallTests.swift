@@ -205,16 +205,19 @@ final class SlowCallTests: XCTestCase {
   }
 
   /// A slow call that fails shows its key as the profile decodes it and its errno; so does a
-  /// comm key. The fast failures (EAGAIN) are not shown, and all are counted.
+  /// comm key. The fast failures (EAGAIN) are not shown (but one the workload saw take 10 ms
+  /// itself, on a stalled CPU), and all are counted.
   func testSlowFailuresShowTheirKeyAndErrno() throws {
     let comm = try temporaryProfile("version: 1\nname: by-comm\nprobe: {syscall: futex}\nkey: {source: comm}\n")
     for (profile, key) in [("futex", "FUTEX_WAIT_PRIVATE"), (comm, "sd-workload")] {
-      let (slow, last, _, _) = try trace(
+      let (slow, last, report, _) = try trace(
         ["--profile", profile, "--split-outcome", "--slower-than", "10ms"], try Workload("slow-waits", "10"))
-      XCTAssertEqual(slow.count, 10)
+      let outcomes = slow.map { $0["outcome"] as? String ?? "none" }
+      XCTAssertEqual(outcomes.filter { $0 == "ETIMEDOUT" }.count, 10, "\(slow)")
+      XCTAssertLessThanOrEqual(outcomes.filter { $0 == "EAGAIN" }.count, report["late_fast"] as? Int ?? -1, "\(slow)")
+      XCTAssertEqual(outcomes.filter { $0 != "ETIMEDOUT" && $0 != "EAGAIN" }, [])
       for call in slow {
         XCTAssertEqual(call["key"] as? String, key)
-        XCTAssertEqual(call["outcome"] as? String, "ETIMEDOUT")
       }
       XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), 20)
     }
