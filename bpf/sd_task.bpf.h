@@ -98,6 +98,12 @@ static __always_inline int sd_compat_caller(struct task_struct *task)
 #endif
 }
 
+/* The ns the task has run, by the scheduler's count; 0 where its place is unknown. */
+static __always_inline __u64 sd_runtime(struct task_struct *task)
+{
+	return cfg.task_runtime_offset ? SD_TASK_FIELD(task, __u64, cfg.task_runtime_offset) : 0;
+}
+
 #else /* SD_COMPAT */
 
 struct {
@@ -171,6 +177,16 @@ static __always_inline int sd_compat_caller(struct task_struct *task)
 	bpf_probe_read_kernel(&status, sizeof(status), (char *)task + cfg.compat_offset);
 	return status & cfg.compat_mask;
 #endif
+}
+
+/* The ns the task has run, by the scheduler's count; 0 where its place is unknown. */
+static __always_inline __u64 sd_runtime(struct task_struct *task)
+{
+	__u64 ran = 0;
+
+	if (cfg.task_runtime_offset)
+		bpf_probe_read_kernel(&ran, sizeof(ran), (char *)task + cfg.task_runtime_offset);
+	return ran;
 }
 
 #endif /* SD_COMPAT */

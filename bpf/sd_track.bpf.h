@@ -148,6 +148,20 @@ static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
 	s->off_since = 0;
 }
 
+/* A stretch off CPU whose end the sched_switch hook did not see (on some kernels it misses a
+ * thread's return to a CPU now and then: man page, BUGS), closed at `now` by a thread that runs:
+ * it ended no later than `now` less the time the thread has run since it left, by the
+ * scheduler's own count. That count is exact when the thread leaves a CPU; at a call's exit it
+ * lags by what the thread ran since its last tick, at most one tick counted off CPU too much. */
+static __always_inline void sd_close_unseen_stretch(struct sd_start *s, struct task_struct *task, __u64 now)
+{
+	__u64 since = now - s->off_since, ran = sd_runtime(task) - s->ran_at_off;
+
+	if (cfg.task_runtime_offset)
+		since = ran < since ? since - ran : 0;
+	sd_back_on_cpu(s, s->off_since + since);
+}
+
 /* A call at or above the threshold ended: its record to the ring buffer, or counted as lost. */
 static __always_inline void sd_report_slow(
 	void *ctx, struct task_struct *task, struct sd_cpu *cpu, struct sd_start *s, __u64 now)
@@ -256,10 +270,9 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 		e->key[0] = s->key;
 	}
 	/* Running, so back on a CPU: a stretch still open means the sched_switch hook missed the
-	 * switch back in (it happens, rarely, on 6.18: man page, BUGS). It ends now at the latest;
-	 * the time the thread ran since is counted off CPU too (for a sleep, microseconds). */
+	 * switch back in */
 	if (cfg.report_slow && s->off_since)
-		sd_back_on_cpu(s, now);
+		sd_close_unseen_stretch(s, task, now);
 	if (cfg.report_slow && delta >= cfg.slower_than_ns)
 		sd_report_slow(ctx, task, cpu, s, now);
 	return cpu;
@@ -274,7 +287,10 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 	struct sd_start *s = sd_start_of_switched(prev, 1);
 
 	if (s && s->ts) {
+		if (s->off_since) /* it ran, and the hook missed its switch back in */
+			sd_close_unseen_stretch(s, prev, now);
 		s->off_since = now;
+		s->ran_at_off = sd_runtime(prev);
 		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
 	}
 	s = sd_start_of_switched(next, 0);

@@ -28,20 +28,27 @@ enum KernelFacts {
     /// The word that tells a 32-bit caller, and the bit that does.
     var compatOffset: Int
     var compatMask: UInt32
+    /// `se.sum_exec_runtime`, the ns the task ran: what bounds a stretch off CPU whose end the
+    /// sched_switch hook missed; 0: unknown.
+    var runtime = 0
   }
 
   static func taskLayout(_ btf: KernelBTF) -> TaskLayout? {
-    guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info"]),
+    guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info", "se"]),
       let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"]
     else { return nil }
+    let runtime = task["se"].flatMap { se in
+      btf.memberOffsets(of: "sched_entity", ["sum_exec_runtime"])?["sum_exec_runtime"].map { se + $0 }
+    } ?? 0
     #if arch(x86_64)
       // TS_COMPAT in thread_info.status: an ia32 syscall is running (int $0x80 sets it too)
       guard let threadInfo = task["thread_info"], let status = btf.memberOffsets(of: "thread_info", ["status"])?["status"]
       else { return nil }
-      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2)
+      return TaskLayout(
+        pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2, runtime: runtime)
     #else
       // arm64 tells AArch32 callers by their saved PSTATE (bpf/sd_track.bpf.h)
-      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0)
+      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0, runtime: runtime)
     #endif
   }
 

@@ -76,6 +76,7 @@ extension Tracer {
     settings.task_comm_offset = UInt32(task.comm)
     settings.compat_offset = UInt32(task.compatOffset)
     settings.compat_mask = task.compatMask
+    settings.task_runtime_offset = UInt32(task.runtime)
     if case .argument(let index) = profile.keySource {
       // where the argument is, from the function's prototype where the kernel has its BTF
       let slots = kernel.function?.argumentSlots ?? []
