@@ -6,12 +6,14 @@
  *     syscalls N       getppid xN, sched_yield x2N, umask x3N, getrandom xN
  *     sleep MS N       N x clock_nanosleep of MS milliseconds, each timed (measured_ns)
  *     timed-sleep MS N 100 x clock_nanosleep that returns at once, then N of MS ms, each timed
- *                      from user space: min, max, p50/p90/p99 by nearest rank, and the overhead
+ *                      from user space: min, max, p50/p90/p99 by nearest rank, the overhead, and
+ *                      max_less_cpu (the longest call less its thread's CPU time around it)
  *     openat N         openat: N that succeed, 2N of a missing file (ENOENT)
  *     lookup N         N x bpf(BPF_MAP_LOOKUP_ELEM) on a 1-entry array (benchmark loop)
  *     getppid N        N x getppid (benchmark loop)
  *     progarray T N    T threads, N alternating update/delete each on one shared PROG_ARRAY
- *     stuck T          T threads enter a long nanosleep, then the process exits mid-call
+ *     stuck T          T threads enter a long nanosleep; once /proc shows each in it, the process
+ *                      sleeps 1 ms and exits mid-call (exit_group)
  *     exits T          T threads end with the exit syscall, then the process with exit_group:
  *                      T + 1 calls that never return
  *     args N           N x pselect6(100, 101, 102, 103, 104, 105): fails at once; argument i
@@ -35,12 +37,13 @@
  *     tcp-send N       N x send of one byte on a loopback TCP connection
  *     stat N PATH      N x stat(PATH)
  *     slow-sleeps S F  S x clock_nanosleep of 20 ms among F of 1 ms, by a syscall instruction in
- *                      sd_sleep_syscall (the first frame of their user stacks); reports its tid
+ *                      sd_sleep_syscall (the first frame of their user stacks); reports its tid,
+ *                      late_fast, quiet_slow and cpu_ns (see slow_modes.c)
  *     read-big MB N    N x pread64 of a MB MiB in-memory file, whole: milliseconds on CPU
  *     many-syscalls N  N rounds of every x86_64 syscall number with zero arguments, but those
  *                      that would block, end the process or change the host (benchmarks)
  *     slow-waits N     N x futex wait that times out after 20 ms (ETIMEDOUT), each after one
- *                      that fails at once (EAGAIN)
+ *                      that fails at once (EAGAIN); late_fast: those of these that took 10 ms
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -82,6 +85,16 @@ uint64_t now_ns(void)
 uint64_t thread_cpu_ns(void)
 {
 	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* Involuntary context switches of the calling thread so far: a preemption between two reads. */
+long involuntary_switches(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_THREAD, &usage))
+		die("getrusage");
+	return usage.ru_nivcsw;
 }
 
 void die(const char *what)

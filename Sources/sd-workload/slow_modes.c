@@ -54,24 +54,27 @@ static int sd_fast_sleep_was_late(const struct timespec *fast_ts)
 	return (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec) >= 10000000L;
 }
 
-/* A 20 ms sleep in which the thread ran less than 1 ms by its own CPU clock: between arming its
- * timer and leaving the CPU it ran less than that (a stalled virtual CPU counts on that clock
- * where the kernel does not account steal time, as under qemu's emulation), so it spent at least
- * 19 ms off CPU in one stretch. */
+/* A 20 ms sleep in which the thread ran less than 1 ms by its own CPU clock and was never
+ * preempted: between arming its timer and blocking it ran less than that (a stalled virtual CPU
+ * counts on that clock where the kernel does not account steal time, as under qemu's
+ * emulation), so it spent at least 19 ms off CPU in one stretch. */
 static int sd_slow_sleep_was_quiet(const struct timespec *slow_ts)
 {
+	long switches = involuntary_switches();
 	uint64_t cpu = thread_cpu_ns();
 
 	if (sd_sleep_syscall(slow_ts))
 		die("clock_nanosleep");
-	return thread_cpu_ns() - cpu < 1000000;
+	cpu = thread_cpu_ns() - cpu;
+	return cpu < 1000000 && involuntary_switches() == switches;
 }
 
 /* SLOW x 20 ms sleeps among FAST x 1 ms ones (one slow after every FAST/SLOW fast), all on the
  * main thread, whose tid is reported, with how many 1 ms sleeps took 10 ms or more by the
  * workload's own clock ("late_fast": on a busy machine the scheduler can be that late), how many
- * 20 ms sleeps ran under 1 ms on CPU ("quiet_slow": those blocked 19 ms in one stretch) and the
- * CPU time the thread ran in all of them ("cpu_ns": the most a tracer may count on CPU). */
+ * 20 ms sleeps ran under 1 ms on CPU, unpreempted ("quiet_slow": those blocked 19 ms in one
+ * stretch) and the CPU time the thread ran in all of them ("cpu_ns": the most a tracer may count
+ * on CPU). */
 int mode_slow_sleeps(long slow, long fast)
 {
 	struct timespec slow_ts = { .tv_nsec = 20000000 }, fast_ts = { .tv_nsec = 1000000 };
@@ -96,16 +99,17 @@ int mode_slow_sleeps(long slow, long fast)
 
 /* N reads of a MB MiB file on tmpfs (in memory), each of the whole file in one call: calls that
  * take milliseconds on CPU, copying. Reports the time the reads took and the CPU time the thread
- * ran in them: the difference is the most a tracer may count off CPU ("wall_ns", "cpu_ns"). */
+ * ran in them: the difference is the most a tracer may count off CPU ("wall_ns", "cpu_ns"), and
+ * that difference for each read, in order ("off_cpu_most_ns"). */
 int mode_read_big(long mb, long n)
 {
 	size_t size = (size_t)mb << 20;
 	char *buffer = malloc(size);
+	uint64_t *most = calloc(n > 0 ? n : 1, sizeof(*most)), wall, cpu;
 	int fd = memfd_create("sd-workload-big", 0);
-	uint64_t wall, cpu;
 	long i;
 
-	if (!buffer || fd < 0)
+	if (!buffer || !most || fd < 0)
 		die("malloc or memfd_create");
 	memset(buffer, 'x', size);
 	if (write(fd, buffer, size) != (ssize_t)size)
@@ -113,13 +117,23 @@ int mode_read_big(long mb, long n)
 	ready();
 	wall = now_ns();
 	cpu = thread_cpu_ns();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		uint64_t call_wall = now_ns(), call_cpu = thread_cpu_ns();
+
 		if (pread(fd, buffer, size, 0) != (ssize_t)size)
 			die("pread");
+		call_cpu = thread_cpu_ns() - call_cpu;
+		call_wall = now_ns() - call_wall;
+		most[i] = call_wall > call_cpu ? call_wall - call_cpu : 0;
+	}
 	cpu = thread_cpu_ns() - cpu;
 	wall = now_ns() - wall;
-	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"wall_ns\":%llu,\"cpu_ns\":%llu,\"counts\":{\"pread64\":%ld}}\n",
-	       mb, (unsigned long long)wall, (unsigned long long)cpu, n);
+	printf("{\"mode\":\"read-big\",\"mb\":%ld,\"wall_ns\":%llu,\"cpu_ns\":%llu,\"off_cpu_most_ns\":[",
+	       mb, (unsigned long long)wall, (unsigned long long)cpu);
+	for (i = 0; i < n; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)most[i]);
+	printf("],\"counts\":{\"pread64\":%ld}}\n", n);
+	free(most);
 	return 0;
 }
 

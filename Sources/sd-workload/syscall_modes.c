@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -80,16 +79,6 @@ int mode_sleep(long ms, long n)
 	return 0;
 }
 
-/* Involuntary context switches of the calling thread so far. */
-static long involuntary_switches(void)
-{
-	struct rusage usage;
-
-	if (getrusage(RUSAGE_THREAD, &usage))
-		die("getrusage");
-	return usage.ru_nivcsw;
-}
-
 /* Sleeps timed from user space, the truth a latency histogram's percentiles must hold: first
  * 100 clock_nanosleep calls that return at once (an absolute time already past), whose measured
  * durations are almost all overhead (entry, exit, and whatever a tracer does outside its own
@@ -97,8 +86,9 @@ static long involuntary_switches(void)
  * min, max and p50/p90/p99 (nearest rank) of all N + 100, in ns. And "max_less_cpu": the longest
  * of (a call's duration less the thread's CPU time around it) over the calls it was not
  * preempted around: the least a kernel-side timer can have seen of the longest call, even when
- * a stalled CPU stretched the workload's own part of one (that stall is its CPU time, where
- * the kernel does not account steal time: qemu's emulation; a hypervisor's steal it leaves out). */
+ * a stalled CPU stretched the workload's own part of one (the stall is the thread's CPU time;
+ * where the kernel accounts steal time, KVM's steal clock, a steal there is not, and can exceed
+ * this bound). */
 int mode_timed_sleep(long ms, long n)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 }, past = {};
@@ -109,14 +99,14 @@ int mode_timed_sleep(long ms, long n)
 		die("calloc");
 	ready();
 	for (i = 0; i < total; i++) {
-		long preempted = involuntary_switches();
+		long switches = involuntary_switches();
 		uint64_t cpu = thread_cpu_ns(), t0 = now_ns();
 
 		if (clock_nanosleep(CLOCK_MONOTONIC, i < 100 ? TIMER_ABSTIME : 0, i < 100 ? &past : &ts, NULL))
 			die("clock_nanosleep");
 		took[i] = now_ns() - t0;
 		cpu = thread_cpu_ns() - cpu;
-		if (involuntary_switches() == preempted && took[i] > cpu && took[i] - cpu > max_less_cpu)
+		if (involuntary_switches() == switches && took[i] > cpu && took[i] - cpu > max_less_cpu)
 			max_less_cpu = took[i] - cpu;
 		if (i < 100 && took[i] > overhead)
 			overhead = took[i];

@@ -3,7 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@ static void *sleep_forever(void *arg)
 static int sleepers_in_their_call(void)
 {
 	char path[64], line[64];
-	int tid, in_call = 0;
+	int tid, self = (int)syscall(SYS_gettid), in_call = 0;
 	DIR *tasks = opendir("/proc/self/task");
 	struct dirent *entry;
 
@@ -38,7 +38,7 @@ static int sleepers_in_their_call(void)
 		FILE *file;
 
 		tid = atoi(entry->d_name);
-		if (tid <= 0 || tid == (int)syscall(SYS_gettid))
+		if (tid <= 0 || tid == self)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
 		file = fopen(path, "r");
@@ -52,10 +52,12 @@ static int sleepers_in_their_call(void)
 }
 
 /* THREADS threads that sleep an hour each, killed by exit_group once every one is inside its
- * call (however slow a CPU made them to get there), after one sleep of the main thread's. */
+ * call (however slow a CPU made them to get there: a minute at most), after one 1 ms sleep of
+ * the main thread's, which returns. */
 int mode_stuck(int threads)
 {
-	struct timespec settle = { .tv_nsec = 200 * 1000000 };
+	struct timespec own = { .tv_nsec = 1000000 };
+	uint64_t deadline;
 	pthread_t thread;
 	int i;
 
@@ -63,9 +65,13 @@ int mode_stuck(int threads)
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&thread, NULL, sleep_forever, NULL))
 			die("pthread_create");
-	while (sleepers_in_their_call() < threads)
-		sched_yield(); /* not a sleep: the test counts clock_nanosleep calls */
-	nanosleep(&settle, NULL);
+	deadline = now_ns() + 60000000000ULL;
+	while (sleepers_in_their_call() < threads) {
+		if (now_ns() > deadline)
+			die("sleepers not in clock_nanosleep after 60 s");
+		poll(NULL, 0, 1); /* not clock_nanosleep, whose calls the test counts */
+	}
+	nanosleep(&own, NULL);
 	printf("{\"mode\":\"stuck\",\"threads\":%d}\n", threads);
 	fflush(stdout);
 	syscall(SYS_exit_group, 0); /* every sleeper dies inside its call: no sys_exit for them */

@@ -7,6 +7,7 @@
 /* After setup: with --stop, stop with SIGSTOP until the test has attached and sends SIGCONT. */
 void ready(void);
 uint64_t now_ns(void);
+long involuntary_switches(void);
 /* CPU time this thread has run (CLOCK_THREAD_CPUTIME_ID): what a tracer may call on CPU. */
 uint64_t thread_cpu_ns(void);
 /* Prints what failed with errno's words and exits 1. */

@@ -48,7 +48,7 @@ final class ProbeMethodKernelTests: XCTestCase {
     _ = try workload.finish()
     tracer.detach()
     let snapshot = try tracer.collect().snapshot(profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0)
-    XCTAssertEqual(snapshot.accounting.counted, 9, "8 killed sleepers and the main thread's settling sleep")
+    XCTAssertEqual(snapshot.accounting.counted, 9, "8 killed sleepers and the main thread's own sleep")
     XCTAssertEqual(snapshot.accounting.abandoned, 0)
   }
 
