@@ -1,7 +1,8 @@
 import XCTest
 
-/// The real-kernel tests whose point is scale or load, not the kernel's version: `make test` runs them on
-/// the host; the kernel matrix runs their cheap counterparts (under emulation these take minutes).
+/// The real-kernel tests whose point is scale or load, not the kernel's version: `make test` runs
+/// them on the host; the kernel matrix runs their cheap counterparts (under emulation these take
+/// minutes).
 final class HostScaleTests: XCTestCase {
   /// `-i` for the length of a long run: 20,000 distinct keys, over ten intervals, with the default
   /// log2 buckets (the hash holds 13,107 series), are all counted, each exactly once.
