@@ -151,11 +151,12 @@ static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
 /* A stretch off CPU whose end the sched_switch hook did not see (on some kernels it misses a
  * thread's return to a CPU now and then: man page, BUGS), closed at `now` by a thread that runs:
  * it ended no later than `now` less the time the thread has run since it left, by the
- * scheduler's own count. That count is exact when the thread leaves a CPU; at a call's exit it
- * lags by what the thread ran since its last tick, at most one tick counted off CPU too much. */
+ * scheduler's own count (task clock: steal time counts as off CPU). That count is current when
+ * the thread leaves a CPU; at a call's exit it lags by what the thread ran since its last tick
+ * (one tick at most, unless the tick is stopped: nohz_full), counted off CPU too. */
 static __always_inline void sd_close_unseen_stretch(struct sd_start *s, struct task_struct *task, __u64 now)
 {
-	__u64 since = now - s->off_since, ran = sd_runtime(task) - s->ran_at_off;
+	__u64 since = now > s->off_since ? now - s->off_since : 0, ran = sd_runtime(task) - s->ran_at_off;
 
 	if (cfg.task_runtime_offset)
 		since = ran < since ? since - ran : 0;

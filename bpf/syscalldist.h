@@ -122,8 +122,8 @@ struct sd_settings {
 	 * & TS_COMPAT, arm64: thread_info.flags & TIF_32BIT); 0: the hook never sees them */
 	__u32 compat_offset;
 	__u32 compat_mask;
-	/* se.sum_exec_runtime: the ns the task ran, which the scheduler brings up to date when it
-	 * leaves a CPU and at each tick; 0: unknown (no BTF) */
+	/* se.sum_exec_runtime: the ns the task ran (task clock: less steal and accounted IRQ time),
+	 * which the scheduler brings up to date when it leaves a CPU and at each tick; 0: unknown */
 	__u32 task_runtime_offset;
 	/* kernel functions, from their BTF prototype: where fentry's context holds the key's
 	 * argument and fexit's the return value (a struct argument of up to 16 bytes takes two
@@ -155,8 +155,8 @@ struct sd_start {
 	__u64 off_since;   /* switched out at; 0 while on CPU */
 	__u64 off_cpu;     /* ns off CPU in the call so far */
 	__u64 longest_off; /* the longest stretch off CPU */
-	__s64 blocked_stack; /* kernel stack id where it went off CPU for longest */
-	__s64 pending_stack; /* kernel stack id of the stretch off CPU now */
+	__s32 blocked_stack; /* kernel stack id where it went off CPU for longest */
+	__s32 pending_stack; /* kernel stack id of the stretch off CPU now */
 	__u64 ran_at_off;    /* the thread's runtime when it left the CPU (task_runtime_offset) */
 };
 

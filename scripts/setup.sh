@@ -6,8 +6,9 @@ set -eu
 # tests: setpriv (util-linux), man and groff for the man page checks, a real OpenMetrics parser,
 # arm64 kernel headers (a second source, independent of the vendored tables, to check the arm64
 # syscall table against), debootstrap and lintian for the package test, and for serve's tests a
-# real Prometheus (started by the tests on loopback, never as a service) and curl
-packages="libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl"
+# real Prometheus (started by the tests on loopback, never as a service) and curl; bpftool, a
+# second reading of the kernel's BTF to check the task offsets against
+packages="bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

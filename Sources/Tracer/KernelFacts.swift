@@ -33,12 +33,14 @@ enum KernelFacts {
     var runtime = 0
   }
 
-  static func taskLayout(_ btf: KernelBTF) -> TaskLayout? {
+  /// `withRuntime`: look up `runtime` too (slow calls only: another pass over the BTF).
+  static func taskLayout(_ btf: KernelBTF, withRuntime: Bool) -> TaskLayout? {
     guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info", "se"]),
       let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"]
     else { return nil }
     let runtime = task["se"].flatMap { se in
-      btf.memberOffsets(of: "sched_entity", ["sum_exec_runtime"])?["sum_exec_runtime"].map { se + $0 }
+      guard withRuntime else { return nil }
+      return btf.memberOffsets(of: "sched_entity", ["sum_exec_runtime"])?["sum_exec_runtime"].map { se + $0 }
     } ?? 0
     #if arch(x86_64)
       // TS_COMPAT in thread_info.status: an ia32 syscall is running (int $0x80 sets it too)

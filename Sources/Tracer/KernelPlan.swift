@@ -20,7 +20,7 @@ struct KernelPlan {
   init(for request: TraceRequest) throws(TracerError) {
     mainObject = KernelFeatures.runsMainObject
     btf = try? KernelBTF()
-    if let btf, let layout = KernelFacts.taskLayout(btf) {
+    if let btf, let layout = KernelFacts.taskLayout(btf, withRuntime: request.slowCalls != nil) {
       task = layout
     } else if mainObject {
       throw .missingKernelFeature(
