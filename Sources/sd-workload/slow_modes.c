@@ -54,27 +54,26 @@ static int sd_fast_sleep_was_late(const struct timespec *fast_ts)
 	return (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec) >= 10000000L;
 }
 
-/* A 20 ms sleep in which the thread ran less than 1 ms by its own CPU clock and was never
- * preempted: between arming its timer and blocking it ran less than that (a stalled virtual CPU
- * counts on that clock where the kernel does not account steal time, as under qemu's
- * emulation), so it spent at least 19 ms off CPU in one stretch. */
+/* A 20 ms sleep in which the thread ran less than 1 ms by its own CPU clock: between arming its
+ * timer and blocking it ran less than that (a stalled virtual CPU counts on that clock where the
+ * kernel does not account steal time, as under qemu's emulation), so it spent at least 19 ms off
+ * CPU in one stretch. (Not on a fully preemptible kernel, where a preemption in between could
+ * split it; Debian's and this VM's are not. Its preemptions are no guide: the tool, woken by the
+ * call's record as it returns, preempts it then, after the stretch.) */
 static int sd_slow_sleep_was_quiet(const struct timespec *slow_ts)
 {
-	long switches = involuntary_switches();
 	uint64_t cpu = thread_cpu_ns();
 
 	if (sd_sleep_syscall(slow_ts))
 		die("clock_nanosleep");
-	cpu = thread_cpu_ns() - cpu;
-	return cpu < 1000000 && involuntary_switches() == switches;
+	return thread_cpu_ns() - cpu < 1000000;
 }
 
 /* SLOW x 20 ms sleeps among FAST x 1 ms ones (one slow after every FAST/SLOW fast), all on the
  * main thread, whose tid is reported, with how many 1 ms sleeps took 10 ms or more by the
  * workload's own clock ("late_fast": on a busy machine the scheduler can be that late), how many
- * 20 ms sleeps ran under 1 ms on CPU, unpreempted ("quiet_slow": those blocked 19 ms in one
- * stretch) and the CPU time the thread ran in all of them ("cpu_ns": the most a tracer may count
- * on CPU). */
+ * 20 ms sleeps ran under 1 ms on CPU ("quiet_slow": those blocked 19 ms in one stretch) and the
+ * CPU time the thread ran in all of them ("cpu_ns": the most a tracer may count on CPU). */
 int mode_slow_sleeps(long slow, long fast)
 {
 	struct timespec slow_ts = { .tv_nsec = 20000000 }, fast_ts = { .tv_nsec = 1000000 };

@@ -119,18 +119,21 @@ final class ToolRun {
   }
   var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-  /// Waits until the tool says it is attached ("Hit Ctrl-C to end.").
-  func waitUntilAttached(timeout: Double = 30) throws {
+  /// Waits until the tool says it is attached ("Hit Ctrl-C to end."); false, the test failed,
+  /// if it exited or did not attach in time.
+  @discardableResult
+  func waitUntilAttached(timeout: Double = 30) throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-      if stderr.contains("Hit Ctrl-C to end.") { return }
+      if stderr.contains("Hit Ctrl-C to end.") { return true }
       if !process.isRunning {
         XCTFail("bpfsyscalldist exited before attaching: \(stderr)")
-        return
+        return false
       }
       usleep(5000)
     }
     XCTFail("bpfsyscalldist did not attach in \(timeout) s: \(stderr)")
+    return false
   }
 
   /// Lines printed to stdout so far, counted from where the previous count stopped: the file

@@ -22,14 +22,14 @@ final class SlowCallTests: XCTestCase {
 
   /// Time off CPU as the workload's own clocks bound it, whatever the scheduler did: a call's
   /// longest stretch is part of its time off CPU, which is part of its latency; each 20 ms sleep
-  /// in which the thread ran under 1 ms by its own clock, unpreempted, blocks at least 19 ms in
-  /// one stretch (its timer is armed before the thread leaves the CPU; not every sleep: under
-  /// emulation a guest's CPU stalls for milliseconds, and the thread's clock counts that time);
-  /// and what the tool counts on CPU over all the calls, latency less time off CPU, is at most
-  /// the CPU time the thread ran in all its sleeps (CLOCK_THREAD_CPUTIME_ID, which includes the
-  /// interrupts it took: IRQ_TIME_ACCOUNTING is off in Debian's kernels), so time off CPU is
-  /// never understated. That holds for the rare call whose return to a CPU the sched_switch hook
-  /// missed (man page, BUGS): the exit closes its stretch.
+  /// in which the thread ran under 1 ms by its own clock blocks at least 19 ms in one stretch
+  /// (its timer is armed before the thread leaves the CPU; not every sleep: under emulation a
+  /// guest's CPU stalls for milliseconds, and the thread's clock counts that time); and what the
+  /// tool counts on CPU over all the calls, latency less time off CPU, is at most the CPU time
+  /// the thread ran in all its sleeps (CLOCK_THREAD_CPUTIME_ID, which includes the interrupts it
+  /// took: IRQ_TIME_ACCOUNTING is off in Debian's kernels), so time off CPU is never
+  /// understated. That holds for the rare call whose return to a CPU the sched_switch hook
+  /// missed (man page, BUGS): the thread's runtime closes its stretch.
   func assertOffCPUWithinTheWorkloadsClocks(
     _ calls: [[String: Any]], _ report: [String: Any], _ context: String = "", file: StaticString = #filePath,
     line: UInt = #line
