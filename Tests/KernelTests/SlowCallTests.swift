@@ -2,6 +2,8 @@ import BPFKit
 import Foundation
 import XCTest
 
+@testable import Tracer
+
 /// --slower-than and --stacks against workloads whose truth is known: which calls were slow,
 /// on which thread, how long off CPU, from which function, blocked where.
 final class SlowCallTests: XCTestCase {
@@ -268,10 +270,7 @@ func assertBusyCallsMostlyOnCPU(reads: Int, file: StaticString = #filePath, line
 /// The kernel's CONFIG_HZ, from its config (Debian's /boot, or /proc/config.gz); else 100, the
 /// fewest ticks a second Linux offers, so the longest tick.
 func schedulerTicksPerSecond() throws -> Int {
-  var uts = utsname()
-  uname(&uts)
-  let release = withUnsafeBytes(of: uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-  var config = (try? String(contentsOfFile: "/boot/config-\(release)", encoding: .utf8)) ?? ""
+  var config = (try? String(contentsOfFile: "/boot/config-\(KernelFacts.release)", encoding: .utf8)) ?? ""
   if config.isEmpty, FileManager.default.fileExists(atPath: "/proc/config.gz") {
     config = try ToolRun.complete(["-c", "/proc/config.gz"], executable: "/bin/zcat").stdout
   }
