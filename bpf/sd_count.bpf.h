@@ -4,11 +4,21 @@
 #ifndef SD_COUNT_BPF_H
 #define SD_COUNT_BPF_H
 
-/* Adds a latency to a series: its bucket, the sum, the largest and the smallest. */
-static __always_inline void sd_record(__u64 *v, __u64 slot, __u64 ns)
+/* Adds a latency to a series: its bucket, the sum, the largest and the smallest. A series every
+ * CPU shares is added to with atomics. */
+static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, __u64 ns)
 {
 	__u32 n = cfg.bucket_slots;
 
+#ifndef SD_COMPAT
+	if (cfg.shared_series) {
+		__sync_fetch_and_add(&v[slot], 1);
+		__sync_fetch_and_add(&v[n], ns);
+		sd_raise(cpu, &v[n + 1], ns);
+		sd_raise(cpu, &v[n + 2], ~ns);
+		return;
+	}
+#endif
 	if (ns > v[n + 1])
 		v[n + 1] = ns;
 	if (~ns > v[n + 2]) /* the smallest, inverted: 0 is "none yet" */
@@ -51,7 +61,7 @@ static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
 	struct sd_series_key k = {
 		.key = { e->key[0], e->key[1] },
 		.outcome = cfg.split_outcome ? e->err : 0,
-		.cpu = bpf_get_smp_processor_id(),
+		.cpu = cfg.shared_series ? 0 : bpf_get_smp_processor_id(),
 	};
 	__u32 zero = 0;
 	void *init = bpf_map_lookup_elem(&zeros, &zero);
@@ -74,14 +84,13 @@ static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 	struct sd_error_key k = {
 		.key = { e->key[0], e->key[1] },
 		.err = e->err,
-		.cpu = bpf_get_smp_processor_id(),
 	};
-	__u64 one = 0, *v;
+	__u64 zero = 0, *v;
 	int busy = 0;
 
-	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &one, &busy);
+	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &zero, &busy);
 	if (v)
-		*v += 1;
+		__sync_fetch_and_add(v, 1);
 	else
 		sd_stat(cpu, SD_STAT_ERRORS_FULL);
 }
@@ -98,7 +107,9 @@ static __always_inline void sd_count(struct sd_cpu *cpu, __u64 slot)
 		return;
 	if (cpu->event.err && !cfg.split_outcome)
 		sd_count_error(cpu, gen);
-	sd_record(v, slot, cpu->event.ns);
+	sd_record(cpu, v, slot, cpu->event.ns);
+	if (cfg.report_slow && cpu->event.slow)
+		sd_stat(cpu, SD_STAT_SLOW);
 }
 
 static __always_inline void sd_step_log2(void)

@@ -21,9 +21,11 @@ struct {
 
 /* Dense histograms: per generation, one element per key with its bucket counters and then
  * SD_SERIES_EXTRA_WORDS. One element per series keeps map creation fast and costs one inlined
- * lookup per call. Per-CPU: no atomics. No BTF value type, so user space can size the value. */
+ * lookup per call. Per-CPU (no atomics) while every CPU's copy fits the budget; past it, user
+ * space makes it a plain array whose series every CPU shares (cfg.shared_series). No BTF value
+ * type, so user space can size the value. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); /* or BPF_MAP_TYPE_ARRAY, set before load */
 	__uint(max_entries, 1); /* 2 x keys, set before load */
 	__uint(key_size, 4);
 	__uint(value_size, 8); /* (bucket_slots + SD_SERIES_EXTRA_WORDS) * 8, set before load */
@@ -50,11 +52,11 @@ struct {
 	__uint(value_size, 8); /* as `counts`, set before load */
 } zeros SEC(".maps");
 
-/* Failed calls per (key, errno, CPU), one hash per generation. */
+/* Failed calls per (key, errno), one hash per generation. */
 #define SD_ERRORS_MAP(name)                                                            \
 	struct {                                                                       \
 		__uint(type, BPF_MAP_TYPE_HASH);                                       \
-		__uint(max_entries, 4096);                                             \
+		__uint(max_entries, 1); /* set before load */                          \
 		__type(key, struct sd_error_key);                                     \
 		__type(value, __u64);                                                  \
 	} name SEC(".maps")
@@ -111,5 +113,28 @@ static __always_inline void sd_stat(struct sd_cpu *cpu, enum sd_stat which)
 {
 	cpu->stats[which] += 1;
 }
+
+#ifndef SD_COMPAT
+/* Raises a word other CPUs may raise too to at least `value` (BPF has no atomic max). A failed
+ * compare-and-swap means another CPU changed the word; past SD_RAISE_TRIES of them the raise is
+ * given up and counted, so that a low figure is never silent. */
+static __always_inline void sd_raise(struct sd_cpu *cpu, __u64 *word, __u64 value)
+{
+	__u64 seen = *(volatile __u64 *)word;
+
+	for (int i = 0; i < SD_RAISE_TRIES; i++) {
+		__u64 previous;
+
+		if (value <= seen)
+			return;
+		previous = __sync_val_compare_and_swap(word, seen, value);
+		if (previous == seen)
+			return;
+		seen = previous;
+	}
+	if (value > seen)
+		sd_stat(cpu, SD_STAT_EXTREME_LOST);
+}
+#endif
 
 #endif

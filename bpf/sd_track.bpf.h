@@ -43,22 +43,15 @@ static __always_inline struct sd_concurrency *sd_concurrency_of(__u64 entry_key)
 	return bpf_map_lookup_elem(&concurrency, &index);
 }
 
-static __always_inline void sd_concurrency_enter(__u64 entry_key)
+static __always_inline void sd_concurrency_enter(struct sd_cpu *cpu, __u64 entry_key)
 {
 	struct sd_concurrency *c = sd_concurrency_of(entry_key);
-	__u64 now, seen;
+	__u64 now;
 
 	if (!c)
 		return;
 	now = __sync_fetch_and_add(&c->now, 1) + 1;
-	seen = c->max;
-	for (int i = 0; i < 4 && now > seen; i++) { /* a bounded compare-and-swap for the max */
-		__u64 previous = __sync_val_compare_and_swap(&c->max, seen, now);
-
-		if (previous == seen)
-			break;
-		seen = previous;
-	}
+	sd_raise(cpu, &c->max, now);
 }
 
 /* A call leaves the traced function, however it ended (returned, abandoned, replaced). */
@@ -72,7 +65,7 @@ static __always_inline void sd_concurrency_leave(__u64 entry_key)
 
 #else
 /* Linux 5.10 to 5.11 have no BPF compare-and-swap: --concurrency is refused there. */
-static __always_inline void sd_concurrency_enter(__u64 entry_key)
+static __always_inline void sd_concurrency_enter(struct sd_cpu *cpu, __u64 entry_key)
 {
 }
 
@@ -118,7 +111,7 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 	s->ts = bpf_ktime_get_ns();
 	sd_stat(cpu, SD_STAT_STARTED);
 	if (cfg.track_concurrency)
-		sd_concurrency_enter(key);
+		sd_concurrency_enter(cpu, key);
 }
 
 /* The thread leaves the kernel for good with a call in flight: that call never returns. */
@@ -171,7 +164,7 @@ static __always_inline void sd_report_slow(
 	struct sd_slow_call *r;
 	struct sd_ids ids;
 
-	sd_stat(cpu, SD_STAT_SLOW);
+	e->slow = 1; /* counted as slow by the bucket step, once it is in a histogram */
 	r = bpf_ringbuf_reserve(&slow_calls, sizeof(*r), 0);
 	if (!r) {
 		sd_stat(cpu, SD_STAT_SLOW_DROPPED);
@@ -245,6 +238,7 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	e->latency = cfg.unit_ns > 1 ? delta / cfg.unit_ns : delta;
 	e->err = ret < 0 && ret >= -4095 ? -ret : 0; /* MAX_ERRNO: other negatives are values */
 	e->key[1] = 0;
+	e->slow = 0;
 	switch (cfg.key_source) {
 	case SD_KEY_RETVAL:
 		e->key[0] = ret;

@@ -56,6 +56,9 @@ enum sd_limits {
 	/* words a series keeps after its bucket counters: the latency sum, the largest latency and
 	 * the smallest latency stored inverted (~ns), so that an untouched 0 means "none yet" */
 	SD_SERIES_EXTRA_WORDS = 3,
+	/* compare-and-swaps one raise of a largest or smallest value may take: each failure means
+	 * another CPU changed the value meanwhile; giving up is counted (SD_STAT_EXTREME_LOST) */
+	SD_RAISE_TRIES = 64,
 	/* syscall keys: numbers 0..SD_SYSCALL_KEYS-1; every other number (no kernel has one yet:
 	 * x86_64 ends at 471 today) counts under the key SD_SYSCALL_KEYS, "invalid" */
 	SD_SYSCALL_KEYS = 512,
@@ -82,9 +85,11 @@ enum SD_CLOSED sd_stat {
 	SD_STAT_DISPATCH = 10,  /* tail call failed (a bug): dropped */
 	SD_STAT_MAP_BUSY = 11,  /* sparse hash busy (a BPF program this one interrupted held the
 				 * bucket's lock): dropped */
-	SD_STAT_SLOW = 12,      /* a call at or above the slow-call threshold ended */
-	SD_STAT_SLOW_DROPPED = 13, /* ... and the ring buffer was full: its record is lost */
-	SD_STAT_COUNT = 14,
+	SD_STAT_SLOW = 12,      /* a call at or above the slow-call threshold was counted */
+	SD_STAT_SLOW_DROPPED = 13, /* a slow call's record found the ring buffer full: lost */
+	SD_STAT_EXTREME_LOST = 14, /* a largest, smallest or most-at-once value was not raised
+				    * within SD_RAISE_TRIES tries: that figure may be low */
+	SD_STAT_COUNT = 15,
 };
 
 /* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
@@ -98,6 +103,9 @@ struct sd_settings {
 	__u32 key_source;  /* enum sd_key_source */
 	__u32 storage;     /* enum sd_storage */
 	__u32 key_count;   /* dense: keys 0..key_count-1 (each generation) */
+	/* one series per key for every CPU, added to with atomics (memory independent of the CPU
+	 * count), instead of one per key and CPU; never in the compat object (no compare-and-swap) */
+	__u32 shared_series;
 	__u32 bucket_kind; /* enum sd_bucket_kind */
 	__u32 bucket_slots;
 	__u32 sub_bucket_bits; /* log2-linear: 2^bits sub-buckets per power of two */
@@ -181,6 +189,7 @@ struct sd_event {
 	__u64 ns;      /* the same latency in nanoseconds, for the exact sum, min and max */
 	__u64 key[2];  /* key[1] is only used by comm */
 	__u64 err;     /* -retval when it failed, else 0 */
+	__u64 slow;    /* reported as a slow call: counted as one once it is in a histogram */
 };
 
 /* One per CPU (`cpu_state`): the event in hand and the counters. */
@@ -195,20 +204,22 @@ struct sd_concurrency {
 	__u64 max;
 };
 
-/* Sparse series key: one entry per (key, outcome, CPU); its value is the series' counters as in
- * the dense array (bucket counters, then SD_SERIES_EXTRA_WORDS). Keyed by CPU, not per-CPU: a
- * key costs memory on the CPUs that saw it only, and no atomics are needed. */
+/* Sparse series key: one entry per (key, outcome), or per (key, outcome, CPU) where series are
+ * not shared; its value is the series' counters as in the dense array (bucket counters, then
+ * SD_SERIES_EXTRA_WORDS). Keyed by CPU, not per-CPU: a key costs memory on the CPUs that saw it
+ * only. */
 struct sd_series_key {
 	__u64 key[2];
 	__u32 outcome; /* with split_outcome: the errno (0: ok), else 0 */
-	__u32 cpu;
+	__u32 cpu;     /* 0 where series are shared */
 };
 
-/* Failed calls per (key, errno, CPU), in the `errors_*` hashes: only failing calls touch them. */
+/* Failed calls per (key, errno), in the `errors_*` hashes, shared by every CPU (atomic adds):
+ * only failing calls touch them, and their capacity does not shrink with the CPU count. */
 struct sd_error_key {
 	__u64 key[2];
 	__u32 err;
-	__u32 cpu;
+	__u32 unused; /* zero: no padding in a hash key */
 };
 
 #endif

@@ -3,6 +3,17 @@ import SystemPackage
 
 @preconcurrency import Glibc
 
+/// The map types a program's declaration may be changed to before load.
+public enum MapType: Sendable {
+  case array
+
+  var kernelType: bpf_map_type {
+    switch self {
+    case .array: return BPF_MAP_TYPE_ARRAY
+    }
+  }
+}
+
 /// A map of a loaded object; holds the object so the fd stays valid.
 public struct Map {
   public let name: String

@@ -68,7 +68,7 @@ public struct BPFSyscallDist: ParsableCommand {
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
-      trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls)
+      limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls)
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session
@@ -83,6 +83,7 @@ public struct BPFSyscallDist: ParsableCommand {
     } catch {
       throw Failure.tracer(error)
     }
+    if outputOptions.verbose { notes.append("kernel maps: " + request.storage.description) }
     for line in notes + session.tracer.notes { Output.status("note: " + line) }
     for attachment in session.tracer.attachments { Output.status("Attached \(attachment)") }
     if let slowCalls {
@@ -141,7 +142,10 @@ public struct BPFSyscallDist: ParsableCommand {
   func check(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws {
     let profile = try loadProfile(argument, catalog, btf)
     let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
-    try Output.write(ProfileSummary.render(profile, enumerators: enumerators, cpus: Map.possibleCPUs))
+    let request = TraceRequest(
+      profile: profile, enumerators: enumerators, splitOutcome: profileOptions.splitOutcome,
+      limits: profileOptions.storage.limits)
+    try Output.write(ProfileSummary.render(profile, enumerators: enumerators, storage: request.storage))
   }
 }
 

@@ -3,8 +3,8 @@ import Profiles
 
 /// What `--check` prints: the profile as the tool will run it.
 enum ProfileSummary {
-  /// `cpus`: the CPUs per-CPU maps keep a copy for, which the dense storage's memory grows with.
-  static func render(_ profile: Profile, enumerators: [UInt64: String], cpus: Int) -> String {
+  /// `storage`: how the kernel would keep the counts on this host, and what that pins.
+  static func render(_ profile: Profile, enumerators: [UInt64: String], storage: CountStorage) -> String {
     var target = "\(profile.target)"
     if case .syscall(_, let number) = profile.target { target += " (\(number))" }
     var decoders: [String] = []
@@ -14,15 +14,6 @@ enum ProfileSummary {
     if !profile.decoding.names.isEmpty { decoders.append("map (\(profile.decoding.names.count) names)") }
     if profile.decoding.syscallNames { decoders.append("syscall names") }
     if profile.keySource == .errno { decoders.append("errno names") }
-    let storage: String
-    switch KeySpace(for: profile, enumerators: enumerators, cpus: cpus) {
-    case .dense(let keyCount):
-      let bytes = KeySpace.denseBytes(keys: keyCount, layout: profile.layout, cpus: cpus)
-      storage = "dense per-CPU array, keys 0..\(keyCount - 1) (\(bytes / 1024) KiB on \(cpus) CPUs)"
-    case .sparse:
-      let series = KeySpace.sparseSeries(layout: profile.layout)
-      storage = "hash by key and CPU, room for \(series) series (\(KeySpace.sparseBudget >> 20) MiB, twice)"
-    }
     let layout = profile.layout
     var buckets = "\(layout.kind.rawValue), \(layout.slotCount) slots"
     if case .linear(let min, let max, let step) = layout { buckets += " (min \(min), max \(max), step \(step))" }
@@ -33,7 +24,7 @@ enum ProfileSummary {
       probe:       \(target)
       key:         \(profile.keySource.name), label '\(profile.keyLabel)'
       decode:      \(decoders.isEmpty ? "numbers" : decoders.joined(separator: ", then "))
-      storage:     \(storage)
+      storage:     \(storage.description)
       buckets:     \(buckets)
       unit:        \(profile.unit.rawValue)
       title:       \(profile.title)

@@ -1,40 +1,24 @@
 import Histograms
 
-/// Where the kernel keeps a profile's histograms: a dense per-CPU array when keys are small
-/// numbers with a known bound and the array fits its memory budget (one inlined lookup per call),
-/// else a hash keyed by (key, CPU), whose memory grows with the keys seen, not with their range.
+/// Where the kernel keeps a profile's histograms: a dense array when keys are small numbers with
+/// a known bound and the array fits its memory budget (one inlined lookup per call), else a hash,
+/// whose memory grows with the keys seen, not with their range. `CountStorage` decides.
 public enum KeySpace: Equatable, Sendable {
   case dense(keyCount: Int)
   case sparse
 
   /// Keys a dense array may span before a hash is the better deal.
   public static let denseLimit = 4096
-  /// Kernel memory the dense histograms may pin (two generations, every CPU): past it, the hash.
+  /// Kernel memory the dense histograms may pin (two generations, every copy): past it per CPU,
+  /// one copy shared by every CPU; past it shared, the hash.
   public static let denseBudget = 16 << 20
-
-  /// `cpus`: the CPUs the kernel keeps per-CPU values for (possible CPUs).
-  public init(for profile: Profile, enumerators: [UInt64: String], cpus: Int) {
-    guard let keys = Self.denseKeys(for: profile, enumerators: enumerators),
-      Self.denseBytes(keys: keys, layout: profile.layout, cpus: cpus) <= Self.denseBudget
-    else {
-      self = .sparse
-      return
-    }
-    self = .dense(keyCount: keys)
-  }
-
-  /// The bytes a dense array of `keys` pins: per generation, key and CPU, the bucket counters
-  /// and three words (sum, largest, smallest).
-  public static func denseBytes(keys: Int, layout: BucketLayout, cpus: Int) -> Int {
-    2 * keys * layout.wordsPerSeries * 8 * cpus
-  }
 
   /// Kernel memory each of the two sparse hashes may pin, by default.
   public static let sparseBudget = 8 << 20
 
-  /// The (key, CPU) series each sparse hash holds within `budget` bytes, at most 65,536. An entry
-  /// costs its value (the bucket counters and three words), 72 bytes of element and key, and up
-  /// to 32 of hash buckets (a power of two of 16-byte buckets): measured against the maps' fdinfo.
+  /// The series each sparse hash holds within `budget` bytes, at most 65,536. An entry costs its
+  /// value (the bucket counters and three words), 72 bytes of element and key, and up to 32 of
+  /// hash buckets (a power of two of 16-byte buckets): measured against the maps' fdinfo.
   public static func sparseSeries(layout: BucketLayout, budget: Int = sparseBudget) -> Int {
     min(65_536, max(1, budget / (layout.wordsPerSeries * 8 + 104)))
   }

@@ -6,7 +6,7 @@ import Snapshots
 ///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
 ///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
-///     "compat":…},"errors_not_itemized":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
+///     "compat":…},"errors_not_itemized":…,"extremes_lost":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
 ///     "slow_calls_dropped":…},"max_concurrent":…,
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
@@ -50,6 +50,7 @@ public struct JSONRenderer: Sendable {
             ])
           ),
           ("errors_not_itemized", String(accounting.errorsNotItemized)),
+          ("extremes_lost", String(accounting.extremesLost)),
           ("kernel_skipped", String(accounting.kernelSkipped)),
           ("returns_missed", String(accounting.returnsMissed)),
           ("slow_calls", String(accounting.slowCalls)),

@@ -49,11 +49,12 @@ public struct FailureKey: Hashable, Sendable {
 /// largest latency.
 public struct SeriesCounts: Equatable, Sendable {
   public var buckets: [UInt64]
-  public var sumNanoseconds: UInt64
+  /// 128 bits: a window's sum fits 64 (the kernel's word), a run's since the start may not.
+  public var sumNanoseconds: UInt128
   public var minNanoseconds: UInt64?
   public var maxNanoseconds: UInt64?
 
-  public init(buckets: [UInt64], sumNanoseconds: UInt64, minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil) {
+  public init(buckets: [UInt64], sumNanoseconds: UInt128, minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil) {
     self.buckets = buckets
     self.sumNanoseconds = sumNanoseconds
     self.minNanoseconds = minNanoseconds
@@ -70,7 +71,7 @@ public struct SeriesCounts: Equatable, Sendable {
       let counters = Array(words[base..<base + slots])
       guard counters.contains(where: { $0 > 0 }) else { continue }
       let copy = SeriesCounts(
-        buckets: counters, sumNanoseconds: words[base + slots], minNanoseconds: ~words[base + slots + 2],
+        buckets: counters, sumNanoseconds: UInt128(words[base + slots]), minNanoseconds: ~words[base + slots + 2],
         maxNanoseconds: words[base + slots + 1])
       merged = merged.map { $0.merging(copy) } ?? copy
     }
@@ -158,6 +159,7 @@ public struct Counts: Equatable, Sendable {
     accounting.noStorage = stats[.SD_STAT_NO_STORAGE]
     accounting.compat = stats[.SD_STAT_COMPAT]
     accounting.errorsNotItemized = stats[.SD_STAT_ERRORS_FULL]
+    accounting.extremesLost = stats[.SD_STAT_EXTREME_LOST]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
     accounting.slowCalls = stats[.SD_STAT_SLOW]

@@ -91,6 +91,9 @@ public struct Accounting: Equatable, Sendable {
 
   /// Failed calls counted, but whose errno is not itemized (the errors map was full).
   public var errorsNotItemized: UInt64 = 0
+  /// Raises of a largest, smallest or most-at-once value that other CPUs kept beating to it
+  /// (`SD_RAISE_TRIES` compare-and-swaps): those figures may be low by the calls they missed.
+  public var extremesLost: UInt64 = 0
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.
   public var kernelSkipped: UInt64 = 0
@@ -132,6 +135,7 @@ public struct Accounting: Equatable, Sendable {
     sum.noStorage &+= noStorage
     sum.compat &+= compat
     sum.errorsNotItemized &+= errorsNotItemized
+    sum.extremesLost &+= extremesLost
     sum.kernelSkipped &+= kernelSkipped
     sum.returnsMissed &+= returnsMissed
     sum.slowCalls &+= slowCalls

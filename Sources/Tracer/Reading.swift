@@ -62,7 +62,7 @@ struct KernelReader {
     result.stats = stats.subtracting(statsSoFar)
     statsSoFar = stats
     var misses: UInt64 = 0
-    for program in programs { misses &+= try program.recursionMisses() }
+    for program in programs { misses &+= try program.recursionMisses() }  // the call's own programs
     result.kernelSkipped = misses &- missesSoFar
     missesSoFar = misses
     if let missed = missedReturns?() {
@@ -133,9 +133,9 @@ struct KernelReader {
     result.maxConcurrentOverall = overall
   }
 
-  /// Puts a finished call of `latency` units and key `key` in every CPU's event, as an exit
-  /// handler would before its bucket step: for `Tracer.runBucketStep`.
-  func stage(latency: UInt64, key: UInt64) throws(BPFError) {
+  /// Puts a finished call of `latency` units, key `key` and errno `err` (0: it succeeded) in every
+  /// CPU's event, as an exit handler would before its bucket step: for `Tracer.runBucketStep`.
+  func stage(latency: UInt64, key: UInt64, err: UInt64) throws(BPFError) {
     var bytes = [UInt8](repeating: 0, count: cpuState.bytesPerValue)
     try cpuState.forEachWordsEntry { _, words in
       bytes.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(words)) }
@@ -143,7 +143,8 @@ struct KernelReader {
     let stride = (cpuState.valueSize + 7) / 8 * 8
     bytes.withUnsafeMutableBytes { raw in
       for cpu in 0..<Map.possibleCPUs {
-        let event = sd_event(latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: 0)
+        let event = sd_event(
+          latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0)
         raw.storeBytes(of: event, toByteOffset: cpu * stride, as: sd_event.self)
       }
     }

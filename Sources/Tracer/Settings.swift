@@ -37,13 +37,15 @@ extension Tracer {
       settings.target = sd_target.SD_TARGET_KERNEL_FUNCTION.rawValue
     }
     settings.key_source = keySource(profile.keySource).rawValue
-    switch request.keySpace {
+    let storage = request.storage
+    switch storage.keySpace {
     case .dense(let keyCount):
       settings.storage = sd_storage.SD_STORAGE_DENSE.rawValue
       settings.key_count = UInt32(keyCount)
     case .sparse:
       settings.storage = sd_storage.SD_STORAGE_SPARSE.rawValue
     }
+    settings.shared_series = storage.shared ? 1 : 0
     let layout = profile.layout
     settings.bucket_slots = UInt32(layout.slotCount)
     settings.bucket_kind = SyscallDistObject.tailCallIndex(layout.kind).rawValue

@@ -69,7 +69,8 @@ extension Tracer {
         try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch"))
       }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
-      let counted = try [programs.enter, programs.exit, step, .taskExit].map { name throws(BPFError) in
+      // the programs a call runs: the task-exit hook's skipped runs are no call's
+      let counted = try [programs.enter, programs.exit, step].map { name throws(BPFError) in
         try object.program(name)
       }
       return Started(
@@ -82,17 +83,22 @@ extension Tracer {
 
   /// Sizes every map for the request before load; the ones it does not use keep one entry.
   static func size(_ open: borrowing OpenObject, for request: TraceRequest) throws(BPFError) {
-    let seriesBytes = request.profile.layout.wordsPerSeries * 8
-    switch request.keySpace {
+    let storage = request.storage
+    let seriesBytes = storage.wordsPerSeries * 8
+    switch storage.keySpace {
     case .dense(let keyCount):
       try open.setMaxEntries(2 * keyCount, of: .counts)  // two generations
       try open.setValueSize(seriesBytes, of: .counts)
+      if storage.shared { try open.setType(.array, of: .counts) }
     case .sparse:
       for map in [SyscallDistObject.MapName.sparse0, .sparse1] {
-        try open.setMaxEntries(request.sparseEntries, of: map)
+        try open.setMaxEntries(storage.sparseEntries, of: map)
         try open.setValueSize(seriesBytes, of: map)
       }
       try open.setValueSize(seriesBytes, of: .zeros)
+    }
+    for map in [SyscallDistObject.MapName.errors0, .errors1] {
+      try open.setMaxEntries(storage.errorEntries, of: map)
     }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
       try open.setMaxEntries(keyCount, of: .concurrency)

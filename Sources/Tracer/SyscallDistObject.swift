@@ -98,6 +98,10 @@ extension OpenObject {
     try setValueSize(size, ofMap: map.rawValue)
   }
 
+  func setType(_ type: MapType, of map: SyscallDistObject.MapName) throws(BPFError) {
+    try setType(type, ofMap: map.rawValue)
+  }
+
   func setAttachTarget(_ function: String, of program: SyscallDistObject.ProgramName) throws(BPFError) {
     try setAttachTarget(function, ofProgram: program.rawValue)
   }

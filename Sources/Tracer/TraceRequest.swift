@@ -50,8 +50,8 @@ public struct TraceRequest: Sendable {
   /// A histogram per (key, ok / each errno) instead of per key.
   public var splitOutcome: Bool
   public var forcedMethod: ProbeMethod?
-  /// Kernel memory the sparse histograms may pin, per generation.
-  public var sparseBudget: Int
+  /// How many keys and (key, errno) pairs the kernel's hashes hold per collection.
+  public var limits: StorageLimits
   /// Count the threads inside the call and keep the most at once (two atomics per call).
   public var trackConcurrency: Bool
   /// Report each slow call as it ends (nil: none, and the program's path for it is pruned).
@@ -59,7 +59,7 @@ public struct TraceRequest: Sendable {
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
-    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, sparseBudget: Int = KeySpace.sparseBudget,
+    splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, limits: StorageLimits = StorageLimits(),
     trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil
   ) {
     self.trackConcurrency = trackConcurrency
@@ -69,13 +69,18 @@ public struct TraceRequest: Sendable {
     self.filters = filters
     self.splitOutcome = splitOutcome
     self.forcedMethod = forcedMethod
-    self.sparseBudget = sparseBudget
+    self.limits = limits
   }
 
-  /// Outcomes are open-ended (any errno), so a split takes the sparse hash.
-  public var keySpace: KeySpace {
-    splitOutcome ? .sparse : KeySpace(for: profile, enumerators: enumerators, cpus: Map.possibleCPUs)
+  /// How the kernel keeps the counts on this host. Outcomes are open-ended (any errno), so a
+  /// split takes the sparse hash.
+  public var storage: CountStorage {
+    CountStorage(
+      for: profile, enumerators: enumerators, cpus: Map.possibleCPUs, splitOutcome: splitOutcome,
+      atomics: KernelFeatures.runsMainObject, limits: limits)
   }
+
+  public var keySpace: KeySpace { storage.keySpace }
 
   /// Concurrency is kept per key when the key is known at entry and dense, else for the probe.
   public var concurrencyPerKey: Bool {
@@ -85,7 +90,4 @@ public struct TraceRequest: Sendable {
     default: return false
     }
   }
-
-  /// Entries of each sparse hash: (key, CPU) series, as many as the budget holds.
-  var sparseEntries: Int { KeySpace.sparseSeries(layout: profile.layout, budget: sparseBudget) }
 }

@@ -95,10 +95,11 @@ public final class Tracer {
   }
 
   /// Runs a bucket step once on the CPU `cpu`, as if a call of `latency` units had ended there
-  /// with key `key`: lets tests check the kernel's own bucket arithmetic at any value.
-  public func runBucketStep(latency: UInt64, key: UInt64, cpu: UInt32) throws(TracerError) {
+  /// with key `key` (and, failed, with errno `err`): lets tests check the kernel's own bucket
+  /// arithmetic at any value, and its maps' capacity at any key.
+  public func runBucketStep(latency: UInt64, key: UInt64, cpu: UInt32, err: UInt64 = 0) throws(TracerError) {
     do {
-      try reader.stage(latency: latency, key: key)
+      try reader.stage(latency: latency, key: key, err: err)
       let step = SyscallDistObject.programs(for: method).step(for: request.profile.layout.kind)
       _ = try object.program(step).testRun(context: [0, 0], cpu: cpu)
     } catch {

@@ -11,7 +11,7 @@ func loadProfile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
   do {
     let profile = try ProfileLoader(enumSource: nil).load(text: text, file: "fuzz.yaml")
-    _ = KeySpace(for: profile, enumerators: [:], cpus: 128)
+    _ = CountStorage(for: profile, enumerators: [:], cpus: 128).histogramBytes
     _ = profile.layout.slotCount
   } catch {
     for diagnostic in error.diagnostics { _ = diagnostic.description }

@@ -228,6 +228,36 @@ func waitForBPFObjects(
   return now
 }
 
+/// The maps a process holds, each as its fdinfo's fields (`map_type`, `max_entries`, `memlock`,
+/// `map_id`, ...) and the `name` bpftool reads for its id.
+func mapInfo(ofProcess pid: Int32) throws -> [[String: String]] {
+  let bpftool = Process()
+  bpftool.executableURL = URL(fileURLWithPath: "/usr/sbin/bpftool")
+  bpftool.arguments = ["-j", "map", "show"]
+  let output = Pipe()
+  bpftool.standardOutput = output
+  try bpftool.run()
+  let listing = output.fileHandleForReading.readDataToEndOfFile()
+  bpftool.waitUntilExit()
+  let shown = try JSONSerialization.jsonObject(with: listing) as? [[String: Any]] ?? []
+  var names: [String: String] = [:]
+  for map in shown { if let id = map["id"] as? Int { names[String(id)] = map["name"] as? String } }
+  let directory = "/proc/\(pid)/fdinfo"
+  var maps: [[String: String]] = []
+  for fd in try FileManager.default.contentsOfDirectory(atPath: directory) {
+    guard let info = try? String(contentsOfFile: "\(directory)/\(fd)", encoding: .utf8), info.contains("map_type:")
+    else { continue }
+    var fields = Dictionary(
+      info.split(separator: "\n").map { line -> (String, String) in
+        let parts = line.split(separator: ":", maxSplits: 1)
+        return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+      }, uniquingKeysWith: { first, _ in first })
+    fields["name"] = fields["map_id"].flatMap { names[$0] }
+    maps.append(fields)
+  }
+  return maps
+}
+
 /// Kernel memory the maps of a process pin, from the `memlock:` lines of its fds' fdinfo.
 func pinnedMapMemory(ofProcess pid: Int32) throws -> Int {
   let directory = "/proc/\(pid)/fdinfo"

@@ -36,29 +36,32 @@ final class ProductionHostTests: XCTestCase {
     XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects), issued)
   }
 
-  /// What `--check` (and the man page's formula) says the dense histograms pin is what the kernel
-  /// charges for them (the `memlock:` of the map's fdinfo), give or take the array's bookkeeping.
-  func testTheStatedMemoryOfDenseHistogramsIsWhatTheKernelPins() throws {
-    for name in ["bpfsyscalldist", "syscalldist"] {
+  /// What `--check` (and the man page's formula) says the histograms and the errors hashes pin
+  /// is what the kernel charges for them (the `memlock:` of each map's fdinfo), give or take the
+  /// maps' bookkeeping. Parsed with XCTUnwrap: a line of another shape fails, never crashes the run.
+  func testTheStatedMemoryOfTheMapsIsWhatTheKernelPins() throws {
+    for name in ["bpfsyscalldist", "syscalldist", "read-by-process"] {
       let check = try ToolRun.complete(["--check", name])
       let storage = try XCTUnwrap(check.stdout.split(separator: "\n").first { $0.hasPrefix("storage:") }, check.stdout)
-      let keys = try XCTUnwrap(Int(storage.split(separator: "..")[1].split(separator: " ")[0])) + 1
-      let stated = try XCTUnwrap(Int(storage.split(separator: "(")[1].split(separator: " ")[0])) * 1024
+      let stated = storage.matches(of: /(\d+) KiB/).map { Int($0.output.1)! * 1024 }
+      XCTAssertEqual(stated.count, 2, String(storage))
+      let errorEntries = try XCTUnwrap(storage.firstMatch(of: /room for (\d+) \(key, errno\)/)?.output.1)
       let tool = try ToolRun(["--profile", name, "-c", "no-such-task"])
       try tool.waitUntilAttached()
-      var charged: Int?
-      for fd in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(tool.pid)/fdinfo") {
-        let info = try String(contentsOfFile: "/proc/\(tool.pid)/fdinfo/\(fd)", encoding: .utf8)
-        let fields = Dictionary(info.split(separator: "\n").map { line -> (String, String) in
-          let parts = line.split(separator: ":", maxSplits: 1)
-          return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
-        }, uniquingKeysWith: { first, _ in first })
-        if fields["map_type"] == "6", fields["max_entries"] == String(2 * keys) { charged = Int(fields["memlock"] ?? "") }
-      }
+      let maps = try mapInfo(ofProcess: tool.pid)
       XCTAssertEqual(tool.stop(), 0)
-      let memlock = try XCTUnwrap(charged, "no per-CPU array of \(2 * keys) entries")
-      XCTAssertGreaterThanOrEqual(memlock, stated, name)
-      XCTAssertLessThanOrEqual(memlock, stated + 64 * 1024, name)
+      // the histograms: the per-CPU or shared array `counts`, or the two sparse hashes
+      let histogramNames: Set<String> = storage.contains("array of keys") ? ["counts"] : ["sparse_0", "sparse_1"]
+      let histograms = maps.filter { histogramNames.contains($0["name"] ?? "") }
+      XCTAssertEqual(histograms.count, histogramNames.count, "\(name): \(maps)")
+      let charged = histograms.compactMap { Int($0["memlock"] ?? "") }.reduce(0, +)
+      XCTAssertGreaterThanOrEqual(charged, stated[0] * 99 / 100, "\(name): histograms")
+      XCTAssertLessThanOrEqual(charged, stated[0] + 64 * 1024, "\(name): histograms")
+      let errors = maps.filter { ["errors_0", "errors_1"].contains($0["name"] ?? "") }
+      XCTAssertEqual(errors.map { $0["max_entries"] }, [String(errorEntries), String(errorEntries)], name)
+      let errorsCharged = errors.compactMap { Int($0["memlock"] ?? "") }.reduce(0, +)
+      XCTAssertGreaterThanOrEqual(errorsCharged, stated[1] * 9 / 10, "\(name): errors")
+      XCTAssertLessThanOrEqual(errorsCharged, stated[1] * 11 / 10, "\(name): errors")
     }
   }
 

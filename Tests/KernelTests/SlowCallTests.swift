@@ -146,6 +146,19 @@ final class SlowCallTests: XCTestCase {
     XCTAssertEqual(countsByKey(jsonObjects: [last]).values.reduce(0, +), issued)
   }
 
+  /// A slow call the histograms then drop (its key past a dense profile's range) is shown, but
+  /// counted as dropped, not as a slow call counted in the histograms: 30 closes of fds from
+  /// 100,000 on, into keys 0..63.
+  func testASlowCallThatIsDroppedIsNotCountedAsSlow() throws {
+    let keyed = try temporaryProfile(
+      "version: 1\nname: slow\nprobe: {syscall: close}\nkey: {source: arg0, decode: {map: {0: zero}}}\n")
+    let (slow, last, _, _) = try trace(["--profile", keyed, "--slower-than", "0ns"], try Workload("close-keys", "30", "1"))
+    let accounting = try XCTUnwrap(last["accounting"] as? [String: Any])
+    XCTAssertEqual(slow.count, 30)
+    XCTAssertEqual(accounting["key_out_of_range"] as? Int, 30)
+    XCTAssertEqual(accounting["slow_calls"] as? Int, 0, "slow calls the histograms count")
+  }
+
   /// Every probe method this kernel has reports exactly the slow calls: the syscall's
   /// (per-syscall tracepoint, raw_tp, tp_btf, fentry on its wrapper where the kernel allows it)
   /// and a kernel function's (hrtimer_nanosleep, which clock_nanosleep calls, by fentry or kprobe).

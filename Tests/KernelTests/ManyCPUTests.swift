@@ -1,0 +1,74 @@
+import Foundation
+import Profiles
+import Tracer
+import XCTest
+
+/// Capacity that must not shrink as CPUs are added: the same keys counted on every online CPU
+/// (the bucket steps run with BPF_PROG_TEST_RUN on each CPU in turn) need the room of one CPU.
+/// On 2 CPUs this already fails where keys were kept per CPU; in the kernel matrix's guest with
+/// many CPUs it shows the same at scale.
+final class ManyCPUTests: XCTestCase {
+  /// The CPUs `/sys/devices/system/cpu/online` lists ("0-3,8").
+  var onlineCPUs: [UInt32] {
+    get throws {
+      let list = try String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)
+      return list.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").flatMap { range in
+        let ends = range.split(separator: "-").compactMap { UInt32($0) }
+        return Array(ends[0]...ends[ends.count - 1])
+      }
+    }
+  }
+
+  func tracer(_ profile: Profile, limits: StorageLimits = StorageLimits()) throws -> Tracer {
+    // attached for real, but to a task name nothing has: only the staged calls count
+    try Tracer(
+      TraceRequest(
+        profile: profile, filters: Filters(comm: "no-such-task"), forcedMethod: .rawTracepoint, limits: limits))
+  }
+
+  /// Every syscall the host's table knows, failing with 8 errnos each, on every CPU in one
+  /// window: `syscalldist` itemizes every (syscall, errno) pair and drops nothing.
+  func testEverySyscallWithEightErrnosOnEveryCPUIsItemized() throws {
+    let profile = try ProfileLoader(enumSource: nil).load(text: ProfileCatalog.builtIn["syscalldist"]!, file: "s")
+    let tracer = try tracer(profile)
+    let numbers = Set(KernelNames.syscallNumbers.values).sorted()
+    let cpus = try onlineCPUs
+    for cpu in cpus {
+      for number in numbers {
+        for err in 1...8 { try tracer.runBucketStep(latency: 1000, key: UInt64(number), cpu: cpu, err: UInt64(err)) }
+      }
+    }
+    tracer.detach()
+    let counts = try tracer.collect()
+    let accounting = counts.accounting(inFlight: 0)
+    XCTAssertEqual(accounting.counted, UInt64(numbers.count * 8 * cpus.count))
+    XCTAssertEqual(accounting.dropped, 0)
+    XCTAssertEqual(accounting.errorsNotItemized, 0, "\(numbers.count) syscalls x 8 errnos x \(cpus.count) CPUs")
+    XCTAssertEqual(counts.failures.count, numbers.count * 8)
+    XCTAssertEqual(Set(counts.failures.values), [UInt64(cpus.count)])
+  }
+
+  /// Keys with no small bound (a hash): as many keys as it has room for, each made on every
+  /// CPU, all fit; one more is dropped, and said to be.
+  func testAHashHoldsItsKeysHoweverManyCPUsMakeThem() throws {
+    let profile = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: fds\nprobe: {syscalls: all}\nkey: {source: arg0}\n", file: "fds.yaml")
+    let room = 500
+    let tracer = try tracer(profile, limits: StorageLimits(maxKeys: room))
+    let cpus = try onlineCPUs
+    for cpu in cpus {
+      for key in 0..<room { try tracer.runBucketStep(latency: 1000, key: UInt64(key), cpu: cpu) }
+    }
+    try tracer.runBucketStep(latency: 1000, key: UInt64(room), cpu: cpus[0])
+    tracer.detach()
+    let counts = try tracer.collect()
+    let accounting = counts.accounting(inFlight: 0)
+    XCTAssertEqual(accounting.counted, UInt64(room * cpus.count), "\(room) keys on \(cpus.count) CPUs")
+    XCTAssertEqual(accounting.mapFull, 1)
+    XCTAssertEqual(counts.histograms.count, room)
+    for series in counts.histograms.values {
+      XCTAssertEqual(series.buckets.reduce(0, +), UInt64(cpus.count))
+      XCTAssertEqual(series.sumNanoseconds, UInt128(cpus.count) * 1000 * UInt128(profile.unit.nanoseconds))
+    }
+  }
+}
