@@ -3,6 +3,10 @@ import Histograms
 /// What to measure and how to show it: the parsed form of a profile file. Every value only
 /// selects among paths of the pre-built BPF program or fills its settings.
 public struct Profile: Equatable, Sendable {
+  /// The key of the series `serve` sums the keys past its series limit into: no key can read so
+  /// (longer than a comm, not a number, a C name or a cgroup path; refused in a profile's `map`).
+  public static let overflowKeyName = "(over max_series)"
+
   /// What the probe times.
   public enum Target: Equatable, Sendable {
     case syscall(name: String, number: Int)

@@ -217,6 +217,9 @@ struct ProfileBuilder: YAMLReader {
       if names[UInt64(number)] != nil {
         error("'map' names \(number) twice", at: keyNode.location)
       }
+      if name == Profile.overflowKeyName {
+        error("'\(name)' is what serve names the keys past --max-series: pick another name", at: valueNode.location)
+      }
       names[UInt64(number)] = name
     }
     return names

@@ -5,7 +5,7 @@ import Histograms
 ///
 /// ```yaml
 /// listen: 127.0.0.1:9435
-/// max_series: 1000          # per profile; further keys are summed into "other"
+/// max_series: 1000          # per profile; further keys are summed into "(over max_series)"
 /// series_idle: 10m          # a series unchanged this long leaves the exposition
 /// profiles:
 ///   - profile: bpfsyscalldist
@@ -15,6 +15,8 @@ import Histograms
 ///     split_outcome: true
 ///     concurrency: true
 ///     probe_method: tp_btf
+///     max_keys: 20000       # as --max-keys and --max-errors
+///     max_errors: 8192
 /// ```
 public struct ServeConfig: Equatable, Sendable {
   public var listen: String?
@@ -33,6 +35,7 @@ public struct ServeConfig: Equatable, Sendable {
     public var cgroup: String?
     public var splitOutcome = false
     public var concurrency = false
+    public var limits = StorageLimits()
     /// As `--probe-method` takes it (the tracer checks the name), and where it is written.
     public var probeMethod: (name: String, location: SourceLocation)?
     /// Where the entry is: its errors beyond this file's (a broken profile, an unknown method).
@@ -46,7 +49,7 @@ public struct ServeConfig: Equatable, Sendable {
     public static func == (a: Entry, b: Entry) -> Bool {
       a.profile == b.profile && a.name == b.name && a.pid == b.pid && a.tid == b.tid && a.comm == b.comm
         && a.cgroup == b.cgroup && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency
-        && a.probeMethod?.name == b.probeMethod?.name
+        && a.limits == b.limits && a.probeMethod?.name == b.probeMethod?.name
     }
   }
 
@@ -98,7 +101,10 @@ struct ServeConfigBuilder: YAMLReader {
     guard
       let item = fields(
         of: node, in: "a 'profiles' entry",
-        allowed: ["profile", "name", "pid", "tid", "comm", "cgroup", "split_outcome", "concurrency", "probe_method"],
+        allowed: [
+          "profile", "name", "pid", "tid", "comm", "cgroup", "split_outcome", "concurrency", "probe_method", "max_keys",
+          "max_errors",
+        ],
         required: ["profile"]),
       let profileNode = item["profile"], let profile = string(profileNode, "'profile'")
     else { return nil }
@@ -123,7 +129,19 @@ struct ServeConfigBuilder: YAMLReader {
     if let methodNode = item["probe_method"], let method = string(methodNode, "'probe_method'") {
       entry.probeMethod = (method, methodNode.location)
     }
+    entry.limits.maxKeys = entryLimit(item["max_keys"], "max_keys")
+    entry.limits.maxErrors = entryLimit(item["max_errors"], "max_errors") ?? StorageLimits.defaultMaxErrors
     return entry
+  }
+
+  /// A hash's entries: 1 to `StorageLimits.ceiling`.
+  mutating func entryLimit(_ node: YAMLNode?, _ field: String) -> Int? {
+    guard let node, let value = integer(node, "'\(field)'") else { return nil }
+    guard value >= 1 && value <= Int64(StorageLimits.ceiling) else {
+      error("'\(field)' must be from 1 to \(StorageLimits.ceiling)", at: node.location)
+      return nil
+    }
+    return Int(value)
   }
 
   /// A pid or tid: a positive 32-bit number.

@@ -88,8 +88,16 @@ public struct OpenMetricsRenderer: Sendable {
         [
           ("abandoned", accounting.abandoned), ("replaced", accounting.replaced), ("mismatched", accounting.mismatched),
           ("no_storage", accounting.noStorage), ("compat", accounting.compat),
-          ("kernel_skipped", accounting.kernelSkipped), ("returns_missed", accounting.returnsMissed),
         ]),
+      // events, not calls: a call an entry's skipped run lost is in no figure, one an exit's
+      // skipped run or a kretprobe's missed return lost is among the returns not seen above
+      counter(
+        "_program_runs_skipped",
+        "Runs of profile \(profile)'s entry, exit and bucket programs the kernel skipped (recursion).",
+        [("", accounting.kernelSkipped)]),
+      counter(
+        "_returns_missed", "Returns profile \(profile)'s kretprobe missed (more calls in flight than it tracks).",
+        [("", accounting.returnsMissed)]),
       counter(
         "_series_overflow_calls",
         "Calls of profile \(profile) counted in its 'other' series: the series limit was reached.",
@@ -120,14 +128,13 @@ public struct BucketSet: Sendable {
 
   /// `range`: the bounds (in seconds) to export, others folded into the next bucket up.
   public init(_ layout: BucketLayout, unit: TimeUnit, range: ClosedRange<Double>? = nil) {
-    let unitSeconds = Double(unit.nanoseconds) / 1e9
-    let horizon = OpenMetricsRenderer.horizonSeconds / unitSeconds
+    let horizon = OpenMetricsRenderer.horizonSeconds * 1e9 / Double(unit.nanoseconds)
     var bounds: [(Int, String)] = []
     for slot in 0..<layout.slotCount {
       if case .linear(0, _, _) = layout, slot == 0 { continue }  // below 0: no value lands there
       let (low, high) = layout.bounds(ofSlot: slot)
       guard let high, high < .max, Double(low) < horizon else { break }
-      let le = (Double(high) + 1) * unitSeconds
+      let le = Self.seconds(nanoseconds: (UInt128(high) + 1) * UInt128(unit.nanoseconds))
       if let range, !range.contains(le) {
         if le > range.upperBound { break }
         continue
@@ -135,5 +142,11 @@ public struct BucketSet: Sendable {
       bounds.append((slot, ExpositionRenderer.number(le)))
     }
     self.bounds = bounds
+  }
+
+  /// The double nearest to a whole number of nanoseconds in seconds, whose shortest form is then
+  /// the decimal itself (15000 ns: 1.5e-05, where 15 * 1e-6 gives 1.4999999999999999e-05).
+  static func seconds(nanoseconds: UInt128) -> Double {
+    Double("\(nanoseconds)e-9")!
   }
 }

@@ -142,14 +142,17 @@ public enum AccountingLine {
     if accounting.errorsNotItemized > 0 {
       line += "; \(accounting.errorsNotItemized) failed calls without their errno (errors map full or busy)"
     }
+    if accounting.extremesLost > 0 {
+      line += "; \(accounting.extremesLost) updates of a largest, smallest or most-at-once value lost to other CPUs (those may be low)"
+    }
     if accounting.returnsMissed > 0 {
-      line += "; the kretprobe missed \(accounting.returnsMissed) returns (more calls in flight than it tracks)"
+      line += "; the kretprobe missed \(accounting.returnsMissed) returns (more calls in flight than it tracks; shown above as returns not seen)"
     }
     if accounting.slowCallsDropped > 0 {
       line += "; \(accounting.slowCallsDropped) of \(accounting.slowCalls) slow calls not shown (the ring buffer was full: --ring-buffer-size)"
     }
     if accounting.kernelSkipped > 0 {
-      line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion), so calls are missing"
+      line += "; the kernel skipped the tool's programs \(accounting.kernelSkipped) times (recursion): a skipped entry loses its call, a skipped exit shows above as a return not seen"
     }
     return line + "."
   }

@@ -49,7 +49,9 @@ public struct Serve: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("How to hook the kernel (every --profile).", valueName: "method"))
   var probeMethod: ProbeMethodChoice = .auto
 
-  @Option(help: "The most series one profile exposes, 'other' included: the calls of further keys are summed into it (default 1000).")
+  @OptionGroup(title: "Kernel maps, for every profile") var storage: StorageOptions
+
+  @Option(help: "The most series one profile exposes, the overflow series '(over max_series)' included: the calls of further keys are summed into it (default 1000).")
   var maxSeries: Int?
 
   @Option(

@@ -1,6 +1,7 @@
 import BPFSyscallDistCommand
 import BPFKit
 import Profiles
+import Rendering
 import Snapshots
 import Tracer
 
@@ -52,6 +53,7 @@ struct ServePlan {
         entry.cgroup = filters.cgroupPath
         entry.splitOutcome = options.splitOutcome
         entry.concurrency = options.concurrency
+        entry.limits = options.storage.limits
         if let method = options.probeMethod.method { entry.probeMethod = (method.rawValue, entry.location) }
         return entry
       }
@@ -61,8 +63,10 @@ struct ServePlan {
     let cgroups = CgroupPaths()
     for source in sources {
       let entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
-      if let twin = entries.first(where: { $0.metricName == entry.metricName }) {
-        let problem = "two profiles would both be '\(entry.metricName)' in the metrics"
+      // compared as the exposition writes them: "a-b" and "a.b" are both a_b
+      let written = Labels.metricName(entry.metricName)
+      if let twin = entries.first(where: { Labels.metricName($0.metricName) == written }) {
+        let problem = "two profiles would both be '\(written)' in the metrics"
         guard let configFile else { throw Failure.usage(problem + ": serve each once") }
         throw Self.diagnostic(
           configFile, source.location, "\(problem) (the other at line \(twin.source.location.line)): give one a 'name'")
@@ -107,7 +111,7 @@ struct ServePlan {
     let filters = Filters(pid: source.pid, tid: source.tid, comm: source.comm, cgroupPath: source.cgroup)
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filters, splitOutcome: source.splitOutcome,
-      forcedMethod: method, trackConcurrency: source.concurrency)
+      forcedMethod: method, limits: source.limits, trackConcurrency: source.concurrency)
     var described = ""
     if let pid = source.pid { described += ", pid \(pid)" }
     if let tid = source.tid { described += ", tid \(tid)" }

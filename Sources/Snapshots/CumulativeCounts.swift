@@ -2,10 +2,11 @@ import Histograms
 import Profiles
 
 /// One profile's counts since the start, as `serve` exposes them, in bounded memory: at most
-/// `seriesLimit` series, `other` included (once the others take all but one place, the calls of
-/// any further key are summed into `other`, and counted), and a series that has not changed for `idleSeconds` is forgotten (it leaves the
-/// exposition; if its key comes back, it starts afresh with a new `_created`), so keys that come
-/// and go (pids, comms, cgroups) cannot grow it over weeks.
+/// `seriesLimit` series, the overflow series included (once keys take all but one place, the
+/// calls of any further key, whatever their outcome, are summed into the one series keyed
+/// `Profile.overflowKeyName`, and counted), and a series that has not changed for `idleSeconds`
+/// is forgotten (it leaves the exposition; if its key comes back, it starts afresh with a new
+/// `_created`), so keys that come and go (pids, comms, cgroups) cannot grow it over weeks.
 public struct CumulativeCounts: Sendable {
   public let profile: Profile
   public let decoder: KeyDecoder
@@ -14,13 +15,13 @@ public struct CumulativeCounts: Sendable {
   /// When the counts began (the tracer's attach).
   public let since: Double
 
-  /// The key label's value of the series that holds what the limit left out.
-  public static let otherKey = "other"
-
-  /// A series by what users read: its decoded key and outcome.
+  /// A series by what users read: its decoded key and outcome; or the overflow series.
   struct SeriesID: Hashable {
     var name: String
     var outcome: UInt32?
+    var overflow = false
+
+    static let overflowSeries = SeriesID(name: Profile.overflowKeyName, outcome: nil, overflow: true)
   }
 
   struct Entry {
@@ -32,13 +33,13 @@ public struct CumulativeCounts: Sendable {
   }
 
   private var series: [SeriesID: Entry] = [:]
-  /// Series of keys: all but `other`'s.
+  /// Series of keys: all but the overflow series.
   private var keySeries = 0
   private var stats = CallStats()
   private var accounting = Accounting()
   private var maxConcurrent: [UInt64: UInt64] = [:]
   private var maxConcurrentOverall: UInt64?
-  /// Calls counted in `other`: their key found the series limit reached.
+  /// Calls counted in the overflow series: their key found the series limit reached.
   public private(set) var overflowCalls: UInt64 = 0
 
   public init(profile: Profile, decoder: KeyDecoder, seriesLimit: Int, idleSeconds: Double, since: Double) {
@@ -49,7 +50,7 @@ public struct CumulativeCounts: Sendable {
     self.since = since
   }
 
-  /// Series held now, `other` included.
+  /// Series held now, the overflow series included.
   public var seriesCount: Int { series.count }
 
   /// Adds what the kernel counted since the previous collect, at `now` (wall-clock seconds).
@@ -68,10 +69,10 @@ public struct CumulativeCounts: Sendable {
     if !counts.maxConcurrent.isEmpty { maxConcurrent = counts.maxConcurrent }
     maxConcurrentOverall = counts.maxConcurrentOverall ?? maxConcurrentOverall
     series = series.filter { now - $0.value.changed < idleSeconds }
-    keySeries = series.keys.filter { $0.name != Self.otherKey }.count
+    keySeries = series.keys.filter { !$0.overflow }.count
   }
 
-  /// The series a key's calls go in: its own, a new one while the limit allows, else `other`.
+  /// The series a key's calls go in: its own, a new one while the limit allows, else the overflow.
   private mutating func place(_ countKey: CountKey, _ counted: SeriesCounts, at now: Double) -> SeriesID {
     let name: String
     var raw: KeyNumber?
@@ -84,7 +85,7 @@ public struct CumulativeCounts: Sendable {
     }
     var id = SeriesID(name: name, outcome: countKey.outcome)
     if series[id] == nil && keySeries >= seriesLimit - 1 {
-      id = SeriesID(name: Self.otherKey, outcome: countKey.outcome)
+      id = .overflowSeries
       raw = nil
       overflowCalls &+= counted.buckets.reduce(0, &+)
     }
@@ -94,7 +95,7 @@ public struct CumulativeCounts: Sendable {
       series[id] = existing
     } else {
       series[id] = Entry(raw: raw, counts: counted, created: now, changed: now)
-      if id.name != Self.otherKey { keySeries += 1 }
+      if !id.overflow { keySeries += 1 }
     }
     return id
   }

@@ -91,7 +91,7 @@ final class ServeTests: XCTestCase {
     let counts = Self.counts(samples, "fds_latency_seconds", label: "fd")
     XCTAssertEqual(counts.values.reduce(0, +), 40)
     XCTAssertEqual(counts.count, 5, "\(counts)")
-    let other = try XCTUnwrap(counts["other"], "\(counts)")
+    let other = try XCTUnwrap(counts["(over max_series)"], "\(counts)")
     XCTAssertEqual(samples.first { $0.name == "fds_series_overflow_calls_total" }?.value, Double(other))
   }
 

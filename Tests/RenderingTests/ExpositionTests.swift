@@ -66,4 +66,33 @@ final class ExpositionTests: XCTestCase {
     XCTAssertEqual(trimmed.bounds.last?.le, "0.524288")
     XCTAssertEqual(trimmed.bounds.first?.lastSlot, 9, "slots 0-9 (up to 1023 us) in the first bucket")
   }
+
+  /// Every `le` is the shortest decimal of its exact bound: 15 us is 1.5e-05, never the
+  /// 1.4999999999999999e-05 that 15 * 1e-6 gives; checked against the decimal written by hand.
+  func testBucketBoundsAreTheirShortestExactDecimals() {
+    let linear = BucketSet(.linear(min: 0, max: 100, step: 5), unit: .us)
+    XCTAssertEqual(linear.bounds.prefix(4).map(\.le), ["5e-06", "1e-05", "1.5e-05", "2e-05"])
+    for (slot, le) in linear.bounds { XCTAssertEqual(Double(le), Double("\(5 * slot)e-6"), le) }
+    XCTAssertEqual(BucketSet(.log2, unit: .ms).bounds.first?.le, "0.002")
+  }
+
+  /// A call lost to a skipped program run is counted once among the calls not counted (as a
+  /// return not seen); the skipped runs and missed returns are their own families, not reasons.
+  func testALostCallIsNotCountedUnderTwoReasons() throws {
+    var accounting = Accounting(counted: 3)
+    accounting.replaced = 1
+    accounting.kernelSkipped = 1
+    accounting.returnsMissed = 2
+    let snapshot = Snapshot(
+      profileName: "p", keyLabel: "k", unit: .us, layout: .log2, series: [], accounting: accounting, timestamp: 0)
+    let families = OpenMetricsRenderer().accountingFamilies(snapshot, overflowCalls: 0, since: 0)
+    let notCounted = try XCTUnwrap(families.first { $0.name == "p_calls_not_counted" })
+    func count(_ value: MetricFamily.Value) -> UInt64 {
+      if case .count(let count) = value { return count }
+      return .max
+    }
+    XCTAssertEqual(notCounted.samples.filter { $0.suffix == "_total" }.map { count($0.value) }.reduce(0, +), 1)
+    XCTAssertEqual(families.first { $0.name == "p_program_runs_skipped" }?.samples.first.map { count($0.value) }, 1)
+    XCTAssertEqual(families.first { $0.name == "p_returns_missed" }?.samples.first.map { count($0.value) }, 2)
+  }
 }

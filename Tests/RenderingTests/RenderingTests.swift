@@ -104,7 +104,7 @@ final class RenderingTests: XCTestCase {
       "Counted 10 calls, dropped 0; not counted: 1 still in progress, 2 abandoned by threads that exited inside the call, "
         + "3 whose return was not seen (the thread entered again first), 4 from 32-bit callers (not traced); "
         + "5 failed calls without their errno (errors map full or busy); "
-        + "the kernel skipped the tool's programs 6 times (recursion), so calls are missing.")
+        + "the kernel skipped the tool's programs 6 times (recursion): a skipped entry loses its call, a skipped exit shows above as a return not seen.")
   }
 
   func testJSONHasSchemaStableKeyOrderAndRawBuckets() throws {

@@ -15,7 +15,7 @@ final class CumulativeCountsTests: XCTestCase {
     for key in keys {
       var buckets = [UInt64](repeating: 0, count: 64)
       buckets[BucketLayout.log2.slot(for: ns / 1000)] = 1
-      let series = SeriesCounts(buckets: buckets, sumNanoseconds: ns, minNanoseconds: ns, maxNanoseconds: ns)
+      let series = SeriesCounts(buckets: buckets, sumNanoseconds: UInt128(ns), minNanoseconds: ns, maxNanoseconds: ns)
       let countKey = CountKey(.number(key))
       counts.histograms[countKey] = counts.histograms[countKey].map { $0.merging(series) } ?? series
       if let errno { counts.failures[FailureKey(.number(key), errno: errno), default: 0] += 1 }
@@ -45,14 +45,14 @@ final class CumulativeCountsTests: XCTestCase {
     XCTAssertEqual(snapshot.accounting.counted, 4)
   }
 
-  /// A limit of 3 series: two keys, then `other` for the rest.
+  /// A limit of 3 series: two keys, then the overflow series for the rest.
   func testKeysBeyondTheLimitGoToOtherAndAreCounted() {
     var store = store(limit: 3)
     for key: UInt64 in [1, 2, 3, 4, 5, 5] { store.add(counts([key]), at: 1001) }
     store.add(counts([1, 6]), at: 1002)
     let series = store.snapshot(at: 1003).snapshot.series
-    XCTAssertEqual(series.map(\.keyName), ["1", "2", "other"])
-    XCTAssertEqual(series.map(\.histogram.total), [2, 1, 5])
+    XCTAssertEqual(series.map(\.keyName), ["(over max_series)", "1", "2"])
+    XCTAssertEqual(series.map(\.histogram.total), [5, 2, 1])
     XCTAssertEqual(store.overflowCalls, 5)
     XCTAssertEqual(store.seriesCount, 3)
   }
@@ -71,5 +71,36 @@ final class CumulativeCountsTests: XCTestCase {
     XCTAssertEqual(snapshot.series.map(\.histogram.total), [1, 3], "afresh")
     XCTAssertEqual(created, [1013, 1001])
     XCTAssertEqual(store.overflowCalls, 0)
+  }
+
+  /// A real key named "other" (a comm) is its own series, never the overflow's; split outcomes
+  /// past the limit share one overflow series, so the limit holds exactly.
+  func testTheOverflowSeriesIsNoKeysAndOneForEveryOutcome() throws {
+    let byComm = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: c\nprobe: {syscall: close}\nkey: {source: comm}\n", file: "c.yaml")
+    var store = CumulativeCounts(
+      profile: byComm, decoder: KeyDecoder(for: byComm, enumerators: [:]), seriesLimit: 3, idleSeconds: 600, since: 1000)
+    let one = SeriesCounts(buckets: [1] + Array(repeating: 0, count: 63), sumNanoseconds: 1)
+    for (name, outcome) in [("a", 0), ("other", 0), ("b", 0), ("c", 2), ("c", 9), ("other", 2)] {
+      var counts = Counts()
+      counts.histograms[CountKey(.name(name), outcome: UInt32(outcome))] = one
+      store.add(counts, at: 1001)
+    }
+    let series = store.snapshot(at: 1002).snapshot.series
+    XCTAssertEqual(store.seriesCount, 3)
+    XCTAssertEqual(series.map(\.keyName), ["(over max_series)", "a", "other"])
+    XCTAssertEqual(series.map(\.histogram.total), [4, 1, 1])
+    XCTAssertEqual(store.overflowCalls, 4)
+  }
+
+  /// 10,000 threads blocked in a call for 21 days add up to more ns than 64 bits hold: the sum
+  /// since the start goes on growing, never wraps to a small number.
+  func testTheSumSinceTheStartDoesNotWrapAt64Bits() {
+    var store = store()
+    let window = UInt64(1) << 62  // one collection's sum: fits the kernel's word
+    for second in 0..<5 { store.add(counts([7], ns: window), at: 1001 + Double(second)) }
+    let sum = store.snapshot(at: 1010).snapshot.series[0].histogram.sumNanoseconds
+    XCTAssertEqual(sum, 5 * UInt128(window))
+    XCTAssertGreaterThan(sum ?? 0, UInt128(UInt64.max))
   }
 }
