@@ -135,4 +135,15 @@ final class ServeTests: XCTestCase {
       """, [String(serve.port)])
     XCTAssertEqual(Self.counts(try Self.parse(last, openMetrics: true), "bpfsyscalldist_latency_seconds", label: "cmd"), issued)
   }
+
+  /// Profiles named "lat-a" and "lat_a" would both write lat_a_... families, which no parser
+  /// accepts: refused at start, in one line, before anything attaches.
+  func testProfilesWhoseMetricNamesClashAreRefused() throws {
+    let dashed = try temporaryProfile("version: 1\nname: lat-a\nprobe: {syscall: close}\n")
+    let underscored = try temporaryProfile("version: 1\nname: lat_a\nprobe: {syscall: getppid}\n")
+    let run = try ToolRun.complete(["serve", "--profile", dashed, "--profile", underscored, "--listen", "127.0.0.1:0"])
+    XCTAssertEqual(run.status, 2, run.stderr)
+    XCTAssertTrue(run.stderr.contains("two profiles would both be 'lat_a' in the metrics"), run.stderr)
+    XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+  }
 }
