@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -23,8 +24,13 @@ public struct Page: Sendable {
 /// for a port anyone may reach: GET and HEAD only (405 for anything else), the query string never
 /// read, headers of at most 8 KiB in 64 fields, bodies never buffered, and a connection that has
 /// not completed a request within `requestTimeout` of opening (or of its last answer) is closed:
-/// a slow or silent client cannot hold a connection.
+/// a slow or silent client cannot hold a connection. At most `maxConnections` are open at once:
+/// past that a new one is closed as it is accepted, so that clients cannot use up the process's
+/// file descriptors (the maps and programs need theirs).
 public final class MetricsServer {
+  /// Scrapers are a few; each held connection is a descriptor.
+  public static let defaultMaxConnections = 256
+
   private let group: MultiThreadedEventLoopGroup
   private let channel: Channel
 
@@ -33,8 +39,12 @@ public final class MetricsServer {
   public var port: Int { channel.localAddress?.port ?? 0 }
 
   /// Binds `host:port` and serves `pages` until `close()`.
-  public init(host: String, port: Int, pages: any MetricsPages, requestTimeout: TimeAmount = .seconds(10)) throws {
+  public init(
+    host: String, port: Int, pages: any MetricsPages, requestTimeout: TimeAmount = .seconds(10),
+    maxConnections: Int = defaultMaxConnections
+  ) throws {
     group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let open = NIOLockedValueBox(0)  // connections open now
     let limits = {
       var limits = NIOHTTPDecoderLimitConfiguration()
       limits.maxHeaderFieldSize = 8 << 10
@@ -47,7 +57,14 @@ public final class MetricsServer {
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelOption(.maxMessagesPerRead, value: 1)
       .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+        let admitted = open.withLockedValue { count in
+          guard count < maxConnections else { return false }
+          count += 1
+          return true
+        }
+        guard admitted else { return channel.close() }
+        channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+        return channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(
             withErrorHandling: true, withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: limits)

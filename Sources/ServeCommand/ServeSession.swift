@@ -23,7 +23,9 @@ final class ServeSession {
   private let pages = ServePages(version: BPFSyscallDist.configuration.version)
   private let server: MetricsServer
   private var served: [Served] = []
-  private let limits: (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?)
+  private var limits: (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?)
+  /// Profiles whose last collection failed: said once, not every second, until one succeeds.
+  private var failing: Set<String> = []
 
   /// How often what the kernel counted is added to the counts since the start.
   static let collectSeconds = 1.0
@@ -32,12 +34,7 @@ final class ServeSession {
     self.options = options
     LibbpfLog.install(verbose: options.verbose)
     let plan = try ServePlan(options)
-    let seconds = { (text: String?) in text.flatMap(TimeUnit.nanoseconds(parsing:)).map { Double($0) / 1e9 } }
-    let low = seconds(options.minBucket) ?? 0, high = seconds(options.maxBucket) ?? .infinity
-    limits = (
-      plan.maxSeries ?? Serve.defaultMaxSeries, seconds(plan.seriesIdle ?? Serve.defaultSeriesIdle)!,
-      low == 0 && high == .infinity ? nil : low...high
-    )
+    limits = Self.limits(plan, options)
     let (host, port) = Serve.address(plan.listen ?? "127.0.0.1:\(Serve.defaultPort)")!
     do {
       server = try MetricsServer(
@@ -55,6 +52,16 @@ final class ServeSession {
     }
     pages.update { $0 = served.map(exposed) }
     Output.status("Serving. Hit Ctrl-C to end.")
+  }
+
+  /// The series limit, the idle time and the bucket range a plan and the flags give.
+  private static func limits(_ plan: ServePlan, _ options: Serve) -> (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?) {
+    let seconds = { (text: String?) in text.flatMap(TimeUnit.nanoseconds(parsing:)).map { Double($0) / 1e9 } }
+    let low = seconds(options.minBucket) ?? 0, high = seconds(options.maxBucket) ?? .infinity
+    return (
+      plan.maxSeries ?? Serve.defaultMaxSeries, seconds(plan.seriesIdle ?? Serve.defaultSeriesIdle)!,
+      low == 0 && high == .infinity ? nil : low...high
+    )
   }
 
   private func attach(_ entry: ServePlan.Entry) throws -> Served {
@@ -93,24 +100,34 @@ final class ServeSession {
         served.removeAll()  // detaches
         return
       }
-      try collect()
+      collect()
       if signal == SIGHUP { reload() }
     }
   }
 
-  /// Adds what each profile's kernel side counted since the last collection.
-  private func collect() throws {
+  /// Adds what each profile's kernel side counted since the last collection. A profile whose
+  /// maps cannot be read this time is said to fail (once, until it recovers) and adds nothing:
+  /// the others, and the counts it has, go on being served. What it missed stays in the kernel's
+  /// generation it could not read, for the next collection that can.
+  private func collect() {
     let now = Session.wallClock()
-    var counted: [Counts] = []
+    var counted: [Counts?] = []
     for profile in served {
+      let name = profile.plan.metricName
       do {
         counted.append(try profile.tracer.collect())
+        if failing.remove(name) != nil { Output.status("note: \(name): collecting again") }
       } catch {
-        throw Failure.tracer(error, profile: profile.plan.metricName)
+        counted.append(nil)
+        if failing.insert(name).inserted {
+          Output.status("note: \(name): cannot collect, still serving its counts so far: \(Failure.tracer(error, profile: name))")
+        }
       }
     }
     pages.update { exposed in
-      for index in exposed.indices { exposed[index].counts.add(counted[index], at: now) }
+      for index in exposed.indices {
+        if let counts = counted[index] { exposed[index].counts.add(counts, at: now) }
+      }
     }
   }
 
@@ -125,6 +142,7 @@ final class ServeSession {
     }
     do {
       let plan = try ServePlan(options)
+      let newLimits = Self.limits(plan, options)
       var next: [Served] = []
       var kept: [String: Int] = [:]
       for entry in plan.entries {
@@ -135,14 +153,20 @@ final class ServeSession {
           next.append(try attach(entry))
         }
       }
+      limits = newLimits
       pages.update { exposed in
         let previous = exposed
         exposed = next.map { profile in
-          kept[profile.plan.metricName].map { previous[$0] } ?? self.exposed(profile)
+          guard var kept = kept[profile.plan.metricName].map({ previous[$0] }) else { return self.exposed(profile) }
+          // a lower limit takes no series away: new keys go to the overflow until enough leave
+          kept.counts.seriesLimit = newLimits.series
+          kept.counts.idleSeconds = newLimits.idleSeconds
+          return kept
         }
       }
       served = next  // the profiles no longer served detach here, with their last reference
-      Output.status("note: reloaded \(options.config!): \(next.count) profiles, \(kept.count) kept with their counts")
+      Output.status(
+        "note: reloaded \(options.config!): \(next.count) profiles, \(kept.count) kept with their counts; max_series \(newLimits.series), series_idle \(Int(newLimits.idleSeconds))s")
     } catch let failure as Failure {
       Output.status("note: SIGHUP: \(options.config!) not reloaded, still serving as before:\n\(failure.description)")
     } catch {

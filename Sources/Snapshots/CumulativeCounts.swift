@@ -10,8 +10,9 @@ import Profiles
 public struct CumulativeCounts: Sendable {
   public let profile: Profile
   public let decoder: KeyDecoder
-  public let seriesLimit: Int
-  public let idleSeconds: Double
+  /// Both may change on a reload: a lower limit removes no series, it only stops new ones.
+  public var seriesLimit: Int
+  public var idleSeconds: Double
   /// When the counts began (the tracer's attach).
   public let since: Double
 

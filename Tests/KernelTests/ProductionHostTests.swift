@@ -1,4 +1,5 @@
 import Foundation
+@testable import Tracer
 import XCTest
 
 /// Conditions every production host has and this VM does not show by default, reproduced:
@@ -39,7 +40,11 @@ final class ProductionHostTests: XCTestCase {
   /// What `--check` (and the man page's formula) says the histograms and the errors hashes pin
   /// is what the kernel charges for them (the `memlock:` of each map's fdinfo), give or take the
   /// maps' bookkeeping. Parsed with XCTUnwrap: a line of another shape fails, never crashes the run.
+  /// Before Linux 6.4 (no per-map memory usage) a hash's memlock is an estimate of keys and values
+  /// alone: there the stated figure must be at least it.
   func testTheStatedMemoryOfTheMapsIsWhatTheKernelPins() throws {
+    let release = KernelFacts.release.split(separator: ".").prefix(2).compactMap { Int($0) }
+    let hashesCharged = release.count == 2 && (release[0], release[1]) >= (6, 4)
     for name in ["bpfsyscalldist", "syscalldist", "read-by-process"] {
       let check = try ToolRun.complete(["--check", name])
       let storage = try XCTUnwrap(check.stdout.split(separator: "\n").first { $0.hasPrefix("storage:") }, check.stdout)
@@ -55,12 +60,14 @@ final class ProductionHostTests: XCTestCase {
       let histograms = maps.filter { histogramNames.contains($0["name"] ?? "") }
       XCTAssertEqual(histograms.count, histogramNames.count, "\(name): \(maps)")
       let charged = histograms.compactMap { Int($0["memlock"] ?? "") }.reduce(0, +)
-      XCTAssertGreaterThanOrEqual(charged, stated[0] * 99 / 100, "\(name): histograms")
-      XCTAssertLessThanOrEqual(charged, stated[0] + 64 * 1024, "\(name): histograms")
+      if histogramNames.count == 1 || hashesCharged {
+        XCTAssertGreaterThanOrEqual(charged, stated[0] * 9 / 10, "\(name): histograms")
+      }
+      XCTAssertLessThanOrEqual(charged, stated[0] * 11 / 10 + 64 * 1024, "\(name): histograms")
       let errors = maps.filter { ["errors_0", "errors_1"].contains($0["name"] ?? "") }
       XCTAssertEqual(errors.map { $0["max_entries"] }, [String(errorEntries), String(errorEntries)], name)
       let errorsCharged = errors.compactMap { Int($0["memlock"] ?? "") }.reduce(0, +)
-      XCTAssertGreaterThanOrEqual(errorsCharged, stated[1] * 9 / 10, "\(name): errors")
+      if hashesCharged { XCTAssertGreaterThanOrEqual(errorsCharged, stated[1] * 9 / 10, "\(name): errors") }
       XCTAssertLessThanOrEqual(errorsCharged, stated[1] * 11 / 10, "\(name): errors")
     }
   }

@@ -20,6 +20,40 @@ final class ServeHardeningTests: XCTestCase {
     XCTAssertTrue(head.stdout.contains("text/plain; version=0.0.4"), head.stdout)
   }
 
+  /// 300 clients that connect and hold their connection: past 256 the server closes each one as
+  /// it comes (the process keeps its descriptors), and once they leave it answers again.
+  func testHeldConnectionsPastTheLimitAreClosedAndTheServerRecovers() throws {
+    let serve = try ServeRun(["--request-timeout", "60s"])
+    defer { serve.stop() }
+    let outcome = try python(
+      """
+      import socket, sys
+      port = int(sys.argv[1])
+      held = [socket.create_connection(("127.0.0.1", port)) for _ in range(256)]
+      refused = 0
+      for _ in range(44):
+          extra = socket.create_connection(("127.0.0.1", port))
+          extra.settimeout(5)
+          try:
+              refused += extra.recv(1) == b""
+          except ConnectionResetError:
+              refused += 1
+          except socket.timeout:
+              pass
+          extra.close()
+      for sock in held:
+          sock.close()
+      print(refused)
+      """, [String(serve.port)])
+    XCTAssertEqual(outcome.trimmingCharacters(in: .whitespacesAndNewlines), "44")
+    var status = 0
+    for _ in 0..<50 where status != 200 {
+      usleep(100_000)
+      status = (try? serve.get("/healthz").status) ?? 0
+    }
+    XCTAssertEqual(status, 200)
+  }
+
   /// A client that connects and sends nothing, one that sends its headers a byte a second, and
   /// one whose headers are 64 KiB: each is cut off, and the server still answers.
   func testSlowSilentAndHugeClientsAreCutOff() throws {
@@ -127,6 +161,28 @@ final class ServeHardeningTests: XCTestCase {
     XCTAssertTrue(serve.tool.stderr.contains("\(config):3:10: error: 'pid' must be a positive process id"), serve.tool.stderr)
     text = try serve.metrics()
     XCTAssertTrue(text.contains("openat_calls_counted_total"), "still serving as before")
+  }
+
+  /// A reload that raises max_series applies it to a kept profile: keys past the old limit, made
+  /// after the reload, get series of their own instead of the overflow's.
+  func testSIGHUPAppliesANewSeriesLimitToAKeptProfile() throws {
+    let profile = try temporaryProfile("version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: arg0, label: fd}\n")
+    let workload = try Workload("close-keys", "10", "2")
+    let config = Scratch.directory.appending(path: "serve-\(UUID().uuidString).yaml").path
+    let entry = "profiles:\n  - profile: \(profile)\n    pid: \(workload.pid)\n"
+    try "max_series: 5\n\(entry)".write(toFile: config, atomically: true, encoding: .utf8)
+    let serve = try ServeRun(["--config", config])
+    defer { serve.stop() }
+    try workload.runPhase()
+    usleep(2_500_000)
+    try "max_series: 100\n\(entry)".write(toFile: config, atomically: true, encoding: .utf8)
+    kill(serve.tool.pid, SIGHUP)
+    try waitFor("max_series 100", in: serve.tool)
+    _ = try workload.finish()
+    usleep(2_500_000)
+    let counts = ServeTests.counts(try ServeTests.parse(try serve.metrics(), openMetrics: true), "fds_latency_seconds", label: "fd")
+    XCTAssertEqual(counts["(over max_series)"], 6, "\(counts): 4 keys of the first phase had places, 6 did not")
+    XCTAssertEqual(counts.count, 15, "\(counts): the second phase's 10 keys each have a series")
   }
 
   func waitFor(_ text: String, in tool: ToolRun) throws {
