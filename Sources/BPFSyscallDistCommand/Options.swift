@@ -109,9 +109,15 @@ struct TimingOptions: ParsableArguments {
   @Flag(name: [.customShort("T"), .long], help: "Print a timestamp line before each print.")
   var timestamp = false
 
+  /// A collection flips the kernel's generation and waits for a grace period (milliseconds):
+  /// shorter intervals would only spin with the probes attached.
+  static let shortestInterval = 0.01
+
   func validate() throws {
     if let duration, !(duration > 0) { throw ValidationError("--duration must be more than 0 seconds") }
-    if let interval, !(interval > 0) { throw ValidationError("--interval must be more than 0 seconds") }
+    if let interval, !(interval >= Self.shortestInterval) {
+      throw ValidationError("--interval must be at least \(Self.shortestInterval) seconds (10 ms: each print waits for the kernel's programs to finish)")
+    }
     if let count {
       guard count > 0 else { throw ValidationError("--count must be at least 1") }
       guard interval != nil else { throw ValidationError("--count needs --interval") }

@@ -57,7 +57,12 @@ public struct Session {
         try show(pending, since: since, inFlight: runStats.inFlight)
         if format != .openmetrics { pending = Counts() }
         printed += 1
-        while let due = nextPrint, due <= Self.now(), let interval = timing.interval { nextPrint = due + interval }
+        // the next print after this one; prints the loop fell behind on are skipped, never caught
+        // up one by one (a due time of weeks of uptime plus a tiny interval can equal itself)
+        if let due = nextPrint, let interval = timing.interval {
+          let now = Self.now()
+          nextPrint = due + interval > now ? due + interval : now + interval
+        }
       }
     }
     try slowCalls?.finish()

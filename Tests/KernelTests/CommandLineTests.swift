@@ -59,6 +59,25 @@ final class CommandLineTests: XCTestCase {
     XCTAssertTrue(timed.stderr.contains("Counted "), timed.stderr)
   }
 
+  /// An interval far below a print's own cost (-i 1e-8: the loop spun at 100% CPU, probes
+  /// attached, deaf to SIGINT; after 52 days of uptime -i 1e-9 hung at once, as due + interval
+  /// equalled due) is refused in one line. At the shortest allowed one, in a time namespace whose
+  /// monotonic clock reads 52 days, the run prints, stops on time and on SIGINT.
+  func testIntervalsTooShortAreRefusedAndTheShortestRunsAfterWeeksOfUptime() throws {
+    for interval in ["1e-8", "1e-9", "0.001"] {
+      let refused = try ToolRun.complete(["-i", interval, "-d", "1"])
+      XCTAssertEqual(refused.status, 2, refused.stderr)
+      XCTAssertTrue(refused.stderr.contains("--interval must be at least 0.01 seconds"), refused.stderr)
+    }
+    let weeks = ["-T", "--monotonic", String(52 * 86_400), "--", Products.tool]
+    let timed = try ToolRun.complete(weeks + ["-i", "0.01", "-d", "1", "-j"], executable: "/usr/bin/unshare")
+    XCTAssertEqual(timed.status, 0, timed.stderr)
+    XCTAssertGreaterThan(timed.stdout.split(separator: "\n").count, 5, "prints every 10 ms for a second")
+    let interrupted = try ToolRun(weeks + ["-i", "0.01", "-j"], executable: "/usr/bin/unshare")
+    try interrupted.waitUntilAttached()
+    XCTAssertEqual(interrupted.stop(), 0, interrupted.stderr)
+  }
+
   func testIntervalsStartAfreshEachTime() throws {
     let workload = try Workload("bpf-mix", "100")
     let tool = try ToolRun(["-p", String(workload.pid), "-j", "-i", "0.5"])
