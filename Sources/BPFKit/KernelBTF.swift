@@ -13,7 +13,9 @@ public final class KernelBTF: Sendable {
   /// Enums already read: checking a profile and running it ask for the same one.
   private let enumCache = Mutex<[String: [UInt64: String]?]>([:])
 
-  public init(path: String = "/sys/kernel/btf/vmlinux") throws(BPFError) {
+  public static let vmlinuxPath = "/sys/kernel/btf/vmlinux"
+
+  public init(path: String = vmlinuxPath) throws(BPFError) {
     self.path = path
     let file = try BufferedFile(path)
     // struct btf_header: magic u16, version u8, flags u8, hdr_len, type_off, type_len, str_off, str_len

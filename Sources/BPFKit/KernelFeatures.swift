@@ -1,17 +1,24 @@
 import CLibbpf
 
+@preconcurrency import Glibc
+
 /// What the running kernel's BPF offers, probed as libbpf does: by loading a tiny program that
 /// uses it (never by version number, which distributions' backports make meaningless).
 public enum KernelFeatures {
   /// Task-local storage and the task's BTF pointer in tracing programs (Linux 5.13), which the
-  /// main object needs; and on arm64 the task's user registers (5.15).
+  /// main object needs; and on arm64 the task's user registers (5.15). And the kernel's BTF, where
+  /// it reads the task's fields: a kernel built without it runs the compat object, as 5.10 does.
   public static var runsMainObject: Bool {
+    guard hasKernelBTF else { return false }
     var helpers = [BPF_FUNC_task_storage_get, BPF_FUNC_get_current_task_btf]
     #if arch(arm64)
       helpers.append(BPF_FUNC_task_pt_regs)
     #endif
     return helpers.allSatisfy { libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, $0, nil) == 1 }
   }
+
+  /// The kernel describes its own types (CONFIG_DEBUG_INFO_BTF).
+  public static var hasKernelBTF: Bool { access(KernelBTF.vmlinuxPath, R_OK) == 0 }
 
   /// BPF trampolines: fentry and fexit programs.
   public static var hasTrampolines: Bool {

@@ -20,18 +20,25 @@ struct KernelPlan {
   init(for request: TraceRequest) throws(TracerError) {
     mainObject = KernelFeatures.runsMainObject
     btf = try? KernelBTF()
+    let needs = "Linux 5.13 or later with its BTF (\(KernelBTF.vmlinuxPath))"
+    let here = "this kernel is \(KernelFacts.release)\(btf == nil ? " without BTF" : "")"
+    if btf == nil && request.slowCalls != nil {
+      throw .missingKernelFeature(
+        "--slower-than needs the kernel's BTF (\(KernelBTF.vmlinuxPath), CONFIG_DEBUG_INFO_BTF): \(here)")
+    }
     if let btf, let layout = KernelFacts.taskLayout(btf, withRuntime: request.slowCalls != nil) {
       task = layout
     } else if mainObject {
       throw .missingKernelFeature(
-        "the kernel's BTF (/sys/kernel/btf/vmlinux) has no struct task_struct; bpfsyscalldist reads the task's fields at offsets from it")
+        "the kernel's BTF (\(KernelBTF.vmlinuxPath)) has no struct task_struct; bpfsyscalldist reads the task's fields at offsets from it")
     } else {
       task = KernelFacts.TaskLayout(pid: 0, tgid: 0, comm: 0, compatOffset: 0, compatMask: 0)
-      notes.append("the kernel has no BTF: 32-bit callers are not told apart from 64-bit ones")
+      notes.append(
+        "the kernel has no BTF (\(KernelBTF.vmlinuxPath)): the build for Linux 5.10 to 5.12 runs, and 32-bit callers are not told apart from 64-bit ones")
     }
     if request.trackConcurrency && !mainObject {
       throw .missingKernelFeature(
-        "--concurrency needs Linux 5.13 or later (BPF compare-and-swap and task-local storage in tracing programs); this kernel is \(KernelFacts.release)")
+        "--concurrency needs \(needs) (BPF compare-and-swap and task-local storage in tracing programs); \(here)")
     }
     if case .kernelFunction(let name) = request.profile.target {
       function = btf?.signature(ofFunction: name)

@@ -304,7 +304,7 @@ func assertConcurrencyIsRefused(file: StaticString = #filePath, line: UInt = #li
   let result = try ToolRun.complete(["--concurrency", "-d", "1"])
   XCTAssertEqual(result.status, 1, file: file, line: line)
   XCTAssertTrue(
-    result.stderr.hasPrefix("bpfsyscalldist: error: --concurrency needs Linux 5.13 or later"), result.stderr,
+    result.stderr.hasPrefix("bpfsyscalldist: error: --concurrency needs Linux 5.13 or later with its BTF"), result.stderr,
     file: file, line: line)
   XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
 }

@@ -72,6 +72,30 @@ final class ProductionHostTests: XCTestCase {
     }
   }
 
+  /// A kernel of 5.13 or later built without BTF (its /sys/kernel/btf hidden by an empty tmpfs
+  /// in a mount namespace of the test's): it was told its BTF "has no struct task_struct" and
+  /// refused; the build that needs no BTF runs instead, counts exactly, and says so. What needs
+  /// BTF is refused in one line naming it.
+  func testWithoutKernelBTFTheCompatBuildCountsExactly() throws {
+    func hidden(_ arguments: [String]) -> [String] {
+      let quoted = ([Products.tool] + arguments).map { "'\($0)'" }.joined(separator: " ")
+      return ["-m", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /sys/kernel/btf && exec \(quoted)"]
+    }
+    let workload = try Workload("getppid", "1000")
+    let tool = try ToolRun(hidden(["--profile", "syscalldist", "-p", String(workload.pid), "-j"]), executable: "/usr/bin/unshare")
+    try tool.waitUntilAttached()
+    let issued = try XCTUnwrap(workload.finish()["n"] as? Int)
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertTrue(tool.stderr.contains("the kernel has no BTF"), tool.stderr)
+    XCTAssertEqual(countsByKey(jsonObjects: tool.jsonObjects)["getppid"], issued)
+    for (flags, needs) in [(["--slower-than", "1ms"], "--slower-than needs the kernel's BTF"), (["--concurrency"], "--concurrency needs Linux 5.13 or later with its BTF")] {
+      let refused = try ToolRun.complete(hidden(flags + ["-d", "1"]), executable: "/usr/bin/unshare")
+      XCTAssertEqual(refused.status, 1, refused.stderr)
+      XCTAssertTrue(refused.stderr.contains(needs), refused.stderr)
+      XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+    }
+  }
+
   /// A thread dies inside `exit`; a new thread gets its id and returns from clone, a syscall it
   /// never entered. That return must not finish the dead thread's call.
   func testAReusedThreadIDNeverFinishesTheDeadThreadsCall() throws {
