@@ -12,8 +12,8 @@ static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, 
 
 #ifndef SD_COMPAT
 	if (cfg.shared_series) {
-		__sync_fetch_and_add(&v[slot], 1);
-		__sync_fetch_and_add(&v[n], ns);
+		sd_add(&v[slot], 1);
+		sd_add(&v[n], ns);
 		sd_raise(cpu, &v[n + 1], ns);
 		sd_raise(cpu, &v[n + 2], ~ns);
 		return;
@@ -90,7 +90,7 @@ static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 
 	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &zero, &busy);
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		sd_add(v, 1);
 	else
 		sd_stat(cpu, SD_STAT_ERRORS_FULL);
 }

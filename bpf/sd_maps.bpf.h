@@ -114,6 +114,14 @@ static __always_inline void sd_stat(struct sd_cpu *cpu, enum sd_stat which)
 	cpu->stats[which] += 1;
 }
 
+/* Adds to a word other CPUs add to. Relaxed with the result unused, clang emits the plain
+ * locked add (BPF_XADD), which Linux 5.10 knows; __sync_fetch_and_add is a fetch-add under
+ * -mcpu=v3, whose whole object 5.10's verifier refuses. */
+static __always_inline void sd_add(__u64 *word, __u64 value)
+{
+	__atomic_fetch_add(word, value, __ATOMIC_RELAXED);
+}
+
 #ifndef SD_COMPAT
 /* Raises a word other CPUs may raise too to at least `value` (BPF has no atomic max). A failed
  * compare-and-swap means another CPU changed the word; past SD_RAISE_TRIES of them the raise is

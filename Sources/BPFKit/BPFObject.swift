@@ -72,6 +72,15 @@ public struct OpenObject: ~Copyable {
 
   /// The names of the object's programs and maps, as the ELF file has them.
   public var programNames: [String] { programs.map { String(cString: bpf_program__name($0)) } }
+
+  /// Each program's instructions as (opcode, immediate), for checks of what a kernel accepts.
+  public var instructions: [String: [(code: UInt8, imm: Int32)]] {
+    Dictionary(uniqueKeysWithValues: programs.map { program in
+      let count = Int(bpf_program__insn_cnt(program))
+      let insns = UnsafeBufferPointer(start: bpf_program__insns(program), count: count)
+      return (String(cString: bpf_program__name(program)), insns.map { ($0.code, $0.imm) })
+    })
+  }
   public var mapNames: [String] { maps.map { String(cString: bpf_map__name($0)) } }
 
   /// libbpf's lists of the object's programs and maps, walked as sequences.

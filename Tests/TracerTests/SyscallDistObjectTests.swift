@@ -35,4 +35,16 @@ final class SyscallDistObjectTests: XCTestCase {
       }
     }
   }
+
+  /// Linux 5.10's verifier refuses the whole object if any program holds an instruction it does
+  /// not know, pruned or not: atomics other than the plain add (BPF_XADD, immediate 0), such as
+  /// the fetch-add clang makes of __sync_fetch_and_add under -mcpu=v3.
+  func testTheCompatObjectHoldsOnlyAtomicsLinux510Knows() throws {
+    let object = try OpenObject(bytes: BPFProgram.compatObject, name: "syscalldist")
+    let atomic: Set<UInt8> = [0xdb, 0xc3]  // BPF_STX | BPF_ATOMIC | BPF_DW or BPF_W
+    for (program, instructions) in object.instructions {
+      let refused = instructions.filter { atomic.contains($0.code) && $0.imm != 0 }
+      XCTAssertEqual(refused.count, 0, "\(program): \(refused.count) atomics 5.10 refuses")
+    }
+  }
 }
