@@ -57,11 +57,13 @@ public struct Session {
         try show(pending, since: since, inFlight: runStats.inFlight)
         if format != .openmetrics { pending = Counts() }
         printed += 1
-        // the next print after this one; prints the loop fell behind on are skipped, never caught
-        // up one by one (a due time of weeks of uptime plus a tiny interval can equal itself)
+        // the next print on the interval's grid after now: the prints the loop fell behind on are
+        // skipped at once, never caught up one by one (a due time of weeks of uptime plus a tiny
+        // interval can equal itself); where the grid is lost to rounding, an interval from now
         if let due = nextPrint, let interval = timing.interval {
           let now = Self.now()
-          nextPrint = due + interval > now ? due + interval : now + interval
+          let next = due + (((now - due) / interval).rounded(.down) + 1) * interval
+          nextPrint = next > now ? next : now + interval
         }
       }
     }

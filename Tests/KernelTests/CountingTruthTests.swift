@@ -157,7 +157,9 @@ final class CountingTruthTests: XCTestCase {
     let tool = try ToolRun(["-p", String(workload.pid), "-i", "0.2", "--format", "openmetrics"])
     try tool.waitUntilAttached()
     let issued = try workload.finish()["counts"] as? [String: Int] ?? [:]
-    usleep(700_000)
+    let printedBefore = tool.stdout.components(separatedBy: "# EOF\n").count
+    let deadline = Date().addingTimeInterval(60)  // three prints after the workload's end
+    while tool.stdout.components(separatedBy: "# EOF\n").count < printedBefore + 3 && Date() < deadline { usleep(50_000) }
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     let prints = tool.stdout.components(separatedBy: "# EOF\n").filter { !$0.isEmpty }
     XCTAssertGreaterThanOrEqual(prints.count, 3)
