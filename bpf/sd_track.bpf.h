@@ -109,6 +109,10 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 		s->blocked_stack = SD_STACK_NOT_TAKEN;
 	}
 	s->ts = bpf_ktime_get_ns();
+	if (cfg.report_slow) {
+		s->on_at = s->ts;
+		s->ran_at_on = sd_runtime(task);
+	}
 	sd_stat(cpu, SD_STAT_STARTED);
 	if (cfg.track_concurrency)
 		sd_concurrency_enter(cpu, key);
@@ -147,13 +151,34 @@ static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
  * scheduler's own count (task clock: steal time counts as off CPU). That count is current when
  * the thread leaves a CPU; at a call's exit it lags by what the thread ran since its last tick
  * (one tick at most, unless the tick is stopped: nohz_full), counted off CPU too. */
-static __always_inline void sd_close_unseen_stretch(struct sd_start *s, struct task_struct *task, __u64 now)
+static __always_inline void sd_close_unseen_stretch(
+	struct sd_cpu *cpu, struct sd_start *s, struct task_struct *task, __u64 now)
 {
 	__u64 since = now > s->off_since ? now - s->off_since : 0, ran = sd_runtime(task) - s->ran_at_off;
 
 	if (cfg.task_runtime_offset)
 		since = ran < since ? since - ran : 0;
 	sd_back_on_cpu(s, s->off_since + since);
+	if (cpu)
+		sd_stat(cpu, SD_STAT_SWITCH_UNSEEN);
+}
+
+/* A thread in a traced call comes back on a CPU it was not seen leaving (the switch-out's
+ * lookup of its start failed: task storage is busy there now and then on 5.13 to 6.1). Since it
+ * was last seen on a CPU (`on_at`) it ran what the scheduler's runtime says, exact for a thread
+ * not running, and was off CPU the rest: one stretch, where it blocked unknown. */
+static __always_inline void sd_close_unseen_switch_out(struct sd_start *s, struct task_struct *task, __u64 now)
+{
+	__u64 since = now > s->on_at ? now - s->on_at : 0, ran = sd_runtime(task) - s->ran_at_on;
+	struct sd_cpu *cpu = sd_cpu();
+
+	if (cpu)
+		sd_stat(cpu, SD_STAT_SWITCH_UNSEEN);
+	if (!cfg.task_runtime_offset || ran >= since)
+		return;
+	s->off_since = now - (since - ran);
+	s->pending_stack = SD_STACK_NOT_TAKEN;
+	sd_back_on_cpu(s, now);
 }
 
 /* A call at or above the threshold ended: its record to the ring buffer, or counted as lost. */
@@ -267,7 +292,7 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	/* Running, so back on a CPU: a stretch still open means the sched_switch hook missed the
 	 * switch back in */
 	if (cfg.report_slow && s->off_since)
-		sd_close_unseen_stretch(s, task, now);
+		sd_close_unseen_stretch(cpu, s, task, now);
 	if (cfg.report_slow && delta >= cfg.slower_than_ns)
 		sd_report_slow(ctx, task, cpu, s, now);
 	return cpu;
@@ -283,14 +308,20 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 
 	if (s && s->ts) {
 		if (s->off_since) /* it ran, and the hook missed its switch back in */
-			sd_close_unseen_stretch(s, prev, now);
+			sd_close_unseen_stretch(sd_cpu(), s, prev, now);
 		s->off_since = now;
 		s->ran_at_off = sd_runtime(prev);
 		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
 	}
 	s = sd_start_of_switched(next, 0);
-	if (s && s->ts && s->off_since)
+	if (!s || !s->ts)
+		return;
+	if (s->off_since)
 		sd_back_on_cpu(s, now);
+	else /* in a call, on a CPU again, never seen leaving it */
+		sd_close_unseen_switch_out(s, next, now);
+	s->on_at = now;
+	s->ran_at_on = sd_runtime(next);
 }
 
 #endif

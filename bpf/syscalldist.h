@@ -89,7 +89,10 @@ enum SD_CLOSED sd_stat {
 	SD_STAT_SLOW_DROPPED = 13, /* a slow call's record found the ring buffer full: lost */
 	SD_STAT_EXTREME_LOST = 14, /* a largest, smallest or most-at-once value was not raised
 				    * within SD_RAISE_TRIES tries: that figure may be low */
-	SD_STAT_COUNT = 15,
+	SD_STAT_SWITCH_UNSEEN = 15, /* slow-call mode: a traced thread's leaving or return to a CPU
+				     * the sched_switch hook did not see; its time off CPU was
+				     * rebuilt from the scheduler's runtime */
+	SD_STAT_COUNT = 16,
 };
 
 /* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
@@ -166,6 +169,8 @@ struct sd_start {
 	__s32 blocked_stack; /* kernel stack id where it went off CPU for longest */
 	__s32 pending_stack; /* kernel stack id of the stretch off CPU now */
 	__u64 ran_at_off;    /* the thread's runtime when it left the CPU (task_runtime_offset) */
+	__u64 on_at;         /* when it was last seen on a CPU in the call: entry or a switch in */
+	__u64 ran_at_on;     /* its runtime then */
 };
 
 /* One slow call, as `slow_calls` (a ring buffer) hands it to user space. */

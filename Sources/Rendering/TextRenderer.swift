@@ -145,6 +145,9 @@ public enum AccountingLine {
     if accounting.extremesLost > 0 {
       line += "; \(accounting.extremesLost) updates of a largest, smallest or most-at-once value lost to other CPUs (those may be low)"
     }
+    if accounting.switchesUnseen > 0 {
+      line += "; \(accounting.switchesUnseen) context switches of traced threads unseen (their time off CPU rebuilt from the scheduler's runtime)"
+    }
     if accounting.returnsMissed > 0 {
       line += "; the kretprobe missed \(accounting.returnsMissed) returns (more calls in flight than it tracks; shown above as returns not seen)"
     }

@@ -160,6 +160,7 @@ public struct Counts: Equatable, Sendable {
     accounting.compat = stats[.SD_STAT_COMPAT]
     accounting.errorsNotItemized = stats[.SD_STAT_ERRORS_FULL]
     accounting.extremesLost = stats[.SD_STAT_EXTREME_LOST]
+    accounting.switchesUnseen = stats[.SD_STAT_SWITCH_UNSEEN]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
     accounting.slowCalls = stats[.SD_STAT_SLOW]

@@ -94,6 +94,9 @@ public struct Accounting: Equatable, Sendable {
   /// Raises of a largest, smallest or most-at-once value that other CPUs kept beating to it
   /// (`SD_RAISE_TRIES` compare-and-swaps): those figures may be low by the calls they missed.
   public var extremesLost: UInt64 = 0
+  /// Slow-call mode: a traced thread's leaving or return to a CPU the sched_switch hook missed;
+  /// its time off CPU was rebuilt from the scheduler's runtime (man page, BUGS).
+  public var switchesUnseen: UInt64 = 0
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.
   public var kernelSkipped: UInt64 = 0
@@ -136,6 +139,7 @@ public struct Accounting: Equatable, Sendable {
     sum.compat &+= compat
     sum.errorsNotItemized &+= errorsNotItemized
     sum.extremesLost &+= extremesLost
+    sum.switchesUnseen &+= switchesUnseen
     sum.kernelSkipped &+= kernelSkipped
     sum.returnsMissed &+= returnsMissed
     sum.slowCalls &+= slowCalls
