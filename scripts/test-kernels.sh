@@ -134,11 +134,11 @@ GUEST
 # The classes the guests with many possible CPUs run.
 MANY_CPU_CLASSES=KernelTests.ManyCPUTests,KernelTests.ProductionHostTests,KernelTests.CountingTruthTests,KernelTests.BucketStepKernelTests
 
-# Boots a guest (a kernel VERSION, or VERSION@POSSIBLE for one with that many possible CPUs) and
-# runs the suite in it; its results land in out/GUEST.
+# Boots a guest (a kernel VERSION, or VERSION_possibleN for one with N possible CPUs; virtme-ng
+# takes no '@' in a path) and runs the suite in it; its results land in out/GUEST.
 boot() {
-	local guest=$1 version=${1%@*} out=$CACHE/out/$1 t0=$SECONDS append="" classes=""
-	case $guest in *@*) append="possible_cpus=${guest#*@}" classes=$MANY_CPU_CLASSES ;; esac
+	local guest=$1 version=${1%_possible*} out=$CACHE/out/$1 t0=$SECONDS append="" classes=""
+	case $guest in *_possible*) append="possible_cpus=${guest#*_possible}" classes=$MANY_CPU_CLASSES ;; esac
 	rm -rf "$out" && mkdir -p "$out"
 	# --verbose: the guest kernel's own messages go to the console log, for a post-mortem
 	timeout "$GUEST_TIMEOUT" vng --verbose --disable-kvm --cpus 1 --qemu-opts="-cpu Nehalem" ${append:+--append "$append"} \
@@ -173,8 +173,8 @@ for series in "${SERIES[@]}"; do
 	fi
 	versions+=("$version")
 	case $series in
-	6.1) many+=("$version@256") ;;
-	5.10) many+=("$version@128") ;;
+	6.1) many+=("${version}_possible256") ;;
+	5.10) many+=("${version}_possible128") ;;
 	esac
 done
 
@@ -202,7 +202,7 @@ wait
 
 for version in "${versions[@]}" "${many[@]}"; do
 	out=$CACHE/out/$version
-	if [ "$(cat "$out/uname" 2>/dev/null)" != "${version%@*}" ] || [ ! -s "$out/tests.log" ]; then
+	if [ "$(cat "$out/uname" 2>/dev/null)" != "${version%_possible*}" ] || [ ! -s "$out/tests.log" ]; then
 		echo "kernel $version: DID NOT BOOT or did not run the tests (see $CACHE/logs/$version.console)${retried[$version]:-}"
 		failed=1
 		continue
@@ -213,9 +213,9 @@ for version in "${versions[@]}" "${many[@]}"; do
 	unexpected=$(grep "^Test Case '.*' skipped" "$out/tests.log" | cut -d"'" -f2 | grep -v -x -F "$EXPECTED_SKIPS" | paste -sd, -)
 	[ -z "$unexpected" ] || { unexpected="; UNEXPECTED SKIPS: $unexpected"; failed=1; }
 	possible=""
-	case $version in *@*)
+	case $version in *_possible*)
 		possible="; possible CPUs $(cat "$out/possible" 2>/dev/null)"
-		[ "$(cat "$out/possible" 2>/dev/null)" = "0-$((${version#*@} - 1))" ] || { possible="$possible, NOT ${version#*@}"; failed=1; }
+		[ "$(cat "$out/possible" 2>/dev/null)" = "0-$((${version#*_possible} - 1))" ] || { possible="$possible, NOT ${version#*_possible}"; failed=1; }
 		;;
 	esac
 	# a guest that hung or crashed leaves the log without XCTest's last line: say so, and fail

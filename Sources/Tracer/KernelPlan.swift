@@ -14,8 +14,12 @@ struct KernelPlan {
 
   /// In flight at once, the most calls a kretprobe tracks: the kernel's own maximum.
   static let kretprobeMaxActive = 4096
-  /// Threads with a call in flight the compat object's start hash holds.
-  static let compatThreads = 65_536
+  /// Threads with a call in flight (or made and still alive) the compat object's start hash
+  /// holds: every thread for a profile of every syscall; fewer for one syscall or function, so
+  /// that the default profile stays within 16 MiB on 128 possible CPUs (an element is ~150 bytes).
+  static func compatThreads(for target: Profile.Target) -> Int {
+    target == .allSyscalls ? 65_536 : 16_384
+  }
 
   init(for request: TraceRequest) throws(TracerError) {
     mainObject = KernelFeatures.runsMainObject

@@ -47,7 +47,7 @@ extension Tracer {
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
       try open.setReadOnlyData(settings)
       try size(open, for: request)
-      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads, of: .starts) }
+      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads(for: request.profile.target), of: .starts) }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       var loaded: [SyscallDistObject.ProgramName] = [programs.enter, programs.exit, step, .taskExit]
       if request.slowCalls != nil { loaded.append(.schedSwitch) }
