@@ -1,3 +1,4 @@
+import BPFKit
 import Foundation
 import Profiles
 import Tracer
@@ -70,5 +71,38 @@ final class ManyCPUTests: XCTestCase {
       XCTAssertEqual(series.buckets.reduce(0, +), UInt64(cpus.count))
       XCTAssertEqual(series.sumNanoseconds, UInt128(cpus.count) * 1000 * UInt128(profile.unit.nanoseconds))
     }
+  }
+
+  /// A dense profile whose per-CPU copies would pass the budget even here (every syscall x 1,022
+  /// linear buckets: 16.8 MB on 2 CPUs) shares one series per key among the CPUs: counts, sums,
+  /// the largest and the smallest stay exact, whichever CPU added them (on 5.10 to 5.12 the hash
+  /// by key and CPU takes over, and the same holds).
+  func testSharedSeriesKeepExactCountsSumsAndExtremes() throws {
+    let profile = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: wide\nprobe: {syscalls: all}\nkey: {source: syscall}\n"
+        + "histogram: {buckets: linear, unit: ns, linear: {min: 0, max: 1020, step: 1}}\n", file: "wide.yaml")
+    let tracer = try tracer(profile)
+    let storage = tracer.request.storage
+    if KernelFeatures.runsMainObject {
+      XCTAssertEqual(storage.keySpace, .dense(keyCount: 513), storage.description)
+      XCTAssertTrue(storage.shared, storage.description)
+    } else {  // 5.10 to 5.12: no compare-and-swap, so the hash by key and CPU
+      XCTAssertEqual(storage.keySpace, .sparse, storage.description)
+    }
+    let cpus = try onlineCPUs
+    var latencies: [UInt64] = []
+    for (index, cpu) in cpus.enumerated() {
+      for latency: UInt64 in [5, 900, 2000 + UInt64(index)] {
+        try tracer.runBucketStep(latency: latency, key: 39, cpu: cpu)
+        latencies.append(latency)
+      }
+    }
+    tracer.detach()
+    let series = try XCTUnwrap(try tracer.collect().histograms.values.first)
+    XCTAssertEqual(series.buckets.reduce(0, +), UInt64(latencies.count))
+    XCTAssertEqual(series.sumNanoseconds, UInt128(latencies.reduce(0, +)))
+    XCTAssertEqual(series.minNanoseconds, latencies.min())
+    XCTAssertEqual(series.maxNanoseconds, latencies.max())
+    XCTAssertEqual(series.buckets.last, UInt64(cpus.count), "past 1020 ns: the overflow bucket")
   }
 }
