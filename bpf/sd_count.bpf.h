@@ -41,10 +41,10 @@ static __always_inline __u64 *sd_dense_series(struct sd_cpu *cpu, __u32 gen)
 	return bpf_map_lookup_elem(&counts, &index);
 }
 
-/* The value of a per-CPU key in one of a generation's hashes, created from `init` on first use;
- * NULL when it cannot be had: the hash is full, or (*busy) the bucket's lock is held by a BPF
- * program this one interrupted on the CPU. An insert of the same key cannot race: the key holds
- * the CPU. */
+/* The value of a key in one of a generation's hashes, created from `init` on first use; NULL
+ * when it cannot be had: the hash is full, or (*busy) the bucket's lock is held by a BPF program
+ * this one interrupted on the CPU. Two CPUs inserting the same key: the second gets -EEXIST
+ * (not busy) and its lookup finds the first one's element. */
 static __always_inline void *sd_hash_value(void *map, void *key, void *init, int *busy)
 {
 	void *v = bpf_map_lookup_elem(map, key);

@@ -163,6 +163,17 @@ static __always_inline void sd_close_unseen_stretch(
 		sd_stat(cpu, SD_STAT_SWITCH_UNSEEN);
 }
 
+/* A thread in a traced call comes back on a CPU: its stretch off CPU ends now. By the scheduler's
+ * count it ran nothing since it left, unless the hook missed a return to a CPU and the leaving
+ * after it: then that run is taken off, and the miss counted. */
+static __always_inline void sd_back_on_cpu_switched(struct sd_start *s, struct task_struct *task, __u64 now)
+{
+	if (sd_runtime(task) != s->ran_at_off)
+		sd_close_unseen_stretch(sd_cpu(), s, task, now);
+	else
+		sd_back_on_cpu(s, now);
+}
+
 /* A thread in a traced call comes back on a CPU it was not seen leaving (the switch-out's
  * lookup of its start failed: task storage is busy there now and then on 5.13 to 6.1). Since it
  * was last seen on a CPU (`on_at`) it ran what the scheduler's runtime says, exact for a thread
@@ -317,7 +328,7 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 	if (!s || !s->ts)
 		return;
 	if (s->off_since)
-		sd_back_on_cpu(s, now);
+		sd_back_on_cpu_switched(s, next, now);
 	else /* in a call, on a CPU again, never seen leaving it */
 		sd_close_unseen_switch_out(s, next, now);
 	s->on_at = now;

@@ -100,7 +100,7 @@ public struct OpenMetricsRenderer: Sendable {
         [("", accounting.returnsMissed)]),
       counter(
         "_series_overflow_calls",
-        "Calls of profile \(profile) counted in its 'other' series: the series limit was reached.",
+        "Calls of profile \(profile) counted in its '(over max_series)' series: the series limit was reached.",
         [("", overflowCalls)]),
     ]
     var inFlight = MetricFamily(name: prefix + "_calls_in_flight", kind: .gauge, help: "Calls of profile \(profile) running now.")

@@ -107,8 +107,8 @@ final class ServeSession {
 
   /// Adds what each profile's kernel side counted since the last collection. A profile whose
   /// maps cannot be read this time is said to fail (once, until it recovers) and adds nothing:
-  /// the others, and the counts it has, go on being served. What it missed stays in the kernel's
-  /// generation it could not read, for the next collection that can.
+  /// the others, and the counts it has, go on being served. A read that failed part way loses
+  /// what it had drained of that collection (said in the note).
   private func collect() {
     let now = Session.wallClock()
     var counted: [Counts?] = []
@@ -120,7 +120,7 @@ final class ServeSession {
       } catch {
         counted.append(nil)
         if failing.insert(name).inserted {
-          Output.status("note: \(name): cannot collect, still serving its counts so far: \(Failure.tracer(error, profile: name))")
+          Output.status("note: \(name): cannot collect (this collection's counts are lost), still serving its counts so far: \(Failure.tracer(error, profile: name))")
         }
       }
     }
