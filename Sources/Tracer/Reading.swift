@@ -13,6 +13,9 @@ import Snapshots
 /// flight. A call is counted in the read after it ended.
 struct KernelReader {
   let request: TraceRequest
+  /// Decided once at start: `request.storage` probes the kernel's BPF each time it is asked.
+  let storage: CountStorage
+  let concurrencyPerKey: Bool
   let counts: Map
   let sparse: [Map]
   let errors: [Map]
@@ -32,6 +35,8 @@ struct KernelReader {
     object: LoadedObject, request: TraceRequest, programs: [Program], missedReturns: (() -> UInt64?)?
   ) throws(BPFError) {
     self.request = request
+    storage = request.storage
+    concurrencyPerKey = request.concurrencyPerKey
     counts = try object.map(.counts)
     sparse = [try object.map(.sparse(0)), try object.map(.sparse(1))]
     errors = [try object.map(.errors(0)), try object.map(.errors(1))]
@@ -76,7 +81,7 @@ struct KernelReader {
   /// The histograms of one generation, added to `result`; the dense half is zeroed after.
   private func readHistograms(generation half: UInt32, into result: inout Counts) throws(BPFError) {
     let slots = request.profile.layout.slotCount
-    switch request.keySpace {
+    switch storage.keySpace {
     case .dense(let keyCount):
       let first = Int(half) * keyCount
       var read: [UInt32] = []
@@ -122,7 +127,7 @@ struct KernelReader {
 
   private func readConcurrency(into result: inout Counts) throws(BPFError) {
     guard request.trackConcurrency else { return }
-    let perKey = request.concurrencyPerKey
+    let perKey = concurrencyPerKey
     var perKeyMax: [UInt64: UInt64] = [:]
     var overall: UInt64?
     try concurrency.forEachArrayValue(of: sd_concurrency.self) { index, value in
