@@ -67,6 +67,11 @@ static __always_inline void sd_start_forget(struct task_struct *task)
 {
 }
 
+/* ... through execve too, whatever id the kernel gives the task. */
+static __always_inline void sd_start_moved(__u32 old_tid)
+{
+}
+
 static __always_inline struct sd_ids sd_host_ids(struct task_struct *task)
 {
 	struct sd_ids ids = {
@@ -148,6 +153,30 @@ static __always_inline void sd_start_forget(struct task_struct *task)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&starts, &tid);
+}
+
+/* A thread that is not its process's leader called execve: the kernel gave it the leader's id
+ * and freed its own, with no exit of this thread. Its start (the execve) moves with it: left under
+ * the old id, the execve's return would find none, and the next thread given that id would
+ * finish it as its own, from its first return (clone's), timed since this execve began. */
+static __always_inline void sd_start_moved(__u32 old_tid)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sd_start *s, moved;
+
+	if (old_tid == tid)
+		return;
+	s = bpf_map_lookup_elem(&starts, &old_tid);
+	if (!s)
+		return;
+	moved = *s;
+	bpf_map_delete_elem(&starts, &old_tid); /* first: its room is the moved start's */
+	if (bpf_map_update_elem(&starts, &tid, &moved, BPF_ANY)) {
+		struct sd_cpu *cpu = sd_cpu();
+
+		if (cpu) /* another CPU took the room: the call never returns, as far as we know */
+			sd_stat(cpu, SD_STAT_ABANDONED);
+	}
 }
 
 static __always_inline struct sd_ids sd_host_ids(struct task_struct *task)

@@ -65,6 +65,14 @@ int sd_task_exit(void *ctx)
 	return 0;
 }
 
+/* ---- Linux 5.10 to 5.12 (loaded there only): execve by a thread that is not the leader ---- */
+SEC("raw_tp/sched_process_exec")
+int sd_task_exec(__u64 *ctx)
+{
+	sd_start_moved((__u32)ctx[1]); /* old_pid: the thread's id before the execve */
+	return 0;
+}
+
 /* ---- slow calls: time off CPU inside a traced call (loaded only to report slow calls) ----- */
 SEC("tp_btf/sched_switch")
 int sd_sched_switch(__u64 *ctx)

@@ -9,7 +9,8 @@ extension Tracer {
   struct Started {
     var object: LoadedObject
     var links: [Link]
-    var taskExitHook: Link
+    /// The hooks that see threads exit inside a call (and, 5.10 to 5.12, execve from a thread).
+    var taskHooks: [Link]
     /// With slow-call reports: the hook that keeps each traced call's time off CPU.
     var switchHook: Link?
     var note: String?
@@ -50,6 +51,7 @@ extension Tracer {
       if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads(for: request.profile.target), of: .starts) }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       var loaded: [SyscallDistObject.ProgramName] = [programs.enter, programs.exit, step, .taskExit]
+      if !kernel.mainObject { loaded.append(.taskExec) }
       if request.slowCalls != nil { loaded.append(.schedSwitch) }
       open.setAutoload(only: Set(loaded.map(\.rawValue)))
       if method == .fentry {
@@ -64,7 +66,10 @@ extension Tracer {
         try object.map(.cgroupFilter).setFileDescriptor(cgroup, at: 0)
       }
       // first: a thread that starts a call once the probe is attached is then always seen leaving
-      let taskExitHook = try object.program(.taskExit).attachRawTracepoint("sched_process_exit")
+      var taskHooks = [try object.program(.taskExit).attachRawTracepoint("sched_process_exit")]
+      if !kernel.mainObject {
+        taskHooks.append(try object.program(.taskExec).attachRawTracepoint("sched_process_exec"))
+      }
       let switchHook = try request.slowCalls.map { _ throws(BPFError) in
         try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch"))
       }
@@ -74,7 +79,7 @@ extension Tracer {
         try object.program(name)
       }
       return Started(
-        object: object, links: links, taskExitHook: taskExitHook, switchHook: switchHook, note: note,
+        object: object, links: links, taskHooks: taskHooks, switchHook: switchHook, note: note,
         reader: try KernelReader(object: object, request: request, programs: counted, missedReturns: missedReturns))
     } catch {
       throw .kernel(error)

@@ -32,6 +32,9 @@ enum SyscallDistObject {
   enum ProgramName: String, CaseIterable {
     /// Accounts for calls whose thread exits inside them.
     case taskExit = "sd_task_exit"
+    /// Moves a start across a non-leader thread's execve (Linux 5.10 to 5.12 only: there a start
+    /// is kept by thread id, which that execve changes).
+    case taskExec = "sd_task_exec"
     /// Keeps the time traced calls spend off CPU (slow-call reports only).
     case schedSwitch = "sd_sched_switch"
     case tracepointEnter = "sd_tp_enter", tracepointExit = "sd_tp_exit"

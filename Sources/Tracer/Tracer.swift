@@ -10,9 +10,9 @@ public final class Tracer {
   public let method: ProbeMethod
   /// Lines for the user about how the tracer got here (a fallback, a private tracefs mount).
   public let notes: [String]
-  /// The probe's links, then the hook that sees threads exit inside a call.
+  /// The probe's links, then the hooks that see threads exit inside a call.
   private var links: [Link]
-  private var taskExitHook: Link?
+  private var taskHooks: [Link]
   private var switchHook: Link?
   private let slowCalls: SlowCallReader?
   private let object: LoadedObject
@@ -51,7 +51,7 @@ public final class Tracer {
     self.method = method
     object = started.object
     links = started.links
-    taskExitHook = started.taskExitHook
+    taskHooks = started.taskHooks
     switchHook = started.switchHook
     reader = started.reader
     do {
@@ -68,7 +68,7 @@ public final class Tracer {
   /// collected, and then is exact: nothing runs any more.
   public func detach() {
     links.removeAll()
-    taskExitHook = nil
+    taskHooks.removeAll()
     switchHook = nil
   }
 

@@ -24,6 +24,8 @@
  *     churn T          T threads one after another, each: one getppid, then the exit syscall
  *     reuse            a thread dies in exit; a new thread gets its id (ns_last_pid), makes one
  *                      getppid and exits: the id's second owner must not inherit the first's call
+ *     exec-thread      a thread that is not the leader calls execve (the kernel gives it the
+ *                      leader's id); the new image has a new thread take the old id
  *     newer N          N x each of cachestat, fchmodat2, mseal, file_getattr (newer than
  *                      Debian 12's headers), N x syscall 500 and N x each of 100000 and 1000
  *                      (numbers no kernel has): every one fails at once
@@ -128,6 +130,7 @@ static int run_ioctl(long x, long y) { (void)y; return mode_ioctl(x); }
 static int run_read(long x, long y) { (void)y; return mode_read(x); }
 static int run_churn(long x, long y) { (void)y; return mode_churn((int)x); }
 static int run_reuse(long x, long y) { (void)x; (void)y; return mode_reuse(); }
+static int run_exec_thread(long x, long y) { return mode_exec_thread(x, y); }
 static int run_newer(long x, long y) { (void)y; return mode_newer(x); }
 static int run_ia32(long x, long y) { (void)y; return mode_ia32(x); }
 static int run_close_keys(long x, long y) { return mode_close_keys(x, y); }
@@ -148,6 +151,7 @@ static const struct mode modes[] = {
 	SD_MODE2("progarray", progarray), SD_MODE1("stuck", stuck), SD_MODE1("exits", exits),
 	SD_MODE1("args", args), SD_MODE1("futex", futex), SD_MODE1("ioctl", ioctl),
 	SD_MODE1("read", read), SD_MODE1("churn", churn), SD_MODE0("reuse", reuse),
+	SD_MODE0("exec-thread", exec_thread),
 	SD_MODE1("newer", newer), SD_MODE1("ia32", ia32), SD_MODE2("close-keys", close_keys),
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),

@@ -156,10 +156,25 @@ static void *reuse_second(void *arg)
 	return NULL;
 }
 
+/* Runs `run` in a new thread, which gets the id `want` if no other task takes it first
+ * (ns_last_pid); returns the id it got. */
+static pid_t thread_with_id(pid_t want, void *(*run)(void *))
+{
+	struct reuse_thread thread_ids = {};
+	pthread_t thread;
+
+	set_last_pid(want - 1);
+	if (pthread_create(&thread, NULL, run, &thread_ids))
+		die("pthread_create");
+	pthread_join(thread, NULL);
+	return thread_ids.tid;
+}
+
 /* The id of a dead thread handed to a new one, as happens on any busy host once ids wrap. */
 int mode_reuse(void)
 {
-	struct reuse_thread first = {}, second = {};
+	struct reuse_thread first = {};
+	pid_t second = 0;
 	char path[64];
 	pthread_t thread;
 	int attempts = 0;
@@ -176,17 +191,63 @@ int mode_reuse(void)
 		snprintf(path, sizeof(path), "/proc/self/task/%d", first.tid);
 		while (access(path, F_OK) == 0)
 			usleep(1000); /* until the id is free again */
-		set_last_pid(first.tid - 1);
-		if (pthread_create(&thread, NULL, reuse_second, &second))
-			die("pthread_create");
-		pthread_join(thread, NULL);
-		if (second.tid == first.tid)
+		second = thread_with_id(first.tid, reuse_second);
+		if (second == first.tid)
 			break; /* else another task took the id first: try again elsewhere */
 	}
 	/* every attempt: two threads that end in exit, and one getppid; then exit_group */
 	printf("{\"mode\":\"reuse\",\"reused\":%s,\"tid\":%d,\"attempts\":%d,\"counts\":{\"getppid\":%d},"
-	       "\"never_return\":%d}\n", second.tid == first.tid ? "true" : "false", first.tid,
+	       "\"never_return\":%d}\n", second == first.tid ? "true" : "false", first.tid,
 	       attempts, attempts, 2 * attempts + 1);
+	fflush(stdout);
+	syscall(SYS_exit_group, 0);
+	return 0;
+}
+
+/* The thread that calls execve: the new image's arguments are its id and when execve began. */
+static void *exec_from_thread(void *arg)
+{
+	char tid[24], began[24];
+	char *argv[] = { "sd-workload", "exec-thread", tid, began, NULL };
+
+	(void)arg;
+	snprintf(tid, sizeof(tid), "%ld", syscall(SYS_gettid));
+	snprintf(began, sizeof(began), "%llu", (unsigned long long)now_ns());
+	syscall(SYS_execve, "/proc/self/exe", argv, environ);
+	die("execve");
+	return NULL;
+}
+
+/* A thread that is not its process's leader calls execve: the kernel gives it the leader's id
+ * and frees its own, with no exit of that thread. The new image (old_tid set) bounds execve's
+ * time from its own clock, waits 10 ms, then has threads take the old id (ns_last_pid) until one
+ * gets it: that thread's first return, from clone, is of a syscall it never entered. */
+int mode_exec_thread(long old_tid, long exec_began)
+{
+	uint64_t execve_bound_ns;
+	pid_t got = 0;
+	int attempts = 0;
+
+	if (!old_tid) {
+		pthread_t thread;
+
+		ready();
+		if (pthread_create(&thread, NULL, exec_from_thread, NULL))
+			die("pthread_create");
+		pthread_join(thread, NULL); /* never returns: the execve ends this thread */
+		die("execve from a thread");
+	}
+	execve_bound_ns = now_ns() - (uint64_t)exec_began;
+	usleep(10000);
+	while (attempts < 20 && got != old_tid) {
+		attempts++;
+		got = thread_with_id((pid_t)old_tid, reuse_second);
+	}
+	/* the leader's pthread_join and each new thread's exit never return; then exit_group */
+	printf("{\"mode\":\"exec-thread\",\"reused\":%s,\"tid\":%ld,\"attempts\":%d,"
+	       "\"execve_bound_ns\":%llu,\"counts\":{\"execve\":1,\"getppid\":%d}}\n",
+	       got == old_tid ? "true" : "false", old_tid, attempts,
+	       (unsigned long long)execve_bound_ns, attempts);
 	fflush(stdout);
 	syscall(SYS_exit_group, 0);
 	return 0;

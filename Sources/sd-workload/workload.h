@@ -44,5 +44,6 @@ int mode_stuck(int threads);
 int mode_exits(int threads);
 int mode_churn(int threads);
 int mode_reuse(void);
+int mode_exec_thread(long old_tid, long exec_began);
 
 #endif
