@@ -1,23 +1,31 @@
+import CLinuxShims
 import Synchronization
 import SystemPackage
 
 @preconcurrency import Glibc
 
 /// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read for the few things the tool asks
-/// of it: an enum's names (`bpf_cmd`) and whether a function exists. It streams the file through
-/// a 64 KiB window instead of parsing all of it (libbpf's `btf__load_vmlinux_btf` costs about
+/// of it: an enum's names (`bpf_cmd`) and whether a function exists. It walks the file in place
+/// (`BTFFile`) instead of parsing all of it (libbpf's `btf__load_vmlinux_btf` costs about
 /// 12 MB and 20 ms, for 5 MB of types the tool never looks at).
 public final class KernelBTF: Sendable {
   private let path: String
+  /// False only in tests: the reads older kernels' sysfs allows, on a file that could be mapped.
+  private let maps: Bool
   private let typeStart: Int, typeEnd: Int, stringStart: Int, stringEnd: Int
   /// Enums already read: checking a profile and running it ask for the same one.
   private let enumCache = Mutex<[String: [UInt64: String]?]>([:])
 
   public static let vmlinuxPath = "/sys/kernel/btf/vmlinux"
 
-  public init(path: String = vmlinuxPath) throws(BPFError) {
+  public convenience init(path: String = vmlinuxPath) throws(BPFError) {
+    try self.init(path: path, maps: true)
+  }
+
+  init(path: String, maps: Bool) throws(BPFError) {
     self.path = path
-    let file = try BufferedFile(path)
+    self.maps = maps
+    let file = try BTFFile(path, maps: maps)
     // struct btf_header: magic u16, version u8, flags u8, hdr_len, type_off, type_len, str_off, str_len
     guard let magic = file.u16(at: 0), magic == 0xEB9F, let headerLength = file.u32(at: 4),
       let typeOffset = file.u32(at: 8), let typeLength = file.u32(at: 12),
@@ -38,7 +46,7 @@ public final class KernelBTF: Sendable {
   }
 
   private func readEnumerators(of name: String) -> [UInt64: String]? {
-    guard let file = try? BufferedFile(path) else { return nil }
+    guard let file = try? BTFFile(path, maps: maps) else { return nil }
     let names = stringOffsets(equalTo: name, in: file)
     guard !names.isEmpty else { return nil }
     var members: [(nameOffset: UInt32, value: UInt64)]?
@@ -64,7 +72,7 @@ public final class KernelBTF: Sendable {
 
   /// True when the kernel has a function named `name` in its BTF (fentry needs one).
   public func hasFunction(_ name: String) -> Bool {
-    guard let file = try? BufferedFile(path) else { return false }
+    guard let file = try? BTFFile(path, maps: maps) else { return false }
     let names = stringOffsets(equalTo: name, in: file)
     var found = false
     walkTypes(in: file) { type in
@@ -77,7 +85,7 @@ public final class KernelBTF: Sendable {
   /// The byte offsets of `members` in `struct name`, as the running kernel lays them out; nil if
   /// the struct is absent. A member that is missing, or a bit field, is left out of the result.
   public func memberOffsets(of name: String, _ members: [String]) -> [String: Int]? {
-    guard let file = try? BufferedFile(path) else { return nil }
+    guard let file = try? BTFFile(path, maps: maps) else { return nil }
     let names = stringOffsets(equalTo: name, in: file)
     var found: [(nameOffset: UInt32, bits: UInt32)]?
     var bitfields = false
@@ -126,7 +134,7 @@ public final class KernelBTF: Sendable {
 
   /// The prototype of function `name`, nil if the kernel's BTF has no such function.
   public func signature(ofFunction name: String) -> FunctionSignature? {
-    guard let file = try? BufferedFile(path) else { return nil }
+    guard let file = try? BTFFile(path, maps: maps) else { return nil }
     let names = stringOffsets(equalTo: name, in: file)
     var offsets: [Int] = [0]  // by type id; 0 is void
     var prototype: UInt32?
@@ -196,17 +204,19 @@ public final class KernelBTF: Sendable {
     var data: Int
   }
 
-  private func header(at offset: Int, id: Int, in file: BufferedFile) -> BTFType? {
-    guard let nameOffset = file.u32(at: offset), let info = file.u32(at: offset + 4),
-      let sizeOrType = file.u32(at: offset + 8)
-    else { return nil }
+  private func header(at offset: Int, id: Int, in file: BTFFile) -> BTFType? {
+    // struct btf_type { name_off, info, size or type }: one read of its 12 bytes
+    guard let (nameOffset, info, sizeOrType) = file.withBytes(at: offset, 12, { bytes in
+      (bytes.loadUnaligned(as: UInt32.self), bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
+       bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+    }) else { return nil }
     return BTFType(
       id: id, offset: offset, kind: (info >> 24) & 0x1f, nameOffset: nameOffset, vlen: Int(info & 0xffff),
       info: info, sizeOrType: sizeOrType, data: offset + 12)
   }
 
   /// Calls `visit` for each type, in id order from 1, until it returns false.
-  private func walkTypes(in file: BufferedFile, _ visit: (BTFType) -> Bool) {
+  private func walkTypes(in file: BTFFile, _ visit: (BTFType) -> Bool) {
     var offset = typeStart
     var id = 1
     while offset + 12 <= typeEnd, let type = header(at: offset, id: id, in: file) {
@@ -223,26 +233,32 @@ public final class KernelBTF: Sendable {
     }
   }
 
-  /// Offsets in the string section of every string equal to `name`.
-  private func stringOffsets(equalTo name: String, in file: BufferedFile) -> Set<UInt32> {
-    let target = Array(name.utf8)
+  /// Offsets in the string section of every string equal to `name`: each place its bytes and
+  /// their NUL occur (a name offset may point into a longer string: "xbpf_cmd" + 1 is
+  /// "bpf_cmd"), found by memmem 64 KiB at a time. Chunks overlap by the needle's length, so a
+  /// string across a chunk's edge is whole in the next chunk.
+  private func stringOffsets(equalTo name: String, in file: BTFFile) -> Set<UInt32> {
+    let needle = Array(name.utf8) + [0]
+    let chunk = 1 << 16
     var result: Set<UInt32> = []
-    var offset = stringStart
-    while offset < stringEnd {
-      guard let length = file.withBytes(at: offset, min(4096, stringEnd - offset), { bytes -> Int? in
-        guard let end = memchr(bytes.baseAddress!, 0, bytes.count) else { return nil }
-        let length = bytes.baseAddress!.distance(to: UnsafeRawPointer(end))
-        if length == target.count && memcmp(bytes.baseAddress!, target, length) == 0 {
-          result.insert(UInt32(offset - stringStart))
+    var start = stringStart
+    while start < stringEnd {
+      let length = min(chunk, stringEnd - start)
+      let read = file.withBytes(at: start, length) { bytes in
+        var from = 0
+        while let hit = CLinuxShims_memmem(bytes.baseAddress! + from, bytes.count - from, needle, needle.count) {
+          let at = bytes.baseAddress!.distance(to: UnsafeRawPointer(hit))
+          result.insert(UInt32(start + at - stringStart))
+          from = at + 1
         }
-        return length
-      }) ?? nil else { break }
-      offset += length + 1
+      }
+      guard read != nil, start + length < stringEnd, length > needle.count else { break }
+      start += length - needle.count
     }
     return result
   }
 
-  private func string(at offset: Int, in file: BufferedFile) -> String? {
+  private func string(at offset: Int, in file: BTFFile) -> String? {
     let at = stringStart + offset
     return file.withBytes(at: at, min(4096, stringEnd - at)) { bytes -> String? in
       guard let end = memchr(bytes.baseAddress!, 0, bytes.count) else { return nil }
@@ -252,29 +268,46 @@ public final class KernelBTF: Sendable {
   }
 }
 
-/// Sequential reads of a file through one 64 KiB window.
-private final class BufferedFile {
+/// The bytes of a BTF file: mapped whole where the kernel lets its BTF be mapped (Linux 6.16
+/// and later; a regular file too), with no copy and no read per 4 KiB, the most sysfs hands
+/// out at once; else read in order through one 64 KiB window.
+private final class BTFFile {
   private let file: FileDescriptor
-  private let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+  private let mapped: UnsafeRawBufferPointer?
+  private let window: UnsafeMutableRawBufferPointer
   private var windowStart = 0
   private var windowCount = 0
 
-  init(_ path: String) throws(BPFError) {
+  init(_ path: String, maps: Bool) throws(BPFError) {
     do {
       file = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
     } catch {
-      window.deallocate()
       throw BPFError(.readBTF(path: path), error as? Errno ?? .ioError)
+    }
+    var status = stat()
+    if maps, fstat(file.rawValue, &status) == 0, status.st_size > 0,
+      let base = mmap(nil, Int(status.st_size), PROT_READ, MAP_PRIVATE, file.rawValue, 0), base != MAP_FAILED
+    {
+      mapped = UnsafeRawBufferPointer(start: base, count: Int(status.st_size))
+      window = .allocate(byteCount: 0, alignment: 8)
+    } else {
+      mapped = nil
+      window = .allocate(byteCount: 1 << 16, alignment: 8)
     }
   }
 
   deinit {
+    if let mapped { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress), mapped.count) }
     try? file.close()
     window.deallocate()
   }
 
-  /// Calls `body` with `length` bytes at `offset` (at most the window's size); nil past the end.
+  /// Calls `body` with `length` bytes at `offset` (at most 64 KiB); nil past the end.
   func withBytes<R>(at offset: Int, _ length: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+    if let mapped {
+      guard offset >= 0, length >= 0, offset + length <= mapped.count else { return nil }
+      return body(UnsafeRawBufferPointer(rebasing: mapped[offset..<offset + length]))
+    }
     if offset < windowStart || offset + length > windowStart + windowCount {
       windowStart = offset
       windowCount = 0

@@ -33,3 +33,9 @@ int CLinuxShims_perf_event_open_tracepoint(unsigned long long id)
 	attr.config = id;
 	return (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 }
+
+void *CLinuxShims_memmem(const void *haystack, size_t haystack_length, const void *needle,
+			 size_t needle_length)
+{
+	return memmem(haystack, haystack_length, needle, needle_length);
+}

@@ -2,6 +2,8 @@
 #ifndef CLINUXSHIMS_H
 #define CLINUXSHIMS_H
 
+#include <stddef.h>
+
 /* unshare(CLONE_NEWNS): a mount namespace for the calling thread; 0 or -1 with errno. */
 int CLinuxShims_unshare_mount_namespace(void);
 
@@ -11,5 +13,9 @@ int CLinuxShims_is_cgroup2(const char *path);
 /* perf_event_open for the trace event `id`, on every CPU's events (pid -1, cpu 0), close-on-exec;
  * the fd or -1 with errno. For attaching a BPF program to a tracefs-defined kprobe. */
 int CLinuxShims_perf_event_open_tracepoint(unsigned long long id);
+
+/* memmem(3): the first place `needle` occurs in `haystack`, or NULL. */
+void *CLinuxShims_memmem(const void *haystack, size_t haystack_length, const void *needle,
+			 size_t needle_length);
 
 #endif
