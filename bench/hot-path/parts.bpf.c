@@ -79,58 +79,40 @@ SEC("raw_tp/sys_exit") int storage_exit(void *ctx)
 	return 0;
 }
 
-/* raw_lat: both, and a log2 histogram by syscall: the least a task-storage all-syscalls
- * histogram does */
-SEC("raw_tp/sys_enter") int raw_lat_enter(__u64 *ctx)
+/* The least a latency histogram with its start in task storage does at each end. */
+static __always_inline void start_call(__u64 key)
 {
 	struct start *s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
 					       BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (s) {
-		s->key = ctx[1];
+		s->key = key;
 		s->ts = bpf_ktime_get_ns();
 	}
-	return 0;
 }
-SEC("raw_tp/sys_exit") int raw_lat_exit(void *ctx)
+
+static __always_inline void finish_call(void)
 {
 	struct start *s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
 	__u64 *c;
 
 	if (!s || !s->ts)
-		return 0;
+		return;
 	c = slot((__u32)(s->key & 63) * 64 + log2l((bpf_ktime_get_ns() - s->ts) / 1000));
 	s->ts = 0;
 	if (c)
 		*c += 1;
-	return 0;
 }
+
+/* raw_lat: both, and a log2 histogram by syscall: the least a task-storage all-syscalls
+ * histogram does */
+SEC("raw_tp/sys_enter") int raw_lat_enter(__u64 *ctx) { start_call(ctx[1]); return 0; }
+SEC("raw_tp/sys_exit") int raw_lat_exit(void *ctx) { finish_call(); return 0; }
 
 /* lat_ts: floor_lat, its start in task storage */
 struct enter_ctx { __u64 common; int nr; int pad; unsigned long args[6]; };
-SEC("tracepoint/syscalls/sys_enter_bpf") int lat_ts_enter(struct enter_ctx *ctx)
-{
-	struct start *s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
-					       BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (s) {
-		s->key = ctx->args[0];
-		s->ts = bpf_ktime_get_ns();
-	}
-	return 0;
-}
-SEC("tracepoint/syscalls/sys_exit_bpf") int lat_ts_exit(void *ctx)
-{
-	struct start *s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
-	__u64 *c;
-
-	if (!s || !s->ts)
-		return 0;
-	c = slot((__u32)(s->key & 63) * 64 + log2l((bpf_ktime_get_ns() - s->ts) / 1000));
-	s->ts = 0;
-	if (c)
-		*c += 1;
-	return 0;
-}
+SEC("tracepoint/syscalls/sys_enter_bpf")
+int lat_ts_enter(struct enter_ctx *ctx) { start_call(ctx->args[0]); return 0; }
+SEC("tracepoint/syscalls/sys_exit_bpf") int lat_ts_exit(void *ctx) { finish_call(); return 0; }
 
 char LICENSE[] SEC("license") = "GPL";
