@@ -4,6 +4,13 @@
 #ifndef SD_COUNT_BPF_H
 #define SD_COUNT_BPF_H
 
+#include <linux/bpf.h>
+#include <asm-generic/errno-base.h>
+#include <bpf/bpf_helpers.h>
+#include "syscalldist.h"
+#include "sd_bits.bpf.h"
+#include "sd_maps.bpf.h"
+
 /* Adds a latency to a series: its bucket, the sum, the largest and the smallest. A series every
  * CPU shares is added to with atomics. */
 static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, __u64 ns)

@@ -4,6 +4,10 @@
 #ifndef SD_MAPS_BPF_H
 #define SD_MAPS_BPF_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "syscalldist.h"
+
 const volatile struct sd_settings cfg = {};
 
 /* Which half of the double-buffered histograms the exits write: user space flips it, waits for

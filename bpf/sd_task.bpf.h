@@ -8,6 +8,12 @@
 #ifndef SD_TASK_BPF_H
 #define SD_TASK_BPF_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "syscalldist.h"
+#include "sd_arch.bpf.h"
+#include "sd_maps.bpf.h"
+
 struct task_struct;
 
 /* The task's pid and tgid as the tool's pid namespace sees them; 0 when it sees it not at all. */

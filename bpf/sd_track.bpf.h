@@ -4,6 +4,13 @@
 #ifndef SD_TRACK_BPF_H
 #define SD_TRACK_BPF_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "syscalldist.h"
+#include "sd_arch.bpf.h"
+#include "sd_maps.bpf.h"
+#include "sd_task.bpf.h"
+
 /* Filters that can be decided before the call: the verifier drops the ones left at zero. */
 static __always_inline int sd_wanted(struct task_struct *task)
 {

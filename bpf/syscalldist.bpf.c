@@ -9,7 +9,7 @@
 #include <asm-generic/errno-base.h>
 #include <bpf/bpf_helpers.h>
 #include "syscalldist.h"
-#include "syscalldist.bpf.h"
+#include "sd_arch.bpf.h"
 #include "sd_maps.bpf.h"
 #include "sd_task.bpf.h"
 #include "sd_track.bpf.h"

@@ -49,7 +49,7 @@ enum KernelFacts {
       return TaskLayout(
         pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2, runtime: runtime)
     #else
-      // arm64 tells AArch32 callers by their saved PSTATE (bpf/sd_track.bpf.h)
+      // arm64 tells AArch32 callers by their saved PSTATE (bpf/sd_task.bpf.h)
       return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0, runtime: runtime)
     #endif
   }

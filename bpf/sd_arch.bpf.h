@@ -1,32 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Small helpers for syscalldist.bpf.c: branch-free log2 (bcc's bits.bpf.h) and the slice of
- * struct pt_regs the syscall and kprobe hooks read. */
-#ifndef SYSCALLDIST_BPF_H
-#define SYSCALLDIST_BPF_H
+/* What differs by architecture: the slice of struct pt_regs the syscall and kprobe hooks read,
+ * and where in it a syscall's arguments and number, a function's arguments and its return value
+ * are. */
+#ifndef SD_ARCH_BPF_H
+#define SD_ARCH_BPF_H
 
-static __always_inline __u64 sd_log2(__u32 v)
-{
-	__u32 shift, r;
-
-	r = (v > 0xFFFF) << 4; v >>= r;
-	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
-	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
-	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-	r |= (v >> 1);
-	return r;
-}
-
-static __always_inline __u64 sd_log2l(__u64 v)
-{
-	__u32 hi = v >> 32;
-
-	return hi ? sd_log2(hi) + 32 : sd_log2(v);
-}
-
-/* The slice of struct pt_regs the syscall and kprobe hooks read. On x86_64 and arm64 the
- * kernel's layout is the uapi one (asm/ptrace.h, user_pt_regs), so fixed offsets are right on
- * every kernel, and the object needs no CO-RE: loading it then does not make libbpf parse the
- * kernel's 5 MB BTF (startup time and memory). */
+/* On x86_64 and arm64 the kernel's layout is the uapi one (asm/ptrace.h, user_pt_regs), so fixed
+ * offsets are right on every kernel, and the object needs no CO-RE: loading it then does not make
+ * libbpf parse the kernel's 5 MB BTF (startup time and memory). */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
