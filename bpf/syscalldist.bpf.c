@@ -220,7 +220,7 @@ static __always_inline long sd_function_result(__u64 ret)
 		break;
 
 SEC("fentry")
-int sd_fentry(__u64 *ctx)
+int sd_fentry_enter(__u64 *ctx)
 {
 	struct task_struct *task = sd_current();
 	__u64 arg = 0;
@@ -250,7 +250,7 @@ int sd_fentry(__u64 *ctx)
 		break;
 
 SEC("fexit")
-int sd_fexit(__u64 *ctx)
+int sd_fentry_exit(__u64 *ctx)
 {
 	__u64 ret = 0;
 
@@ -263,7 +263,7 @@ int sd_fexit(__u64 *ctx)
 	return 0;
 }
 
-SD_BUCKET_STEPS("fexit", sd_fexit)
+SD_BUCKET_STEPS("fexit", sd_fentry)
 
 /* ---- kernel functions: kprobe/kretprobe, where fentry is missing ------------------------- */
 #define SD_KPROBE_ARG(i)                                                               \
@@ -273,7 +273,7 @@ SD_BUCKET_STEPS("fexit", sd_fexit)
 		break;
 
 SEC("kprobe")
-int sd_kprobe(struct pt_regs *ctx)
+int sd_kprobe_enter(struct pt_regs *ctx)
 {
 	__u64 arg = 0;
 
@@ -290,7 +290,7 @@ int sd_kprobe(struct pt_regs *ctx)
 }
 
 SEC("kretprobe")
-int sd_kretprobe(struct pt_regs *ctx)
+int sd_kprobe_exit(struct pt_regs *ctx)
 {
 	sd_exit_and_count(ctx, SD_NR_UNKNOWN, 0, NULL, sd_function_result(SD_FUNC_RET(ctx)));
 	return 0;

@@ -40,9 +40,10 @@ extension Tracer {
     if method == .tracepoint || method == .kprobe {  // kretprobes are defined in tracefs
       note = try Tracefs.ensureMounted()
     }
-    let programs = SyscallDistObject.programs(for: method)
     let kind = request.profile.layout.kind
-    let step = programs.step(for: kind)
+    let enter = SyscallDistObject.ProgramName(method, .enter)
+    let exit = SyscallDistObject.ProgramName(method, .exit)
+    let step = SyscallDistObject.ProgramName(method, .step(kind))
     do {
       let open = try OpenObject(
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
@@ -50,12 +51,12 @@ extension Tracer {
       try size(open, for: request)
       if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads(for: request.profile.target), of: .starts) }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
-      var loaded: [SyscallDistObject.ProgramName] = [programs.enter, programs.exit, step, .taskExit]
+      var loaded: [SyscallDistObject.ProgramName] = [enter, exit, step, .taskExit]
       if !kernel.mainObject { loaded.append(.taskExec) }
       if request.slowCalls != nil { loaded.append(.schedSwitch) }
       open.setAutoload(only: Set(loaded.map(\.rawValue)))
       if method == .fentry {
-        for program in [programs.enter, programs.exit, step] {
+        for program in [enter, exit, step] {
           try open.setAttachTarget(function, of: program)
         }
       }
@@ -75,7 +76,7 @@ extension Tracer {
       }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
       // the programs a call runs: the task-exit hook's skipped runs are no call's
-      let counted = try [programs.enter, programs.exit, step].map { name throws(BPFError) in
+      let counted = try [enter, exit, step].map { name throws(BPFError) in
         try object.program(name)
       }
       return Started(
@@ -119,9 +120,8 @@ extension Tracer {
   static func attach(
     _ method: ProbeMethod, object: LoadedObject, target: Profile.Target
   ) throws(BPFError) -> ([Link], missedReturns: (() -> UInt64?)?) {
-    let programs = SyscallDistObject.programs(for: method)
-    let enter = try object.program(programs.enter)
-    let exit = try object.program(programs.exit)
+    let enter = try object.program(.init(method, .enter))
+    let exit = try object.program(.init(method, .exit))
     switch (method, target) {
     case (.tracepoint, .syscall(let name, _)):
       return (

@@ -29,57 +29,56 @@ enum SyscallDistObject {
     static func errors(_ generation: UInt32) -> MapName { generation == 0 ? .errors0 : .errors1 }
   }
 
-  enum ProgramName: String, CaseIterable {
+  /// A program's name in the object: a probe method's in one role, `sd_<method>_<role>` as the
+  /// C names them (`SD_BUCKET_STEPS(sec, prefix)` names the steps), or a hook no method has.
+  struct ProgramName: Hashable {
+    let rawValue: String
+
     /// Accounts for calls whose thread exits inside them.
-    case taskExit = "sd_task_exit"
+    static let taskExit = ProgramName(rawValue: "sd_task_exit")
     /// Moves a start across a non-leader thread's execve (Linux 5.10 to 5.12 only: there a start
     /// is kept by thread id, which that execve changes).
-    case taskExec = "sd_task_exec"
+    static let taskExec = ProgramName(rawValue: "sd_task_exec")
     /// Keeps the time traced calls spend off CPU (slow-call reports only).
-    case schedSwitch = "sd_sched_switch"
-    case tracepointEnter = "sd_tp_enter", tracepointExit = "sd_tp_exit"
-    case rawEnter = "sd_raw_enter", rawExit = "sd_raw_exit"
-    case btfEnter = "sd_btf_enter", btfExit = "sd_btf_exit"
-    case fentry = "sd_fentry", fexit = "sd_fexit"
-    case kprobe = "sd_kprobe", kretprobe = "sd_kretprobe"
-    /// The bucket steps, one per program type and bucket kind: `SD_BUCKET_STEPS(sec, prefix)`
-    /// names them `prefix_log2`, `prefix_linear` and `prefix_log2lin`.
-    case tracepointLog2 = "sd_tp_log2", tracepointLinear = "sd_tp_linear", tracepointLog2Linear = "sd_tp_log2lin"
-    case rawLog2 = "sd_raw_log2", rawLinear = "sd_raw_linear", rawLog2Linear = "sd_raw_log2lin"
-    case btfLog2 = "sd_btf_log2", btfLinear = "sd_btf_linear", btfLog2Linear = "sd_btf_log2lin"
-    case fexitLog2 = "sd_fexit_log2", fexitLinear = "sd_fexit_linear", fexitLog2Linear = "sd_fexit_log2lin"
-    case kprobeLog2 = "sd_kprobe_log2", kprobeLinear = "sd_kprobe_linear", kprobeLog2Linear = "sd_kprobe_log2lin"
-  }
+    static let schedSwitch = ProgramName(rawValue: "sd_sched_switch")
 
-  /// A probe method's programs: its entry and exit, and the step each bucket kind tail-calls.
-  struct MethodPrograms {
-    var enter: ProgramName
-    var exit: ProgramName
-    var steps: (log2: ProgramName, linear: ProgramName, log2Linear: ProgramName)
+    /// What a method's program does: take the entry, take the exit, or count in a bucket kind
+    /// (the step the exit tail-calls).
+    enum Role: Hashable {
+      case enter, exit, step(BucketLayout.Kind)
 
-    func step(for kind: BucketLayout.Kind) -> ProgramName {
-      switch kind {
-      case .log2: return steps.log2
-      case .linear: return steps.linear
-      case .log2Linear: return steps.log2Linear
+      static let all: [Role] = [.enter, .exit] + BucketLayout.Kind.allCases.map { .step($0) }
+
+      var suffix: String {
+        switch self {
+        case .enter: return "enter"
+        case .exit: return "exit"
+        case .step(.log2): return "log2"
+        case .step(.linear): return "linear"
+        case .step(.log2Linear): return "log2lin"
+        }
       }
     }
-  }
 
-  static func programs(for method: ProbeMethod) -> MethodPrograms {
-    switch method {
-    case .tracepoint:
-      return MethodPrograms(
-        enter: .tracepointEnter, exit: .tracepointExit, steps: (.tracepointLog2, .tracepointLinear, .tracepointLog2Linear))
-    case .rawTracepoint:
-      return MethodPrograms(enter: .rawEnter, exit: .rawExit, steps: (.rawLog2, .rawLinear, .rawLog2Linear))
-    case .btfTracepoint:
-      return MethodPrograms(enter: .btfEnter, exit: .btfExit, steps: (.btfLog2, .btfLinear, .btfLog2Linear))
-    case .fentry:
-      return MethodPrograms(enter: .fentry, exit: .fexit, steps: (.fexitLog2, .fexitLinear, .fexitLog2Linear))
-    case .kprobe:
-      return MethodPrograms(enter: .kprobe, exit: .kretprobe, steps: (.kprobeLog2, .kprobeLinear, .kprobeLog2Linear))
+    private init(rawValue: String) { self.rawValue = rawValue }
+
+    init(_ method: ProbeMethod, _ role: Role) {
+      rawValue = "sd_\(Self.prefix(of: method))_\(role.suffix)"
     }
+
+    private static func prefix(of method: ProbeMethod) -> String {
+      switch method {
+      case .tracepoint: return "tp"
+      case .rawTracepoint: return "raw"
+      case .btfTracepoint: return "btf"
+      case .fentry: return "fentry"
+      case .kprobe: return "kprobe"
+      }
+    }
+
+    /// Every program of the object.
+    static let allCases: [ProgramName] =
+      [taskExit, taskExec, schedSwitch] + ProbeMethod.allCases.flatMap { method in Role.all.map { ProgramName(method, $0) } }
   }
 
   /// The tail-call index of a bucket kind's step in `bucket_steps`.

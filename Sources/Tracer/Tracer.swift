@@ -100,7 +100,7 @@ public final class Tracer {
   public func runBucketStep(latency: UInt64, key: UInt64, cpu: UInt32, err: UInt64 = 0) throws(TracerError) {
     do {
       try reader.stage(latency: latency, key: key, err: err)
-      let step = SyscallDistObject.programs(for: method).step(for: request.profile.layout.kind)
+      let step = SyscallDistObject.ProgramName(method, .step(request.profile.layout.kind))
       _ = try object.program(step).testRun(context: [0, 0], cpu: cpu)
     } catch {
       throw .kernel(error)

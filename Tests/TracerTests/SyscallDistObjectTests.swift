@@ -28,9 +28,8 @@ final class SyscallDistObjectTests: XCTestCase {
   func testEachMethodsStepsMatchTheirTailCallIndex() {
     let suffixes: [sd_bucket_kind: String] = [.SD_BUCKET_LOG2: "_log2", .SD_BUCKET_LINEAR: "_linear", .SD_BUCKET_LOG2_LINEAR: "_log2lin"]
     for method in ProbeMethod.allCases {
-      let programs = SyscallDistObject.programs(for: method)
       for kind in BucketLayout.Kind.allCases {
-        let step = programs.step(for: kind).rawValue
+        let step = SyscallDistObject.ProgramName(method, .step(kind)).rawValue
         XCTAssertTrue(step.hasSuffix(suffixes[SyscallDistObject.tailCallIndex(kind)]!), "\(method) \(kind): \(step)")
       }
     }
