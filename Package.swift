@@ -55,10 +55,17 @@ let package = Package(
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]),
 
+    // What both commands share: failures and how they exit, output, signals, clocks, the
+    // options both take, and profile lookup.
+    .target(
+      name: "CommandCore",
+      dependencies: [
+        "Tracer", "BPFKit", "Profiles", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
+        "CommandCore", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"]),
@@ -66,7 +73,7 @@ let package = Package(
     .target(
       name: "ServeCommand",
       dependencies: [
-        "BPFSyscallDistCommand", "MetricsServer", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots",
+        "CommandCore", "MetricsServer", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist-serve", dependencies: ["ServeCommand"]),

@@ -1,3 +1,4 @@
+import CommandCore
 import ArgumentParser
 import BPFKit
 import Histograms
@@ -20,7 +21,7 @@ public struct BPFSyscallDist: ParsableCommand {
       the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
       over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: "0.4.0")
+    version: Release.version)
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
@@ -97,7 +98,7 @@ public struct BPFSyscallDist: ParsableCommand {
 
   /// The profile a name or file gives, shown in the unit `--ns`, `-u` or `-m` asks for.
   func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws -> Profile {
-    let profile = try Self.profile(argument, catalog, btf)
+    let profile = try ProfileLookup.profile(argument, catalog, btf)
     guard let (flag, unit) = outputOptions.unitOverride else { return profile }
     guard let shown = profile.showing(unit) else {
       guard case .linear(let min, let max, let step) = profile.layout else { return profile }
@@ -105,21 +106,6 @@ public struct BPFSyscallDist: ParsableCommand {
         "\(flag) cannot show profile \(profile.name)'s linear buckets (min \(min), max \(max), step \(step) \(profile.unit.rawValue)) in \(unit.rawValue): they are not whole \(unit.rawValue)")
     }
     return shown
-  }
-
-  /// The profile a `--profile` argument names, found in the catalog and loaded.
-  public static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws(Failure) -> Profile {
-    let entry: ProfileCatalog.Entry
-    do {
-      entry = try catalog.entry(for: argument)
-    } catch {
-      throw .usage(error.description)
-    }
-    do {
-      return try ProfileLoader(enumSource: btf).load(text: entry.text, file: entry.fileName)
-    } catch {
-      throw .profile(error)
-    }
   }
 
   func listProfiles(_ catalog: ProfileCatalog) throws {
@@ -146,37 +132,6 @@ public struct BPFSyscallDist: ParsableCommand {
       profile: profile, enumerators: enumerators, splitOutcome: profileOptions.splitOutcome,
       limits: profileOptions.storage.limits)
     try Output.write(ProfileSummary.render(profile, enumerators: enumerators, storage: request.storage))
-  }
-}
-
-/// Why the tool stopped early: printed as one line (or a profile's diagnostics), with the exit
-/// status it implies.
-public enum Failure: Error, CustomStringConvertible {
-  /// A bad argument or an unknown profile: exit 2.
-  case usage(String)
-  /// A broken profile: every diagnostic of the file; exit 2.
-  case profile(ProfileError)
-  /// Tracing did not start or stopped: exit 2 for what the user asked wrong, else 1 (the kernel
-  /// or the privileges said no). `serve` names the profile.
-  case tracer(TracerError, profile: String? = nil)
-  /// Something the run needs could not be done (a helper binary to run): exit 1.
-  case runtime(String)
-
-  public var description: String {
-    switch self {
-    case .usage(let message), .runtime(let message): return "bpfsyscalldist: error: " + message
-    case .profile(let error): return error.description
-    case .tracer(let error, let profile):
-      return "bpfsyscalldist: error: " + (profile.map { "profile \($0): " } ?? "") + error.description
-    }
-  }
-
-  var exitCode: Int32 {
-    switch self {
-    case .usage, .profile: return 2
-    case .runtime: return 1
-    case .tracer(let error, _): return error.isUsageError ? 2 : 1
-    }
   }
 }
 
@@ -207,36 +162,6 @@ extension BPFSyscallDist {
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     execv(path, argv)
     return .runtime("cannot run \(path) (\(String(cString: strerror(errno)))): it is installed beside bpfsyscalldist")
-  }
-}
-
-/// Parses the command line as a command and runs it: errors are one line (or a profile's
-/// diagnostics), never a trace; exits with the status they imply.
-public enum CommandRunner {
-  public static func run<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> Never {
-    let command: ParsableCommand
-    do {
-      command = try type.parseAsRoot(arguments)
-    } catch {
-      if type.exitCode(for: error) == .success {  // --help, --version
-        print(type.fullMessage(for: error))
-        Glibc.exit(0)
-      }
-      Output.status("bpfsyscalldist: error: \(type.message(for: error)) (see --help)")
-      Glibc.exit(2)
-    }
-    do {
-      var command = command
-      try command.run()
-      Glibc.exit(0)
-    } catch let failure as Failure {
-      Output.status(failure.description)
-      Glibc.exit(failure.exitCode)
-    } catch is Output.BrokenPipe {
-      Glibc.exit(0)  // the reader went away (`| head`): nothing more to say
-    } catch {
-      type.exit(withError: error)
-    }
   }
 }
 

@@ -1,3 +1,4 @@
+import CommandCore
 import ArgumentParser
 import Histograms
 import Profiles
@@ -28,71 +29,6 @@ struct ProfileOptions: ParsableArguments {
   var concurrency = false
 
   @OptionGroup var storage: StorageOptions
-}
-
-/// How many keys the kernel's hashes hold; --check and -v say what that costs.
-public struct StorageOptions: ParsableArguments {
-  @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "Keys the kernel's histogram hash holds per interval, for keys with no small bound (pid, comm, ...); past it, calls are dropped as map_full.",
-      valueName: "n"))
-  var maxKeys: Int?
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "(key, errno) pairs the kernel itemizes per interval; past it, failed calls are counted without their errno.",
-      valueName: "n"))
-  var maxErrors: Int = StorageLimits.defaultMaxErrors
-
-  public init() {}
-
-  public func validate() throws {
-    for (flag, value) in [("--max-keys", maxKeys), ("--max-errors", maxErrors)] {
-      if let value, !(1...StorageLimits.ceiling).contains(value) {
-        throw ValidationError("\(flag) must be 1 to \(StorageLimits.ceiling)")
-      }
-    }
-  }
-
-  public var limits: StorageLimits { StorageLimits(maxKeys: maxKeys, maxErrors: maxErrors) }
-}
-
-public enum ProbeMethodChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
-  case auto, tracepoint
-  case rawTracepoint = "raw_tp"
-  case btfTracepoint = "tp_btf"
-  case fentry, kprobe
-
-  public var method: ProbeMethod? { ProbeMethod(rawValue: rawValue) }
-}
-
-/// Which calls to count; every filter runs in the kernel.
-public struct FilterOptions: ParsableArguments {
-  @Option(name: .shortAndLong, help: "Trace only this process (all its threads).")
-  var pid: Int32?
-
-  @Option(name: .shortAndLong, help: "Trace only this thread.")
-  var tid: Int32?
-
-  @Option(name: .shortAndLong, help: "Trace only tasks with this name (at most 15 characters).")
-  var comm: String?
-
-  @Option(name: .long, help: ArgumentHelp("Trace only tasks in this cgroup v2 directory.", valueName: "path"))
-  var cgroup: String?
-
-  public init() {}
-
-  public func validate() throws {
-    if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process id") }
-    if let tid, tid <= 0 { throw ValidationError("--tid must be a positive thread id") }
-    if let comm, comm.isEmpty || comm.utf8.count > 15 {
-      throw ValidationError("--comm must be 1 to 15 bytes, as the kernel keeps task names")
-    }
-  }
-
-  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
 }
 
 /// When to print and stop.

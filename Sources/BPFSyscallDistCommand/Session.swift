@@ -1,3 +1,4 @@
+import CommandCore
 import Histograms
 import Snapshots
 import Profiles
@@ -22,8 +23,8 @@ public struct Session {
   static let collectPeriod = 5.0
 
   func run() throws {
-    let start = Self.now()
-    let since = Self.wallClock()
+    let start = Clock.monotonic()
+    let since = Clock.wall()
     // what the next print shows: since the previous print, or since the start for OpenMetrics
     var pending = Counts()
     // the whole run, for the last line: counters only, so a long run keyed by pid does not keep
@@ -34,11 +35,11 @@ public struct Session {
     var printed = 0
     var last = false
     while !last {
-      let untilEnd = timing.duration.map { max(0, $0 - (Self.now() - start)) }
-      let untilPrint = nextPrint.map { max(0, $0 - Self.now()) }
+      let untilEnd = timing.duration.map { max(0, $0 - (Clock.monotonic() - start)) }
+      let untilPrint = nextPrint.map { max(0, $0 - Clock.monotonic()) }
       let wait = [untilPrint, untilEnd, Self.collectPeriod].compactMap { $0 }.min()
       last = try waitForStop(seconds: wait) || (untilEnd != nil && wait == untilEnd)
-      let printDue = nextPrint.map { Self.now() >= $0 } ?? false
+      let printDue = nextPrint.map { Clock.monotonic() >= $0 } ?? false
       if printDue, let count = timing.count, printed + 1 >= count { last = true }
       if last {
         tracer.detach()  // the last collect is then exact: nothing runs any more
@@ -61,7 +62,7 @@ public struct Session {
         // skipped at once, never caught up one by one (a due time of weeks of uptime plus a tiny
         // interval can equal itself); where the grid is lost to rounding, an interval from now
         if let due = nextPrint, let interval = timing.interval {
-          let now = Self.now()
+          let now = Clock.monotonic()
           let next = due + (((now - due) / interval).rounded(.down) + 1) * interval
           nextPrint = next > now ? next : now + interval
         }
@@ -88,7 +89,7 @@ public struct Session {
 
   func show(_ counts: Counts, since: Double, inFlight: UInt64) throws {
     let snapshot = counts.snapshot(
-      profile: profile, decoder: decoder, timestamp: Self.wallClock(), since: since, inFlight: inFlight)
+      profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight)
     switch format {
     case .text:
       if timing.timestamp { try Output.print(Self.clockLine()) }
@@ -98,18 +99,6 @@ public struct Session {
     case .openmetrics:
       try Output.write(OpenMetricsRenderer().render(snapshot))
     }
-  }
-
-  static func now() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-  }
-
-  public static func wallClock() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_REALTIME, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
   }
 
   /// `HH:MM:SS`, as bcc's -T prints it.

@@ -1,3 +1,4 @@
+import CommandCore
 import ArgumentParser
 import Histograms
 import Tracer

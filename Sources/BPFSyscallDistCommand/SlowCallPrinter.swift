@@ -1,3 +1,4 @@
+import CommandCore
 import Histograms
 import Snapshots
 import Profiles
@@ -26,7 +27,7 @@ final class SlowCallPrinter {
     self.stacks = stacks
     self.decoder = decoder
     text = SlowCallTextRenderer(keyLabel: keyLabel, thresholdNanoseconds: threshold)
-    wallClockOffset = Session.wallClock() - Session.now()
+    wallClockOffset = Clock.wall() - Clock.monotonic()
   }
 
   /// The column header (text only).

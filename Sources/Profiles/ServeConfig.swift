@@ -29,10 +29,8 @@ public struct ServeConfig: Equatable, Sendable {
     public var profile: String
     /// The metrics' prefix instead of the profile's name.
     public var name: String?
-    public var pid: Int32?
-    public var tid: Int32?
-    public var comm: String?
-    public var cgroup: String?
+    /// As -p, -t, -c and --cgroup give them.
+    public var filters = Filters()
     public var splitOutcome = false
     public var concurrency = false
     public var limits = StorageLimits()
@@ -47,8 +45,8 @@ public struct ServeConfig: Equatable, Sendable {
     }
 
     public static func == (a: Entry, b: Entry) -> Bool {
-      a.profile == b.profile && a.name == b.name && a.pid == b.pid && a.tid == b.tid && a.comm == b.comm
-        && a.cgroup == b.cgroup && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency
+      a.profile == b.profile && a.name == b.name && a.filters == b.filters
+        && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency
         && a.limits == b.limits && a.probeMethod?.name == b.probeMethod?.name
     }
   }
@@ -115,15 +113,13 @@ struct ServeConfigBuilder: YAMLReader {
       }
       entry.name = name
     }
-    entry.pid = taskID(item["pid"], "pid", "process")
-    entry.tid = taskID(item["tid"], "tid", "thread")
+    entry.filters.pid = taskID(item["pid"], "pid", "process")
+    entry.filters.tid = taskID(item["tid"], "tid", "thread")
     if let commNode = item["comm"], let comm = string(commNode, "'comm'") {
-      if comm.isEmpty || comm.utf8.count > 15 {
-        error("'comm' must be 1 to 15 bytes, as the kernel keeps task names", at: commNode.location)
-      }
-      entry.comm = comm
+      if let problem = Filters.commProblem(comm) { error("'comm' " + problem, at: commNode.location) }
+      entry.filters.comm = comm
     }
-    entry.cgroup = item["cgroup"].flatMap { string($0, "'cgroup'") }
+    entry.filters.cgroupPath = item["cgroup"].flatMap { string($0, "'cgroup'") }
     entry.splitOutcome = item["split_outcome"].flatMap { boolean($0, "'split_outcome'") } ?? false
     entry.concurrency = item["concurrency"].flatMap { boolean($0, "'concurrency'") } ?? false
     if let methodNode = item["probe_method"], let method = string(methodNode, "'probe_method'") {
@@ -147,8 +143,8 @@ struct ServeConfigBuilder: YAMLReader {
   /// A pid or tid: a positive 32-bit number.
   mutating func taskID(_ node: YAMLNode?, _ field: String, _ what: String) -> Int32? {
     guard let node, let id = integer(node, "'\(field)'") else { return nil }
-    guard id > 0 && id <= Int64(Int32.max) else {
-      error("'\(field)' must be a positive \(what) id", at: node.location)
+    if let problem = Filters.taskIDProblem(id, of: what) {
+      error("'\(field)' " + problem, at: node.location)
       return nil
     }
     return Int32(id)

@@ -1,4 +1,4 @@
-import BPFSyscallDistCommand
+import CommandCore
 import ArgumentParser
 import Histograms
 import Profiles

@@ -1,4 +1,4 @@
-import BPFSyscallDistCommand
+import CommandCore
 import Histograms
 import MetricsServer
 import Rendering
@@ -50,7 +50,7 @@ final class ServePages: MetricsPages {
   }
 
   private func families(_ profiles: [Exposed]) -> [MetricFamily] {
-    let now = Session.wallClock()
+    let now = Clock.wall()
     var families: [MetricFamily] = []
     let renderer = OpenMetricsRenderer()
     for exposed in profiles {

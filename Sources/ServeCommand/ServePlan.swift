@@ -1,4 +1,4 @@
-import BPFSyscallDistCommand
+import CommandCore
 import BPFKit
 import Profiles
 import Rendering
@@ -47,10 +47,7 @@ struct ServePlan {
       let filters = options.filterOptions.filters
       sources = (options.profiles.isEmpty ? ["bpfsyscalldist"] : options.profiles).map { profile in
         var entry = ServeConfig.Entry(profile: profile, location: SourceLocation(line: 1, column: 1))
-        entry.pid = filters.pid
-        entry.tid = filters.tid
-        entry.comm = filters.comm
-        entry.cgroup = filters.cgroupPath
+        entry.filters = filters
         entry.splitOutcome = options.splitOutcome
         entry.concurrency = options.concurrency
         entry.limits = options.storage.limits
@@ -93,7 +90,7 @@ struct ServePlan {
   private static func entry(
     _ source: ServeConfig.Entry, configFile: String?, catalog: ProfileCatalog, btf: KernelBTF?, cgroups: CgroupPaths
   ) throws -> Entry {
-    let profile = try BPFSyscallDist.profile(source.profile, catalog, btf)
+    let profile = try ProfileLookup.profile(source.profile, catalog, btf)
     var method: ProbeMethod?
     if let (name, location) = source.probeMethod {
       method = ProbeMethod(rawValue: name)
@@ -108,19 +105,13 @@ struct ServePlan {
       throw configFile.map { diagnostic($0, source.location, problem) } ?? Failure.usage(problem)
     }
     let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
-    let filters = Filters(pid: source.pid, tid: source.tid, comm: source.comm, cgroupPath: source.cgroup)
     let request = TraceRequest(
-      profile: profile, enumerators: enumerators, filters: filters, splitOutcome: source.splitOutcome,
+      profile: profile, enumerators: enumerators, filters: source.filters, splitOutcome: source.splitOutcome,
       forcedMethod: method, limits: source.limits, trackConcurrency: source.concurrency)
-    var described = ""
-    if let pid = source.pid { described += ", pid \(pid)" }
-    if let tid = source.tid { described += ", tid \(tid)" }
-    if let comm = source.comm { described += ", comm \(comm)" }
-    if let cgroup = source.cgroup { described += ", cgroup \(cgroup)" }
     return Entry(
       metricName: source.name ?? profile.name, profile: profile, request: request,
       decoder: KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) },
-      filtersDescription: described, source: source)
+      filtersDescription: source.filters.summary, source: source)
   }
 
   private static func diagnostic(_ file: String, _ location: SourceLocation, _ message: String) -> Failure {

@@ -1,4 +1,4 @@
-import BPFSyscallDistCommand
+import CommandCore
 import BPFKit
 import Histograms
 import MetricsServer
@@ -20,7 +20,7 @@ final class ServeSession {
   }
 
   private let options: Serve
-  private let pages = ServePages(version: BPFSyscallDist.configuration.version)
+  private let pages = ServePages(version: Release.version)
   private let server: MetricsServer
   private var served: [Served] = []
   private var limits: (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?)
@@ -87,7 +87,7 @@ final class ServeSession {
     return ServePages.Exposed(
       counts: CumulativeCounts(
         profile: profile, decoder: entry.decoder, seriesLimit: limits.series, idleSeconds: limits.idleSeconds,
-        since: Session.wallClock()),
+        since: Clock.wall()),
       buckets: BucketSet(profile.layout, unit: profile.unit, range: limits.buckets ?? profile.exportRange),
       summary: "\(served.tracer.method.rawValue)\(entry.filtersDescription)")
   }
@@ -110,7 +110,7 @@ final class ServeSession {
   /// the others, and the counts it has, go on being served. A read that failed part way loses
   /// what it had drained of that collection (said in the note).
   private func collect() {
-    let now = Session.wallClock()
+    let now = Clock.wall()
     var counted: [Counts?] = []
     for profile in served {
       let name = profile.plan.metricName

@@ -2,24 +2,6 @@ import BPFKit
 import Histograms
 import Profiles
 
-/// Which calls to count, all decided in the kernel.
-public struct Filters: Sendable, Equatable {
-  /// A process: all its threads.
-  public var pid: Int32?
-  public var tid: Int32?
-  /// A task name (at most 15 bytes, as the kernel keeps it).
-  public var comm: String?
-  /// A cgroup v2 directory: its tasks and those of every cgroup below it.
-  public var cgroupPath: String?
-
-  public init(pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil) {
-    self.pid = pid
-    self.tid = tid
-    self.comm = comm
-    self.cgroupPath = cgroupPath
-  }
-}
-
 /// Which calls to report one by one as they end: those of at least `thresholdNanoseconds`.
 public struct SlowCallOptions: Sendable, Equatable {
   public var thresholdNanoseconds: UInt64

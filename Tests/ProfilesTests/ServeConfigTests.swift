@@ -26,9 +26,9 @@ final class ServeConfigTests: XCTestCase {
     XCTAssertEqual(config.profiles.map(\.profile), ["bpfsyscalldist", "/etc/bpfsyscalldist/mine.yaml"])
     let mine = config.profiles[1]
     XCTAssertEqual(mine.name, "mine_nginx")
-    XCTAssertEqual(mine.pid, 42)
-    XCTAssertEqual(mine.comm, "nginx")
-    XCTAssertEqual(mine.cgroup, "/sys/fs/cgroup/system.slice/nginx.service")
+    XCTAssertEqual(mine.filters.pid, 42)
+    XCTAssertEqual(mine.filters.comm, "nginx")
+    XCTAssertEqual(mine.filters.cgroupPath, "/sys/fs/cgroup/system.slice/nginx.service")
     XCTAssertTrue(mine.splitOutcome && mine.concurrency)
     XCTAssertEqual(mine.probeMethod?.name, "tp_btf")
     XCTAssertEqual(mine.probeMethod?.location, SourceLocation(line: 13, column: 19))

@@ -1,35 +1,5 @@
 @preconcurrency import Glibc
 
-/// Writes to stdout (results) and stderr (status), and turns a closed pipe into a quiet stop.
-public enum Output {
-  /// stdout's reader is gone (`| head`).
-  struct BrokenPipe: Error {}
-
-  static func write(_ text: String) throws {
-    signal(SIGPIPE, SIG_IGN)  // EPIPE from write() instead of death by signal
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw BrokenPipe()
-      }
-      offset += written
-    }
-  }
-
-  static func print(_ line: String) throws {
-    try write(line + "\n")
-  }
-
-  /// A status line on stderr ("Attached ...", errors); failures to write it are ignored.
-  public static func status(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
-  }
-}
-
 /// SIGINT and SIGTERM end a run: blocked at start, then taken with sigtimedwait, so a signal
 /// is never lost between prints and the program always prints what it gathered.
 public enum Signals {
@@ -51,7 +21,7 @@ public enum Signals {
   }
 
   /// Waits up to `seconds` (forever when nil); true when a stop signal came.
-  static func waitForStop(seconds: Double?) -> Bool {
+  public static func waitForStop(seconds: Double?) -> Bool {
     var set = stopSet
     guard let seconds else {
       var signal: Int32 = 0
@@ -72,11 +42,11 @@ public enum Signals {
 
   /// As `waitForStop(seconds:)`, calling `whenReadable` each time `descriptor` is readable. The
   /// wait is cut in slices of 100 ms, between which a stop signal is looked for.
-  static func waitForStop(seconds: Double?, watching descriptor: Int32, whenReadable: () throws -> Void) throws -> Bool {
-    let deadline = seconds.map { Session.now() + $0 }
+  public static func waitForStop(seconds: Double?, watching descriptor: Int32, whenReadable: () throws -> Void) throws -> Bool {
+    let deadline = seconds.map { Clock.monotonic() + $0 }
     while true {
       if waitForStop(seconds: 0) { return true }
-      let remaining = deadline.map { max(0, $0 - Session.now()) }
+      let remaining = deadline.map { max(0, $0 - Clock.monotonic()) }
       if remaining == 0 { return false }
       var watched = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
       if poll(&watched, 1, Int32((min(remaining ?? 0.1, 0.1) * 1000).rounded(.up))) > 0 { try whenReadable() }

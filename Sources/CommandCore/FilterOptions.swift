@@ -1,0 +1,28 @@
+import ArgumentParser
+import Profiles
+
+/// Which calls to count; every filter runs in the kernel.
+public struct FilterOptions: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Trace only this process (all its threads).")
+  var pid: Int32?
+
+  @Option(name: .shortAndLong, help: "Trace only this thread.")
+  var tid: Int32?
+
+  @Option(name: .shortAndLong, help: "Trace only tasks with this name (at most 15 characters).")
+  var comm: String?
+
+  @Option(name: .long, help: ArgumentHelp("Trace only tasks in this cgroup v2 directory.", valueName: "path"))
+  var cgroup: String?
+
+  public init() {}
+
+  public func validate() throws {
+    for (flag, id, what) in [("--pid", pid, "process"), ("--tid", tid, "thread")] {
+      if let id, let problem = Filters.taskIDProblem(Int64(id), of: what) { throw ValidationError("\(flag) " + problem) }
+    }
+    if let comm, let problem = Filters.commProblem(comm) { throw ValidationError("--comm " + problem) }
+  }
+
+  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
+}
