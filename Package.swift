@@ -30,7 +30,9 @@ let package = Package(
 
     // Pure logic: no BPF, no kernel.
     .target(name: "Histograms", dependencies: ["CSyscallDist"]),
-    .target(name: "Profiles", dependencies: ["CYAML", "Histograms"], plugins: ["EmbedProfiles"]),
+    // YAML files read with every problem's place: libyaml's nodes, typed access, diagnostics.
+    .target(name: "YAMLReading", dependencies: ["CYAML"]),
+    .target(name: "Profiles", dependencies: ["YAMLReading", "Histograms"], plugins: ["EmbedProfiles"]),
     // Names for stack addresses: /proc/kallsyms, and processes' ELF files through /proc.
     .target(name: "Symbols", dependencies: ["CLibelf"]),
     // What was counted and how users read it: keys decoded, titles, snapshots.
@@ -60,7 +62,7 @@ let package = Package(
     .target(
       name: "CommandCore",
       dependencies: [
-        "Tracer", "BPFKit", "Profiles", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Tracer", "BPFKit", "Profiles", "YAMLReading", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
       name: "BPFSyscallDistCommand",
@@ -73,7 +75,7 @@ let package = Package(
     .target(
       name: "ServeCommand",
       dependencies: [
-        "CommandCore", "MetricsServer", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots",
+        "CommandCore", "MetricsServer", "Tracer", "BPFKit", "Profiles", "YAMLReading", "Histograms", "Rendering", "Snapshots",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "bpfsyscalldist-serve", dependencies: ["ServeCommand"]),
@@ -88,15 +90,19 @@ let package = Package(
 
     .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
     .testTarget(
-      name: "ProfilesTests", dependencies: ["Profiles"], exclude: ["Fixtures"]),
+      name: "ProfilesTests", dependencies: ["Profiles", "YAMLReading"], exclude: ["Fixtures"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Histograms", "Profiles", "CSyscallDist"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Snapshots", "Histograms", "Symbols"], exclude: ["Fixtures"]),
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),
+    .testTarget(name: "ServeCommandTests", dependencies: ["ServeCommand", "Profiles", "YAMLReading", "Histograms"]),
+    // BPFKit's parts that need no root: the BTF reader on files written by the test.
+    .testTarget(name: "BPFKitTests", dependencies: ["BPFKit"]),
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "BPFKit", "BPFProgram", "CSyscallDist", "Profiles", "Histograms"]),
     .testTarget(
       name: "KernelTests",
       dependencies: [
-        "Tracer", "BPFKit", "Profiles", "Histograms", "Snapshots", "sd-workload", "bpfsyscalldist", "bpfsyscalldist-serve",
+        "Tracer", "BPFKit", "Profiles", "Histograms", "Snapshots", "ServeCommand", "sd-workload", "bpfsyscalldist",
+        "bpfsyscalldist-serve",
       ]),
   ]
 )

@@ -1,5 +1,6 @@
 import Profiles
 import Tracer
+import YAMLReading
 
 /// Why the tool stopped early: printed as one line (or a profile's diagnostics), with the exit
 /// status it implies.

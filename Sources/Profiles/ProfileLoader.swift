@@ -1,4 +1,5 @@
 import Histograms
+import YAMLReading
 
 /// Enums of the running kernel's BTF. The BPF layer provides the real one; tests pass a table.
 public protocol EnumSource: Sendable {

@@ -4,6 +4,7 @@ import Profiles
 import Rendering
 import Snapshots
 import Tracer
+import YAMLReading
 
 /// What `serve` is to run, from its flags or its config file, every profile loaded and checked
 /// before anything attaches: a mistake anywhere is refused at start (exit 2, file:line:col).

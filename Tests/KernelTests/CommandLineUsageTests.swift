@@ -1,5 +1,6 @@
 import Foundation
 import Profiles
+import ServeCommand
 import XCTest
 
 /// What the command says before it touches the kernel: bad arguments and broken profiles in one

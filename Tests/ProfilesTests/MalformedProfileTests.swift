@@ -1,6 +1,7 @@
 import Foundation
 import Profiles
 import XCTest
+import YAMLReading
 
 /// BTF enums for tests: the kernel's `bpf_cmd` is not needed to check a profile's shape.
 struct FakeEnums: EnumSource {

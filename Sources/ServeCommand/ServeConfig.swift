@@ -1,4 +1,6 @@
 import Histograms
+import Profiles
+import YAMLReading
 
 /// What `bpfsyscalldist serve --config FILE.yaml` serves: the profiles, each with its own
 /// filters, and the server's settings. For systemd: one file instead of a long command line.

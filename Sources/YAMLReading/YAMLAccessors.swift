@@ -1,15 +1,15 @@
 /// Every problem of one YAML file, each with its place and the line it is on.
-struct DiagnosticLog {
-  let file: String
+public struct DiagnosticLog {
+  public let file: String
   let lines: [Substring]
-  var diagnostics: [Diagnostic] = []
+  public var diagnostics: [Diagnostic] = []
 
-  init(file: String, text: String) {
+  public init(file: String, text: String) {
     self.file = file
     self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
   }
 
-  mutating func error(_ message: String, at location: SourceLocation) {
+  public mutating func error(_ message: String, at location: SourceLocation) {
     let line = location.line - 1
     let source = lines.indices.contains(line) ? String(lines[line]) : nil
     diagnostics.append(Diagnostic(file: file, location: location, message: message, sourceLine: source))
@@ -17,7 +17,7 @@ struct DiagnosticLog {
 
   /// The file's YAML tree, or its syntax error, in libyaml's words except where a plainer cause
   /// is known: a tab where indentation goes.
-  mutating func parse(_ text: String) throws(ProfileError) -> YAMLNode {
+  public mutating func parse(_ text: String) throws(ProfileError) -> YAMLNode {
     do {
       return try YAMLNode.parse(text)
     } catch {
@@ -36,20 +36,20 @@ struct DiagnosticLog {
 }
 
 /// A walk over a YAML file that reports every problem of it: profiles, the serve config.
-protocol YAMLReader {
+public protocol YAMLReader {
   var log: DiagnosticLog { get set }
 }
 
 /// Typed access to YAML values: each records what is wrong where, and returns nil, so that one
 /// walk reports every error of a file.
 extension YAMLReader {
-  mutating func error(_ message: String, at location: SourceLocation) {
+  public mutating func error(_ message: String, at location: SourceLocation) {
     log.error(message, at: location)
   }
 
   /// The fields of a mapping, after checking that every key is allowed, none repeats and the
   /// required ones are there. Nil when `node` is not a mapping.
-  mutating func fields(
+  public mutating func fields(
     of node: YAMLNode, in context: String, allowed: [String], required: [String]
   ) -> [String: YAMLNode]? {
     guard case .mapping(let pairs, let location) = node else {
@@ -79,7 +79,7 @@ extension YAMLReader {
     return result
   }
 
-  mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+  public mutating func string(_ node: YAMLNode, _ what: String) -> String? {
     guard case .scalar(let text, _, _) = node else {
       error("\(what) must be a string, found \(node.kindName)", at: node.location)
       return nil
@@ -87,7 +87,7 @@ extension YAMLReader {
     return text
   }
 
-  mutating func integer(_ node: YAMLNode, _ what: String) -> Int64? {
+  public mutating func integer(_ node: YAMLNode, _ what: String) -> Int64? {
     guard case .scalar(let text, let quoted, _) = node, !quoted else {
       error("\(what) must be a number, found \(node.kindName == "a scalar" ? "a string" : node.kindName)", at: node.location)
       return nil
@@ -102,7 +102,7 @@ extension YAMLReader {
     return text.hasPrefix("-") ? -Int64(magnitude) : Int64(magnitude)
   }
 
-  mutating func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
+  public mutating func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
     if case .scalar(let text, false, _) = node {
       if text == "true" { return true }
       if text == "false" { return false }

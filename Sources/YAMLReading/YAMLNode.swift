@@ -1,12 +1,12 @@
 import CYAML
 
 /// A YAML value with the place it was written, from libyaml's document API.
-indirect enum YAMLNode {
+public indirect enum YAMLNode {
   case scalar(String, quoted: Bool, SourceLocation)
   case mapping([(key: YAMLNode, value: YAMLNode)], SourceLocation)
   case sequence([YAMLNode], SourceLocation)
 
-  var location: SourceLocation {
+  public var location: SourceLocation {
     switch self {
     case .scalar(_, _, let location), .mapping(_, let location), .sequence(_, let location):
       return location
@@ -14,7 +14,7 @@ indirect enum YAMLNode {
   }
 
   /// What a value is, for "expected a mapping, found a sequence".
-  var kindName: String {
+  public var kindName: String {
     switch self {
     case .scalar: return "a scalar"
     case .mapping: return "a mapping"
@@ -23,13 +23,13 @@ indirect enum YAMLNode {
   }
 
   /// A syntax error: libyaml's own words and position.
-  struct SyntaxError: Error {
-    var message: String
-    var location: SourceLocation
+  public struct SyntaxError: Error {
+    public var message: String
+    public var location: SourceLocation
   }
 
   /// Parses the first document of `text`; an empty file is an empty mapping at 1:1.
-  static func parse(_ text: String) throws(SyntaxError) -> YAMLNode {
+  public static func parse(_ text: String) throws(SyntaxError) -> YAMLNode {
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else {
       throw SyntaxError(message: "cannot start the YAML parser", location: .init(line: 1, column: 1))

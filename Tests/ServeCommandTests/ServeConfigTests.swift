@@ -1,5 +1,8 @@
 import Profiles
 import XCTest
+import YAMLReading
+
+import ServeCommand
 
 /// `serve --config FILE.yaml`: what it reads, and every mistake with its place.
 final class ServeConfigTests: XCTestCase {
