@@ -109,13 +109,16 @@ kernel_of() {
 }
 
 # The suite, built once here; the guests run these very binaries from this machine's files.
-(cd "$ROOT" && swift build --build-tests >"$CACHE/logs/build.log" 2>&1 && make -s build >>"$CACHE/logs/build.log" 2>&1) ||
+# The tool under test is the one users install: the .deb's stripped binaries, unpacked here.
+(cd "$ROOT" && swift build --build-tests >"$CACHE/logs/build.log" 2>&1 &&
+	make -s deb DIST="$CACHE/deb" >>"$CACHE/logs/build.log" 2>&1 && rm -rf "$CACHE/package" &&
+	dpkg-deb -x "$CACHE"/deb/bpfsyscalldist_*.deb "$CACHE/package") ||
 	{ log "the build failed: $CACHE/logs/build.log"; exit 1; }
 
 cat >"$CACHE/guest.sh" <<'GUEST'
 #!/bin/sh
-# inside the guest: the real-kernel tests against the release binary (under emulation it starts
-# in half the debug one's time), then that binary alone (one self-contained file). Not run here:
+# inside the guest: the real-kernel tests against the packaged release binary (under emulation
+# it starts in half the debug one's time), then that binary alone (one self-contained file). Not run here:
 # the unit tests, CommandLineUsageTests, and serve's HTTP and Prometheus classes, which no kernel
 # changes (the tracer under serve is what every other class tests; make test runs them all).
 root=$1 out=$2
@@ -129,8 +132,9 @@ else
 fi
 cat /sys/devices/system/cpu/possible >"$out/possible"
 cat /sys/devices/system/cpu/online >"$out/online"
-SD_TEST_TOOL=$root/.build/release/bpfsyscalldist $tests "$classes" >"$out/tests.log" 2>&1
-.build/release/bpfsyscalldist -d 1 -j >"$out/release.json" 2>"$out/release.err"
+tool=$root/.build-kernels/package/usr/bin/bpfsyscalldist # the .deb's, stripped
+SD_TEST_TOOL=$tool $tests "$classes" >"$out/tests.log" 2>&1
+"$tool" -d 1 -j >"$out/release.json" 2>"$out/release.err"
 echo $? >"$out/release.status"
 GUEST
 
