@@ -118,8 +118,8 @@ kernel_of() {
 cat >"$CACHE/guest.sh" <<'GUEST'
 #!/bin/sh
 # inside the guest: the real-kernel tests against the packaged release binary (under emulation
-# it starts in half the debug one's time), then that binary alone (one self-contained file). Not run here:
-# the unit tests, CommandLineUsageTests, and serve's HTTP and Prometheus classes, which no kernel
+# it starts in half the debug one's time), then that binary alone (one self-contained file). Not
+# run here: the unit tests, CommandLineUsageTests, and serve's HTTP and Prometheus classes, which no kernel
 # changes (the tracer under serve is what every other class tests; make test runs them all).
 root=$1 out=$2
 cd "$root" || exit 1
