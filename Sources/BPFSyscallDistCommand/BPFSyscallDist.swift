@@ -45,7 +45,7 @@ public struct BPFSyscallDist: ParsableCommand {
     if catalogOptions.listProfiles { return try listProfiles(catalog) }
     if let name = catalogOptions.printProfile { return try printProfile(name, catalog) }
     LibbpfLog.install(verbose: outputOptions.verbose)
-    let btf = try? KernelBTF()
+    let btf = try? VmlinuxBTF()
     if let argument = catalogOptions.check { return try check(argument, catalog, btf) }
 
     let profile = try loadProfile(profileOptions.profile ?? Self.defaultProfile, catalog, btf)
@@ -97,7 +97,7 @@ public struct BPFSyscallDist: ParsableCommand {
   }
 
   /// The profile a name or file gives, shown in the unit `--ns`, `-u` or `-m` asks for.
-  func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws -> Profile {
+  func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: VmlinuxBTF?) throws -> Profile {
     let profile = try ProfileLookup.profile(argument, catalog, btf)
     guard let (flag, unit) = outputOptions.unitOverride else { return profile }
     guard let shown = profile.showing(unit) else {
@@ -125,7 +125,7 @@ public struct BPFSyscallDist: ParsableCommand {
     }
   }
 
-  func check(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws {
+  func check(_ argument: String, _ catalog: ProfileCatalog, _ btf: VmlinuxBTF?) throws {
     let profile = try loadProfile(argument, catalog, btf)
     let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
     let request = TraceRequest(

@@ -18,7 +18,7 @@ final class SlowCallPrinter {
   let text: SlowCallTextRenderer
   /// Seconds to add to CLOCK_MONOTONIC for the wall clock.
   private let wallClockOffset: Double
-  private lazy var kernelSymbols = KernelSymbols()
+  private lazy var kernelSymbols = Kallsyms()
   private let userSymbols = UserSymbols()
   private var folded = FoldedStacks()
 
@@ -76,7 +76,7 @@ final class SlowCallPrinter {
       wallClock: wallClockOffset + Double(call.endNanoseconds) / 1e9, comm: call.comm, pid: call.pid, tid: call.tid,
       latencyNanoseconds: call.latencyNanoseconds, offCPUNanoseconds: call.offCPUNanoseconds,
       longestOffCPUNanoseconds: call.longestOffCPUNanoseconds, key: name, rawKey: raw,
-      outcome: KernelNames.outcomeName(call.errno),
+      outcome: UAPINames.outcomeName(call.errno),
       userStack: stack(call.userStack, user: call.pid), kernelStack: stack(call.kernelStack, user: nil))
   }
 

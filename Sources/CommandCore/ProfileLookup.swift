@@ -1,11 +1,11 @@
 import BPFKit
 import Profiles
-import Tracer  // KernelBTF as the loader's enum source
+import Tracer  // VmlinuxBTF as the loader's enum source
 
 /// Profiles by the name or path a user gives, as both commands find them.
 public enum ProfileLookup {
   /// The profile a `--profile` argument names, found in the catalog and loaded.
-  public static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: KernelBTF?) throws(Failure) -> Profile {
+  public static func profile(_ argument: String, _ catalog: ProfileCatalog, _ btf: VmlinuxBTF?) throws(Failure) -> Profile {
     let entry: ProfileCatalog.Entry
     do {
       entry = try catalog.entry(for: argument)

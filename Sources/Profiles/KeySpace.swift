@@ -29,13 +29,13 @@ public enum KeySpace: Equatable, Sendable {
     case .none:
       return 1
     case .syscall:
-      return KernelNames.syscallKeyCount
+      return UAPINames.syscallKeyCount
     case .errno:
-      return KernelNames.errnoKeyCount
+      return UAPINames.errnoKeyCount
     case .argument:
       var highest = enumerators.keys.max() ?? 0
       highest = max(highest, profile.decoding.names.keys.max() ?? 0)
-      if profile.decoding.syscallNames { highest = max(highest, UInt64(KernelNames.syscallKeyRange - 1)) }
+      if profile.decoding.syscallNames { highest = max(highest, UInt64(UAPINames.syscallKeyRange - 1)) }
       guard !(enumerators.isEmpty && profile.decoding.names.isEmpty && !profile.decoding.syscallNames),
         highest < UInt64(Self.denseLimit)
       else { return nil }

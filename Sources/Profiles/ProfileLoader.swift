@@ -103,8 +103,8 @@ struct ProfileBuilder: YAMLReader {
     guard let text = string(value, "'probe.\(field)'") else { return nil }
     switch field {
     case "syscall":
-      guard let number = KernelNames.syscallNumbers[text] else {
-        let hint = KernelNames.suggestion(forSyscall: text).map { " (did you mean '\($0)'?)" } ?? ""
+      guard let number = UAPINames.syscallNumbers[text] else {
+        let hint = UAPINames.suggestion(forSyscall: text).map { " (did you mean '\($0)'?)" } ?? ""
         error("unknown syscall '\(text)'\(hint)", at: value.location)
         return nil
       }

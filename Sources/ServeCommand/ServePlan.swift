@@ -57,7 +57,7 @@ struct ServePlan {
       }
     }
     let catalog = ProfileCatalog.standard()
-    let btf = try? KernelBTF()
+    let btf = try? VmlinuxBTF()
     let cgroups = CgroupPaths()
     for source in sources {
       let entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
@@ -89,7 +89,7 @@ struct ServePlan {
   }
 
   private static func entry(
-    _ source: ServeConfig.Entry, configFile: String?, catalog: ProfileCatalog, btf: KernelBTF?, cgroups: CgroupPaths
+    _ source: ServeConfig.Entry, configFile: String?, catalog: ProfileCatalog, btf: VmlinuxBTF?, cgroups: CgroupPaths
   ) throws -> Entry {
     let profile = try ProfileLookup.profile(source.profile, catalog, btf)
     var method: ProbeMethod?

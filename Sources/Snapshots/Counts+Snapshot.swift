@@ -11,11 +11,11 @@ extension Counts {
       let counts = histograms[countKey]!
       let (rawKey, name) = decoded(countKey.key, decoder)
       var title = profile.title(forKey: name, raw: rawKey?.description ?? name)
-      let outcome = countKey.outcome.map { Outcome(KernelNames.outcomeName($0)) }
+      let outcome = countKey.outcome.map { Outcome(UAPINames.outcomeName($0)) }
       if let outcome { title += " outcome(\(outcome.name))" }
       // split outcomes already show each errno; otherwise the key's failures go under it
       let errnos = countKey.outcome != nil ? [] : failures.filter { $0.key.key == countKey.key }
-        .map { (name: KernelNames.errnoName($0.key.errno), count: $0.value) }
+        .map { (name: UAPINames.errnoName($0.key.errno), count: $0.value) }
         .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
       var concurrency: UInt64?
       if case .number(let raw) = countKey.key { concurrency = maxConcurrent[raw] }

@@ -112,9 +112,9 @@ public struct CumulativeCounts: Sendable {
       var concurrency: UInt64?
       if case .unsigned(let raw) = entry.raw { concurrency = maxConcurrent[raw] }
       return Series(
-        rawKey: entry.raw, keyName: id.name, outcome: id.outcome.map { Outcome(KernelNames.outcomeName($0)) },
+        rawKey: entry.raw, keyName: id.name, outcome: id.outcome.map { Outcome(UAPINames.outcomeName($0)) },
         title: id.name, maxConcurrent: concurrency,
-        failures: entry.failures.map { (name: KernelNames.errnoName($0.key), count: $0.value) }
+        failures: entry.failures.map { (name: UAPINames.errnoName($0.key), count: $0.value) }
           .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count },
         histogram: Histogram(
           layout: profile.layout, counts: entry.counts.buckets, sumNanoseconds: entry.counts.sumNanoseconds,

@@ -33,8 +33,8 @@ public struct KeyDecoder: Sendable {
   public func name(for raw: UInt64) -> String {
     if let cgroupPath { return cgroupPath(raw) ?? "cgroup \(raw)" }
     if let name = enumerators[raw] ?? decoding.names[raw] { return name }
-    if decoding.syscallNames, let name = KernelNames.syscalls[Int(clamping: raw)] { return name }
-    if errno, raw <= UInt64(UInt32.max) { return KernelNames.outcomeName(UInt32(raw)) }
+    if decoding.syscallNames, let name = UAPINames.syscalls[Int(clamping: raw)] { return name }
+    if errno, raw <= UInt64(UInt32.max) { return UAPINames.outcomeName(UInt32(raw)) }
     return number(raw).description
   }
 }

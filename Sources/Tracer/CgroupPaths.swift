@@ -15,7 +15,7 @@ public final class CgroupPaths: Sendable {
   static let maxDirectories = 100_000
 
   public init(mounts: String = "/proc/self/mounts") {
-    let table = KernelFacts.read(mounts) ?? ""
+    let table = HostFacts.read(mounts) ?? ""
     let fields: [[Substring]] = table.split(separator: "\n").map { $0.split(separator: " ") }
     let cgroup2 = fields.first { $0.count > 2 && $0[2] == "cgroup2" }
     root = cgroup2.map { String($0[1]) }

@@ -59,7 +59,7 @@ public struct TraceRequest: Sendable {
   public var storage: CountStorage {
     CountStorage(
       for: profile, enumerators: enumerators, cpus: Map.possibleCPUs, splitOutcome: splitOutcome,
-      atomics: KernelFeatures.runsMainObject, limits: limits)
+      atomics: BPFFeatures.runsMainObject, limits: limits)
   }
 
   public var keySpace: KeySpace { storage.keySpace }

@@ -16,24 +16,24 @@ public final class Tracer {
   private var switchHook: Link?
   private let slowCalls: SlowCallReader?
   private let object: LoadedObject
-  private var reader: KernelReader
+  private var reader: CountReader
 
   /// What was attached, as "Attached ..." lines show it (the probe's own hooks).
   public var attachments: [Attachment] { links.map(\.attachment) }
 
   public init(_ request: TraceRequest) throws(TracerError) {
-    let missing = KernelFacts.missingCapabilities()
+    let missing = HostFacts.missingCapabilities()
     guard missing.isEmpty else { throw .missingPrivileges(missing) }
-    if let pid = request.filters.pid, !KernelFacts.processExists(pid) {
+    if let pid = request.filters.pid, !HostFacts.processExists(pid) {
       throw .noSuchProcess(pid)
     }
-    if let tid = request.filters.tid, !KernelFacts.threadExists(tid) {
+    if let tid = request.filters.tid, !HostFacts.threadExists(tid) {
       throw .noSuchThread(tid)
     }
-    let cgroup = try request.filters.cgroupPath.map { path throws(TracerError) in try KernelFacts.openCgroup(path) }
+    let cgroup = try request.filters.cgroupPath.map { path throws(TracerError) in try HostFacts.openCgroup(path) }
     defer { try? cgroup?.close() }
-    let kernel = try KernelPlan(for: request)
-    let settings = Self.settings(for: request, kernel: kernel, pidNamespace: KernelFacts.pidNamespace)
+    let kernel = try LoadPlan(for: request)
+    let settings = Self.settings(for: request, kernel: kernel, pidNamespace: HostFacts.pidNamespace)
     let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, TracerError)])
     do throws(ProbePlan.PlanError) {
       outcome = try ProbePlan.firstWorking(for: request.profile.target, forced: request.forcedMethod) { method in

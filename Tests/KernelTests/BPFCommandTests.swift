@@ -8,7 +8,7 @@ import XCTest
 
 /// The origin tool's job, against the real kernel: bpf() latency per command, counted exactly.
 final class BPFCommandTests: XCTestCase {
-  static let btf = try? KernelBTF()
+  static let btf = try? VmlinuxBTF()
 
   func profile(_ name: String) throws -> Profile {
     let entry = try ProfileCatalog(searchDirectories: []).entry(for: name)
@@ -98,7 +98,7 @@ final class BPFCommandTests: XCTestCase {
   /// One thread can never be inside two calls at once; 64 threads on one PROG_ARRAY pile up.
   /// Where the kernel lacks BPF compare-and-swap (Linux 5.10), the refusal.
   func testConcurrencyIsOneForOneThreadAndMoreForMany() throws {
-    guard KernelFeatures.runsMainObject else { return try assertConcurrencyIsRefused() }
+    guard BPFFeatures.runsMainObject else { return try assertConcurrencyIsRefused() }
     let single = try Workload("bpf-mix", "100")
     let (alone, _, _) = try trace("bpfsyscalldist", workload: single, concurrency: true)
     XCTAssertEqual(alone.series.count, 5)

@@ -96,7 +96,7 @@ final class CountingTruthTests: XCTestCase {
   /// several can wait there for their turn to finish).
   func testConcurrencyDoesNotLeakOnCallsThatNeverReturn() throws {
     let profile = try temporaryProfile("version: 1\nname: all\nprobe: {syscalls: all}\nkey: {source: pid}\n")
-    guard KernelFeatures.runsMainObject else { return try assertConcurrencyIsRefused() }
+    guard BPFFeatures.runsMainObject else { return try assertConcurrencyIsRefused() }
     let workload = try Workload("churn", "300")
     let tool = try ToolRun(["--profile", profile, "--concurrency", "-p", String(workload.pid), "-j"])
     try tool.waitUntilAttached()

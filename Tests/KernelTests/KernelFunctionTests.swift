@@ -11,7 +11,7 @@ final class KernelFunctionTests: XCTestCase {
 
   /// The methods this kernel has for kernel functions; skips (saying why) when it has none.
   func methods() throws -> [String] {
-    let fentry = KernelFeatures.hasTrampolines && KernelFeatures.tracingProgramsStopRecursion
+    let fentry = BPFFeatures.hasTrampolines && BPFFeatures.tracingProgramsStopRecursion
     let methods = (fentry ? ["fentry"] : []) + (Self.hasKprobes ? ["kprobe"] : [])
     if methods.isEmpty { throw XCTSkip("this kernel has neither BPF trampolines nor kprobes") }
     return methods
@@ -103,13 +103,13 @@ final class KernelFunctionTests: XCTestCase {
   /// fentry on a syscall's wrapper (__x64_sys_bpf), the last resort for one syscall; where the
   /// kernel's BTF only forward-declares the wrapper's pt_regs (Linux 5.10), one line that says so.
   func testFentryOnASyscallsWrapperCountsExactly() throws {
-    guard KernelFeatures.hasTrampolines else { throw XCTSkip("this kernel has no BPF trampolines") }
+    guard BPFFeatures.hasTrampolines else { throw XCTSkip("this kernel has no BPF trampolines") }
     #if arch(arm64)
       let wrapper = "__arm64_sys_bpf"
     #else
       let wrapper = "__x64_sys_bpf"
     #endif
-    if let signature = try KernelBTF().signature(ofFunction: wrapper), signature.opaquePointerArguments.contains(0) {
+    if let signature = try VmlinuxBTF().signature(ofFunction: wrapper), signature.opaquePointerArguments.contains(0) {
       let result = try ToolRun.complete(["--probe-method", "fentry", "-d", "1"])
       XCTAssertEqual(result.status, 1)
       XCTAssertTrue(result.stderr.contains("declares \(wrapper)'s registers opaque"), result.stderr)
@@ -167,7 +167,7 @@ final class KernelFunctionTests: XCTestCase {
     XCTAssertEqual(mount("overlay", "\(base)/top", "overlay", 0, "lowerdir=\(base)/l3:\(base)/mid"), 0, "mount overlay on overlay")
     defer { umount2("\(base)/top", Int32(MNT_DETACH)) }
     let file = try profile("probe: {kernel_function: vfs_getattr_nosec}\n")
-    let concurrency = KernelFeatures.runsMainObject ? ["--concurrency"] : []
+    let concurrency = BPFFeatures.runsMainObject ? ["--concurrency"] : []
     for method in methods {
       let (tool, _) = try trace(
         ["--profile", file, "--probe-method", method] + concurrency, try Workload("stat", "100", "\(base)/top/file"))
@@ -193,9 +193,9 @@ final class KernelFunctionTests: XCTestCase {
   /// them inside a bpf() map operation (bpf_disable_instrumentation, every version), so there
   /// the workload's 50 updates are not seen at all, as the man page says.
   func testRunsTheKernelSkippedAreReported() throws {
-    guard KernelFeatures.hasTrampolines else { throw XCTSkip("this kernel has no BPF trampolines") }
+    guard BPFFeatures.hasTrampolines else { throw XCTSkip("this kernel has no BPF trampolines") }
     let file = try profile("probe: {kernel_function: htab_map_update_elem}\nkey: {source: comm}\n")
-    guard KernelFeatures.tracingProgramsStopRecursion else {
+    guard BPFFeatures.tracingProgramsStopRecursion else {
       let refused = try ToolRun.complete(["--profile", file, "--probe-method", "fentry", "-d", "1"])
       XCTAssertEqual(refused.status, 1)
       XCTAssertTrue(refused.stderr.contains("fentry: fentry on kernel functions needs Linux 5.12 or later"), refused.stderr)

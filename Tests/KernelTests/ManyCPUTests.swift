@@ -32,7 +32,7 @@ final class ManyCPUTests: XCTestCase {
   func testEverySyscallWithEightErrnosOnEveryCPUIsItemized() throws {
     let profile = try ProfileLoader(enumSource: nil).load(text: ProfileCatalog.builtIn["syscalldist"]!, file: "s")
     let tracer = try tracer(profile)
-    let numbers = Set(KernelNames.syscallNumbers.values).sorted()
+    let numbers = Set(UAPINames.syscallNumbers.values).sorted()
     let cpus = try onlineCPUs
     for cpu in cpus {
       for number in numbers {
@@ -86,7 +86,7 @@ final class ManyCPUTests: XCTestCase {
     if Map.possibleCPUs == 1 {  // a guest of one CPU: one copy fits, per CPU
       XCTAssertEqual(storage.keySpace, .dense(keyCount: 513), storage.description)
       XCTAssertFalse(storage.shared, storage.description)
-    } else if KernelFeatures.runsMainObject {
+    } else if BPFFeatures.runsMainObject {
       XCTAssertEqual(storage.keySpace, .dense(keyCount: 513), storage.description)
       XCTAssertTrue(storage.shared, storage.description)
     } else {  // 5.10 to 5.12: no compare-and-swap, so the hash by key and CPU

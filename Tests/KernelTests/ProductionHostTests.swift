@@ -43,7 +43,7 @@ final class ProductionHostTests: XCTestCase {
   /// Before Linux 6.4 (no per-map memory usage) a hash's memlock is an estimate of keys and values
   /// alone: there the stated figure must be at least it.
   func testTheStatedMemoryOfTheMapsIsWhatTheKernelPins() throws {
-    let release = KernelFacts.release.split(separator: ".").prefix(2).compactMap { Int($0) }
+    let release = HostFacts.release.split(separator: ".").prefix(2).compactMap { Int($0) }
     let hashesCharged = release.count == 2 && (release[0], release[1]) >= (6, 4)
     for name in ["bpfsyscalldist", "syscalldist", "read-by-process"] {
       let check = try ToolRun.complete(["--check", name])

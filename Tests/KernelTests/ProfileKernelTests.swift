@@ -8,7 +8,7 @@ import XCTest
 
 /// Every shipped profile, and custom ones, loaded, attached and checked against a workload.
 final class ProfileKernelTests: XCTestCase {
-  static let btf = try? KernelBTF()
+  static let btf = try? VmlinuxBTF()
 
   func run(
     profileText text: String, workload: Workload, method: ProbeMethod? = nil
@@ -69,7 +69,7 @@ final class ProfileKernelTests: XCTestCase {
       }
       XCTAssertEqual(
         snapshot.series.first { $0.keyName == "getppid" }?.title,
-        "syscall(\(KernelNames.syscallNumbers["getppid"]!)/getppid)")
+        "syscall(\(UAPINames.syscallNumbers["getppid"]!)/getppid)")
     }
   }
 

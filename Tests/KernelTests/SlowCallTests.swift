@@ -169,13 +169,13 @@ final class SlowCallTests: XCTestCase {
     #else
       let wrapper = "__x64_sys_clock_nanosleep"
     #endif
-    if KernelFeatures.hasTrampolines, let signature = try KernelBTF().signature(ofFunction: wrapper),
+    if BPFFeatures.hasTrampolines, let signature = try VmlinuxBTF().signature(ofFunction: wrapper),
       !signature.opaquePointerArguments.contains(0)
     {
       runs.append(("clock_nanosleep", "fentry"))
     }
     let function = try profile("kernel_function: hrtimer_nanosleep")
-    if KernelFeatures.hasTrampolines && KernelFeatures.tracingProgramsStopRecursion { runs.append((function, "fentry")) }
+    if BPFFeatures.hasTrampolines && BPFFeatures.tracingProgramsStopRecursion { runs.append((function, "fentry")) }
     if KernelFunctionTests.hasKprobes { runs.append((function, "kprobe")) }
     for run in runs {
       let (slow, last, report, tool) = try trace(
@@ -283,7 +283,7 @@ func assertBusyCallsMostlyOnCPU(reads: Int, file: StaticString = #filePath, line
 /// The kernel's CONFIG_HZ, from its config (Debian's /boot, or /proc/config.gz); else 100, the
 /// fewest ticks a second Linux offers, so the longest tick.
 func schedulerTicksPerSecond() throws -> Int {
-  var config = (try? String(contentsOfFile: "/boot/config-\(KernelFacts.release)", encoding: .utf8)) ?? ""
+  var config = (try? String(contentsOfFile: "/boot/config-\(HostFacts.release)", encoding: .utf8)) ?? ""
   if config.isEmpty, FileManager.default.fileExists(atPath: "/proc/config.gz") {
     config = try ToolRun.complete(["-c", "/proc/config.gz"], executable: "/bin/zcat").stdout
   }

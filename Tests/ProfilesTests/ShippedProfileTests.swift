@@ -27,7 +27,7 @@ final class ShippedProfileTests: XCTestCase {
   func testDefaultProfileIsTheOriginTool() throws {
     let profile = try ProfileLoader(enumSource: FakeEnums()).load(
       text: ProfileCatalog.builtIn["bpfsyscalldist"]!, file: "bpfsyscalldist")
-    XCTAssertEqual(profile.target, .syscall(name: "bpf", number: KernelNames.syscallNumbers["bpf"]!))
+    XCTAssertEqual(profile.target, .syscall(name: "bpf", number: UAPINames.syscallNumbers["bpf"]!))
     XCTAssertEqual(profile.keySource, .argument(0))
     XCTAssertEqual(profile.decoding.btfEnum, "bpf_cmd")
     XCTAssertEqual(profile.layout, .log2)
@@ -116,9 +116,9 @@ final class KeySpaceTests: XCTestCase {
   }
 
   func testSyscallNameSuggestions() {
-    XCTAssertEqual(KernelNames.suggestion(forSyscall: "opnat"), "openat")
-    XCTAssertEqual(KernelNames.suggestion(forSyscall: "clock_nanoslep"), "clock_nanosleep")
-    XCTAssertNil(KernelNames.suggestion(forSyscall: "frobnicate"))
+    XCTAssertEqual(UAPINames.suggestion(forSyscall: "opnat"), "openat")
+    XCTAssertEqual(UAPINames.suggestion(forSyscall: "clock_nanoslep"), "clock_nanosleep")
+    XCTAssertNil(UAPINames.suggestion(forSyscall: "frobnicate"))
   }
 }
 
@@ -145,7 +145,7 @@ final class VendoredTableTests: XCTestCase {
   }
 
   func testX86_64TableHoldsThisMachinesHeaders() throws {
-    assertContains(KernelNames.generatedTables.x86_64, try numbered("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"), "x86_64")
+    assertContains(UAPINames.generatedTables.x86_64, try numbered("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"), "x86_64")
   }
 
   /// Debian's linux-libc-dev-arm64-cross (6.1 on Debian 12): arm64's asm/unistd.h includes the
@@ -170,7 +170,7 @@ final class VendoredTableTests: XCTestCase {
     for (name, value) in defines where name.hasPrefix("__NR_") && name != "__NR_syscalls" && name != "__NR_arch_specific_syscall" {
       if let number = Int(defines[value] ?? value) { source[number] = String(name.dropFirst(5)) }
     }
-    assertContains(KernelNames.generatedTables.arm64, source, "arm64")
+    assertContains(UAPINames.generatedTables.arm64, source, "arm64")
   }
 
   func testErrnoTableHoldsThisMachinesHeaders() throws {
@@ -184,13 +184,13 @@ final class VendoredTableTests: XCTestCase {
       }
     }
     XCTAssertGreaterThan(source.count, 100)
-    for (number, name) in source { XCTAssertEqual(KernelNames.generatedTables.errno[number], name, "errno \(number)") }
+    for (number, name) in source { XCTAssertEqual(UAPINames.generatedTables.errno[number], name, "errno \(number)") }
   }
 
   /// Since Linux 5.1 every architecture numbers new syscalls alike (from 424 on), so the two
   /// tables, made from two architectures' headers, vouch for each other there.
   func testArchitecturesAgreeOnTheSyscallsEveryArchitectureShares() {
-    let (x86, arm64) = (KernelNames.generatedTables.x86_64, KernelNames.generatedTables.arm64)
+    let (x86, arm64) = (UAPINames.generatedTables.x86_64, UAPINames.generatedTables.arm64)
     let shared = Set(x86.keys.filter { $0 >= 424 }).union(arm64.keys.filter { $0 >= 424 })
     XCTAssertGreaterThan(shared.count, 40)
     for number in shared { XCTAssertEqual(x86[number], arm64[number], "syscall \(number)") }
@@ -201,12 +201,12 @@ final class VendoredTableTests: XCTestCase {
   func testTablesNameSyscallsNewerThanTheBuildHeaders() {
     let newer = [451: "cachestat", 452: "fchmodat2", 454: "futex_wake", 457: "statmount", 462: "mseal", 468: "file_getattr"]
     for (number, name) in newer {
-      XCTAssertEqual(KernelNames.generatedTables.x86_64[number], name)
-      XCTAssertEqual(KernelNames.generatedTables.arm64[number], name)
+      XCTAssertEqual(UAPINames.generatedTables.x86_64[number], name)
+      XCTAssertEqual(UAPINames.generatedTables.arm64[number], name)
     }
-    XCTAssertEqual(KernelNames.generatedTables.x86_64[321], "bpf")
-    XCTAssertEqual(KernelNames.generatedTables.arm64[280], "bpf")
-    XCTAssertLessThan(KernelNames.generatedTables.x86_64.keys.max() ?? .max, KernelNames.syscallKeyRange)
-    XCTAssertLessThan(KernelNames.generatedTables.arm64.keys.max() ?? .max, KernelNames.syscallKeyRange)
+    XCTAssertEqual(UAPINames.generatedTables.x86_64[321], "bpf")
+    XCTAssertEqual(UAPINames.generatedTables.arm64[280], "bpf")
+    XCTAssertLessThan(UAPINames.generatedTables.x86_64.keys.max() ?? .max, UAPINames.syscallKeyRange)
+    XCTAssertLessThan(UAPINames.generatedTables.arm64.keys.max() ?? .max, UAPINames.syscallKeyRange)
   }
 }

@@ -63,7 +63,7 @@ final class CountsTests: XCTestCase {
 
   /// The BPF side and the profile loader agree on where syscall keys end.
   func testTheSyscallKeyRangeIsTheProgramsOwn() {
-    XCTAssertEqual(KernelNames.syscallKeyRange, Int(SD_SYSCALL_KEYS.rawValue))
-    XCTAssertEqual(KernelNames.syscallKeyCount, 513)
+    XCTAssertEqual(UAPINames.syscallKeyRange, Int(SD_SYSCALL_KEYS.rawValue))
+    XCTAssertEqual(UAPINames.syscallKeyCount, 513)
   }
 }

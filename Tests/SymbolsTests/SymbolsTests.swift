@@ -14,7 +14,7 @@ final class KernelSymbolsTests: XCTestCase {
     """.utf8)
 
   func testAddressesNameTheCodeSymbolAtOrBeforeThem() {
-    let symbols = KernelSymbols(kallsyms: kallsyms)
+    let symbols = Kallsyms(kallsyms: kallsyms)
     XCTAssertEqual(symbols.frame(at: 0xffff_ffff_8100_0100).name, "do_nanosleep")
     XCTAssertEqual(symbols.frame(at: 0xffff_ffff_8100_0123).name, "do_nanosleep+0x23")
     // data symbols are not code: the address still belongs to do_nanosleep's range
@@ -28,12 +28,12 @@ final class KernelSymbolsTests: XCTestCase {
   /// Frames after the first are return addresses: a call that is a function's last instruction
   /// returns to the next function, so they are named by the byte before.
   func testReturnAddressesAreNamedByTheCallBeforeThem() {
-    let frames = KernelSymbols(kallsyms: kallsyms).frames([0xffff_ffff_8100_0300, 0xffff_ffff_8100_0300])
+    let frames = Kallsyms(kallsyms: kallsyms).frames([0xffff_ffff_8100_0300, 0xffff_ffff_8100_0300])
     XCTAssertEqual(frames.map(\.name), ["hrtimer_nanosleep", "do_nanosleep+0x200"])
   }
 
   func testHiddenAddressesNameNothing() {
-    let hidden = KernelSymbols(kallsyms: Array("0000000000000000 T _stext\n0000000000000000 T do_nanosleep\n".utf8))
+    let hidden = Kallsyms(kallsyms: Array("0000000000000000 T _stext\n0000000000000000 T do_nanosleep\n".utf8))
     XCTAssertNil(hidden.frame(at: 0xffff_ffff_8100_0100).function)
   }
 }

@@ -33,15 +33,15 @@ final class TaskLayoutTests: XCTestCase {
   }
 
   func testTheTaskFieldsAreWhereBpftoolReadsThem() throws {
-    let btf = try KernelBTF()
+    let btf = try VmlinuxBTF()
     let task = try bpftoolOffsets(of: "task_struct", ["pid", "tgid", "comm", "se"])
     let se = try bpftoolOffsets(of: "sched_entity", ["sum_exec_runtime"])
-    let layout = try XCTUnwrap(KernelFacts.taskLayout(btf, withRuntime: true))
+    let layout = try XCTUnwrap(HostFacts.taskLayout(btf, withRuntime: true))
     XCTAssertEqual(layout.pid, task["pid"])
     XCTAssertEqual(layout.tgid, task["tgid"])
     XCTAssertEqual(layout.comm, task["comm"])
     XCTAssertEqual(layout.runtime, try XCTUnwrap(task["se"]) + (try XCTUnwrap(se["sum_exec_runtime"])))
     // only slow calls read the runtime: other runs skip the lookup
-    XCTAssertEqual(KernelFacts.taskLayout(btf, withRuntime: false)?.runtime, 0)
+    XCTAssertEqual(HostFacts.taskLayout(btf, withRuntime: false)?.runtime, 0)
   }
 }

@@ -4,12 +4,12 @@ import Profiles
 /// What the running kernel offers a request, decided before any probe method is tried: which
 /// build of the program runs here, where the task's fields are, and the traced kernel function's
 /// prototype. Refuses, in one line, what the kernel cannot do.
-struct KernelPlan {
-  var btf: KernelBTF?
-  var task: KernelFacts.TaskLayout
+struct LoadPlan {
+  var btf: VmlinuxBTF?
+  var task: HostFacts.TaskLayout
   /// The main object (Linux 5.13 and later), else the compat one (5.10 to 5.12).
   var mainObject: Bool
-  var function: KernelBTF.FunctionSignature?
+  var function: VmlinuxBTF.FunctionSignature?
   var notes: [String] = []
 
   /// In flight at once, the most calls a kretprobe tracks: the kernel's own maximum.
@@ -22,23 +22,23 @@ struct KernelPlan {
   }
 
   init(for request: TraceRequest) throws(TracerError) {
-    mainObject = KernelFeatures.runsMainObject
-    btf = try? KernelBTF()
-    let needs = "Linux 5.13 or later with its BTF (\(KernelBTF.vmlinuxPath))"
-    let here = "this kernel is \(KernelFacts.release)\(btf == nil ? " without BTF" : "")"
+    mainObject = BPFFeatures.runsMainObject
+    btf = try? VmlinuxBTF()
+    let needs = "Linux 5.13 or later with its BTF (\(VmlinuxBTF.vmlinuxPath))"
+    let here = "this kernel is \(HostFacts.release)\(btf == nil ? " without BTF" : "")"
     if btf == nil && request.slowCalls != nil {
       throw .missingKernelFeature(
-        "--slower-than needs the kernel's BTF (\(KernelBTF.vmlinuxPath), CONFIG_DEBUG_INFO_BTF): \(here)")
+        "--slower-than needs the kernel's BTF (\(VmlinuxBTF.vmlinuxPath), CONFIG_DEBUG_INFO_BTF): \(here)")
     }
-    if let btf, let layout = KernelFacts.taskLayout(btf, withRuntime: request.slowCalls != nil) {
+    if let btf, let layout = HostFacts.taskLayout(btf, withRuntime: request.slowCalls != nil) {
       task = layout
     } else if mainObject {
       throw .missingKernelFeature(
-        "the kernel's BTF (\(KernelBTF.vmlinuxPath)) has no struct task_struct; bpfsyscalldist reads the task's fields at offsets from it")
+        "the kernel's BTF (\(VmlinuxBTF.vmlinuxPath)) has no struct task_struct; bpfsyscalldist reads the task's fields at offsets from it")
     } else {
-      task = KernelFacts.TaskLayout(pid: 0, tgid: 0, comm: 0, compatOffset: 0, compatMask: 0)
+      task = HostFacts.TaskLayout(pid: 0, tgid: 0, comm: 0, compatOffset: 0, compatMask: 0)
       notes.append(
-        "the kernel has no BTF (\(KernelBTF.vmlinuxPath)): the build for Linux 5.10 to 5.12 runs, and 32-bit callers are not told apart from 64-bit ones")
+        "the kernel has no BTF (\(VmlinuxBTF.vmlinuxPath)): the build for Linux 5.10 to 5.12 runs, and 32-bit callers are not told apart from 64-bit ones")
     }
     if request.trackConcurrency && !mainObject {
       throw .missingKernelFeature(
@@ -47,16 +47,16 @@ struct KernelPlan {
     if case .kernelFunction(let name) = request.profile.target {
       function = btf?.signature(ofFunction: name)
       if function == nil {
-        let symbols = KernelFacts.kernelSymbols(like: name)
+        let symbols = HostFacts.kernelSymbols(like: name)
         if !symbols.exists {
           let instead = symbols.similar.isEmpty ? "" : "; its symbols have \(symbols.similar.joined(separator: ", "))"
           throw .missingKernelFeature(
-            "kernel function \(name) does not exist in Linux \(KernelFacts.release) (inlined or renamed there)\(instead)")
+            "kernel function \(name) does not exist in Linux \(HostFacts.release) (inlined or renamed there)\(instead)")
         }
       }
       if let function, case .argument(let index) = request.profile.keySource, index >= function.arguments {
         throw .profileDoesNotFitKernel(
-          "kernel function \(name) takes \(function.arguments) argument\(function.arguments == 1 ? "" : "s") in Linux \(KernelFacts.release): the key arg\(index) is none of them")
+          "kernel function \(name) takes \(function.arguments) argument\(function.arguments == 1 ? "" : "s") in Linux \(HostFacts.release): the key arg\(index) is none of them")
       }
     }
   }

@@ -14,15 +14,15 @@ extension Tracer {
     /// With slow-call reports: the hook that keeps each traced call's time off CPU.
     var switchHook: Link?
     var note: String?
-    var reader: KernelReader
+    var reader: CountReader
   }
 
   /// Opens, configures, loads and attaches the object for one method.
   static func start(
-    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: FileDescriptor?, kernel: KernelPlan
+    _ method: ProbeMethod, request: TraceRequest, settings: sd_settings, cgroup: FileDescriptor?, kernel: LoadPlan
   ) throws(TracerError) -> Started {
     var note: String?
-    if method == .kprobe, !KernelFacts.hasKprobes {
+    if method == .kprobe, !HostFacts.hasKprobes {
       throw .methodUnavailable(.noKprobes)
     }
     let function = request.profile.target.kernelFunctionName
@@ -33,8 +33,8 @@ extension Tracer {
       if case .syscall = request.profile.target, signature.arguments == 0 || signature.opaquePointerArguments.contains(0) {
         throw .methodUnavailable(.opaqueRegisters(function: function))
       }
-      if case .kernelFunction = request.profile.target, !KernelFeatures.tracingProgramsStopRecursion {
-        throw .methodUnavailable(.fentryRecursion(release: KernelFacts.release))
+      if case .kernelFunction = request.profile.target, !BPFFeatures.tracingProgramsStopRecursion {
+        throw .methodUnavailable(.fentryRecursion(release: HostFacts.release))
       }
     }
     if method == .tracepoint || method == .kprobe {  // kretprobes are defined in tracefs
@@ -49,7 +49,7 @@ extension Tracer {
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
       try open.setReadOnlyData(settings)
       try size(open, for: request)
-      if !kernel.mainObject { try open.setMaxEntries(KernelPlan.compatThreads(for: request.profile.target), of: .starts) }
+      if !kernel.mainObject { try open.setMaxEntries(LoadPlan.compatThreads(for: request.profile.target), of: .starts) }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       var loaded: [SyscallDistObject.ProgramName] = [enter, exit, step, .taskExit]
       if !kernel.mainObject { loaded.append(.taskExec) }
@@ -81,7 +81,7 @@ extension Tracer {
       }
       return Started(
         object: object, links: links, taskHooks: taskHooks, switchHook: switchHook, note: note,
-        reader: try KernelReader(object: object, request: request, programs: counted, missedReturns: missedReturns))
+        reader: try CountReader(object: object, request: request, programs: counted, missedReturns: missedReturns))
     } catch {
       throw .kernel(error)
     }
@@ -149,7 +149,7 @@ extension Tracer {
       let function = target.kernelFunctionName
       let events = KretprobeEvents(tracefs: Tracefs.mountedPath ?? Tracefs.paths[0])
       let entry = try enter.attachKprobe(function: function)
-      let (exitLink, missed) = try events.attach(exit, function: function, maxActive: KernelPlan.kretprobeMaxActive)
+      let (exitLink, missed) = try events.attach(exit, function: function, maxActive: LoadPlan.kretprobeMaxActive)
       return ([entry, exitLink], missed)
     }
   }

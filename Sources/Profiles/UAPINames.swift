@@ -1,14 +1,14 @@
 /// Syscall and errno names of the architecture this binary runs on, from the tables vendored from
 /// the newest kernel headers (`scripts/gen-tables.sh`), not the build host's.
-public enum KernelNames {
+public enum UAPINames {
   #if arch(arm64)
-    public static let syscalls = KernelTables.arm64Syscalls
+    public static let syscalls = UAPITables.arm64Syscalls
   #else
-    public static let syscalls = KernelTables.x86_64Syscalls
+    public static let syscalls = UAPITables.x86_64Syscalls
   #endif
   public static let syscallNumbers: [String: Int] = Dictionary(
     syscalls.map { ($1, $0) }, uniquingKeysWith: min)
-  public static let errnos = KernelTables.errnoNames
+  public static let errnos = UAPITables.errnoNames
 
   /// Syscall keys are the numbers 0..<syscallKeyRange (`SD_SYSCALL_KEYS` on the BPF side);
   /// every other number, which no kernel has, counts under one more key, "invalid". 512 leaves
@@ -45,7 +45,7 @@ public enum KernelNames {
 
   /// The vendored tables, for tests that compare them with other sources.
   public static var generatedTables: (x86_64: [Int: String], arm64: [Int: String], errno: [Int: String]) {
-    (KernelTables.x86_64Syscalls, KernelTables.arm64Syscalls, KernelTables.errnoNames)
+    (UAPITables.x86_64Syscalls, UAPITables.arm64Syscalls, UAPITables.errnoNames)
   }
 
   /// The closest known syscall name, for "did you mean".

@@ -11,7 +11,7 @@ import Snapshots
 /// writes any more.
 /// So a read never races an increment, and a deleted hash element is never reused by one in
 /// flight. A call is counted in the read after it ended.
-struct KernelReader {
+struct CountReader {
   let request: TraceRequest
   /// Decided once at start: `request.storage` probes the kernel's BPF each time it is asked.
   let storage: CountStorage
@@ -175,8 +175,8 @@ extension TraceRequest {
     switch profile.keySource {
     case .comm:
       return .name(withUnsafeBytes(of: words) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-    case .syscall where words.0 == UInt64(KernelNames.syscallKeyRange):
-      return .name(KernelNames.invalidSyscallName)
+    case .syscall where words.0 == UInt64(UAPINames.syscallKeyRange):
+      return .name(UAPINames.invalidSyscallName)
     default:
       return .number(words.0)
     }

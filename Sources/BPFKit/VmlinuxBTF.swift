@@ -8,7 +8,7 @@ import SystemPackage
 /// of it: an enum's names (`bpf_cmd`) and whether a function exists. It walks the file in place
 /// (`BTFFile`) instead of parsing all of it (libbpf's `btf__load_vmlinux_btf` costs about
 /// 12 MB and 20 ms, for 5 MB of types the tool never looks at).
-public final class KernelBTF: Sendable {
+public final class VmlinuxBTF: Sendable {
   private let path: String
   /// False only in tests: the reads older kernels' sysfs allows, on a file that could be mapped.
   private let maps: Bool

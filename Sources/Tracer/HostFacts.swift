@@ -6,7 +6,7 @@ import SystemPackage
 @preconcurrency import Glibc
 
 /// What the running kernel and this process offer, read from /proc and /sys.
-enum KernelFacts {
+enum HostFacts {
   /// The capabilities tracing needs that this process lacks (empty: all there).
   static func missingCapabilities() -> [String] {
     guard let status = read("/proc/self/status"),
@@ -34,7 +34,7 @@ enum KernelFacts {
   }
 
   /// `withRuntime`: look up `runtime` too (slow calls only: another pass over the BTF).
-  static func taskLayout(_ btf: KernelBTF, withRuntime: Bool) -> TaskLayout? {
+  static func taskLayout(_ btf: VmlinuxBTF, withRuntime: Bool) -> TaskLayout? {
     guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info", "se"]),
       let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"]
     else { return nil }

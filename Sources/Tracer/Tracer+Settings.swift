@@ -23,7 +23,7 @@ extension Tracer {
   /// The profile, filters and what the running kernel is like (its task layout, the traced
   /// function's prototype) as the program's read-only settings.
   static func settings(
-    for request: TraceRequest, kernel: KernelPlan, pidNamespace: (device: UInt64, inode: UInt64)?
+    for request: TraceRequest, kernel: LoadPlan, pidNamespace: (device: UInt64, inode: UInt64)?
   ) -> sd_settings {
     var settings = sd_settings()
     let profile = request.profile

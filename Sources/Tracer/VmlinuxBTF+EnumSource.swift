@@ -2,4 +2,4 @@ import BPFKit
 import Profiles
 
 /// The running kernel's BTF answers the profile loader's `btf_enum` questions.
-extension KernelBTF: EnumSource {}
+extension VmlinuxBTF: EnumSource {}

@@ -2,7 +2,7 @@
 
 /// The kernel's code symbols from `/proc/kallsyms` (modules included), for naming the frames of
 /// kernel stacks. Addresses read as 0 without CAP_SYSLOG (kptr_restrict): then nothing resolves.
-public struct KernelSymbols: Sendable {
+public struct Kallsyms: Sendable {
   /// Sorted by address; names in one buffer, so 200,000 symbols cost a few MiB, not one String
   /// each. A module's symbol has its module's name after its own (`name[module]` in `names`).
   private let addresses: [UInt64]

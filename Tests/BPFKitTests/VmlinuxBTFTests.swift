@@ -6,7 +6,7 @@ import XCTest
 /// chunk at a time), behind decoy types whose names only contain theirs (their name offsets point
 /// at the decoys' first bytes). Mapped, as Linux 6.16
 /// and later let /sys/kernel/btf/vmlinux be, and read through the window, as older ones need.
-final class KernelBTFReaderTests: XCTestCase {
+final class VmlinuxBTFTests: XCTestCase {
   func testNamesAtEveryChunkEdgeAreFoundAndDecoysAreNot() throws {
     // 56 is right after the other strings; 65,528 starts the second chunk for an 8-byte needle ("bpf_cmd" and its NUL); 65,533
     // crosses the first chunk's end; 131,060 the second's
@@ -14,7 +14,7 @@ final class KernelBTFReaderTests: XCTestCase {
       let path = try writeBTF(enumNameAt: position)
       defer { unlink(path) }
       for maps in [true, false] {
-        let btf = try KernelBTF(path: path, maps: maps)
+        let btf = try VmlinuxBTF(path: path, maps: maps)
         let context = "bpf_cmd at \(position), \(maps ? "mapped" : "read")"
         XCTAssertEqual(btf.enumerators(of: "bpf_cmd"), [0: "A_ZERO", 1: "A_ONE"], context)
         XCTAssertEqual(btf.memberOffsets(of: "task_struct", ["pid", "tgid", "none"]), ["pid": 8, "tgid": 12], context)

@@ -4,7 +4,7 @@ import CLibbpf
 
 /// What the running kernel's BPF offers, probed as libbpf does: by loading a tiny program that
 /// uses it (never by version number, which distributions' backports make meaningless).
-public enum KernelFeatures {
+public enum BPFFeatures {
   /// Task-local storage and the task's BTF pointer in tracing programs (Linux 5.13), which the
   /// main object needs; and on arm64 the task's user registers (5.15). And the kernel's BTF, where
   /// it reads the task's fields: a kernel built without it runs the compat object, as 5.10 does.
@@ -18,7 +18,7 @@ public enum KernelFeatures {
   }
 
   /// The kernel describes its own types (CONFIG_DEBUG_INFO_BTF).
-  public static var hasKernelBTF: Bool { access(KernelBTF.vmlinuxPath, R_OK) == 0 }
+  public static var hasKernelBTF: Bool { access(VmlinuxBTF.vmlinuxPath, R_OK) == 0 }
 
   /// BPF trampolines: fentry and fexit programs.
   public static var hasTrampolines: Bool {
@@ -29,7 +29,7 @@ public enum KernelFeatures {
   /// per-program `active` counter in `struct bpf_prog`). Before it, fentry on a function the
   /// program itself calls (htab_map_update_elem, a spin lock) recurses until the kernel crashes.
   public static var tracingProgramsStopRecursion: Bool {
-    guard let btf = try? KernelBTF() else { return false }
+    guard let btf = try? VmlinuxBTF() else { return false }
     return btf.memberOffsets(of: "bpf_prog", ["active"])?["active"] != nil
   }
 }
