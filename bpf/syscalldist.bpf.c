@@ -30,22 +30,29 @@ static __always_inline __u64 sd_entry_key(long nr, __u64 arg)
 	return (__u64)nr < SD_SYSCALL_KEYS ? (__u64)nr : SD_SYSCALL_KEYS;
 }
 
-/* Entry on a hook that sees every syscall. 32-bit callers are not traced: their numbers belong
- * to another table, as do their argument registers (the per-syscall tracepoints never see them
- * either). Tracing all syscalls, they are counted apart; tracing one, they cannot be told apart
- * from the others. */
+/* Entry on a hook that sees every syscall. A 32-bit caller's numbers belong to another table, as
+ * do its argument registers (the per-syscall tracepoints never see it). Every syscall keyed by
+ * number, its calls are keyed apart (compat_key_base + n), which user space names from that
+ * table; otherwise they are not traced: tracing all syscalls, they are counted apart; tracing one,
+ * they cannot be told apart from the others. */
 static __always_inline void sd_enter_any_syscall(struct task_struct *task, long nr, __u64 arg)
 {
+	__u64 key;
+
 	if (sd_syscall_skipped(nr))
 		return;
-	if (sd_compat_caller(task)) {
+	if (!sd_compat_caller(task)) {
+		key = sd_entry_key(nr, arg);
+	} else if (cfg.compat_key_base) {
+		key = (__u64)nr < SD_SYSCALL_KEYS ? cfg.compat_key_base + nr : SD_SYSCALL_KEYS;
+	} else {
 		struct sd_cpu *cpu = sd_cpu();
 
 		if (cfg.target == SD_TARGET_ALL_SYSCALLS && cpu && sd_wanted(task))
 			sd_stat(cpu, SD_STAT_COMPAT);
 		return;
 	}
-	sd_enter(task, nr, sd_entry_key(nr, arg));
+	sd_enter(task, nr, key);
 }
 
 static __always_inline void sd_exit_and_count(

@@ -78,7 +78,8 @@ enum SD_CLOSED sd_stat {
 	SD_STAT_MISMATCHED = 4, /* an exit of another syscall found the start: the started call's
 				 * own exit was not seen; not counted */
 	SD_STAT_NO_STORAGE = 5, /* no per-thread storage (allocation failed, or busy): not timed */
-	SD_STAT_COMPAT = 6,     /* 32-bit (ia32, AArch32) calls seen on raw hooks: not traced */
+	SD_STAT_COMPAT = 6,     /* 32-bit (ia32, AArch32) calls seen on raw hooks and not traced
+				 * (compat_key_base 0) */
 	SD_STAT_KEY_RANGE = 7,  /* dense key beyond the range: dropped */
 	SD_STAT_MAP_FULL = 8,   /* sparse histogram map full: dropped */
 	SD_STAT_ERRORS_FULL = 9, /* errors map full or busy: counted, but its errno not itemized */
@@ -133,6 +134,10 @@ struct sd_settings {
 	 * & TS_COMPAT, arm64: thread_info.flags & TIF_32BIT); 0: the hook never sees them */
 	__u32 compat_offset;
 	__u32 compat_mask;
+	/* non-zero: every syscall keyed by number, and 32-bit callers' numbers have a table in user
+	 * space (ia32); such a call of number n < SD_SYSCALL_KEYS is keyed compat_key_base + n.
+	 * 0: they are not traced, only counted apart (SD_STAT_COMPAT) */
+	__u32 compat_key_base;
 	/* se.sum_exec_runtime: the ns the task ran (task clock: less steal and accounted IRQ time),
 	 * which the scheduler brings up to date when it leaves a CPU and at each tick; 0: unknown */
 	__u32 task_runtime_offset;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prints Sources/Profiles/Generated/UAPITables.swift from Debian kernel headers unpacked by
-# scripts/fetch-kernel-headers.sh DIR: syscall numbers for x86_64 and arm64, and errno names.
-# (32-bit callers are counted apart, not named: no ia32 or AArch32 table is needed.) The output is vendored from the newest
+# scripts/fetch-kernel-headers.sh DIR: syscall numbers for x86_64, arm64 and ia32 (32-bit callers
+# on x86_64), and errno names. The output is vendored from the newest
 # headers (sid) rather than made from the build host's, which lag behind the kernels we run on; so
 # only a person refreshing the tables runs this, never a build or a test.
 #   usage: scripts/fetch-kernel-headers.sh DIR
@@ -12,10 +12,11 @@ dir=$1
 die() { echo "gen-tables: $*" >&2; exit 1; }
 
 x86=$dir/amd64/usr/include/x86_64-linux-gnu/asm
+i386=$dir/amd64/usr/include/i386-linux-gnu/asm
 generic=$dir/amd64/usr/include/asm-generic
 a64=$dir/arm64/usr/aarch64-linux-gnu/include
 # Checked up front: a missing file would otherwise only empty a table (pipelines hide sed's failure).
-for f in "$dir/VERSIONS" "$x86/unistd_64.h" "$generic/errno-base.h" \
+for f in "$dir/VERSIONS" "$x86/unistd_64.h" "$i386/unistd_32.h" "$generic/errno-base.h" \
 	"$generic/errno.h" "$a64/asm/unistd.h"; do
 	[ -r "$f" ] || die "missing $f"
 done
@@ -74,6 +75,13 @@ cat <<MID
   static let arm64Syscalls: [Int: String] = [
 MID
 arm64_table | entries
+cat <<'MID'
+  ]
+
+  /// ia32 syscall numbers: 32-bit callers on x86_64, int $0x80 included (i386-linux-gnu/asm/unistd_32.h).
+  static let ia32Syscalls: [Int: String] = [
+MID
+numbered "$i386/unistd_32.h" | entries
 cat <<'MID'
   ]
 

@@ -29,7 +29,7 @@ public enum KeySpace: Equatable, Sendable {
     case .none:
       return 1
     case .syscall:
-      return UAPINames.syscallKeyCount
+      return profile.keysCompatCallsApart ? UAPINames.allSyscallKeyCount : UAPINames.syscallKeyCount
     case .errno:
       return UAPINames.errnoKeyCount
     case .argument:
@@ -46,5 +46,14 @@ public enum KeySpace: Equatable, Sendable {
     default:
       return nil
     }
+  }
+}
+
+extension Profile {
+  /// Every syscall keyed by number: 32-bit callers' calls are keyed apart, and named, where this
+  /// architecture has their table (`UAPINames.compatABI`); otherwise they are only counted.
+  public var keysCompatCallsApart: Bool {
+    if case .allSyscalls = target, keySource == .syscall { return UAPINames.compatABI != nil }
+    return false
   }
 }

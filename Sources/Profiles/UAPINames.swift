@@ -18,6 +18,45 @@ public enum UAPINames {
   public static let syscallKeyCount = syscallKeyRange + 1
   /// How the key of the syscall numbers no kernel has is shown.
   public static let invalidSyscallName = "invalid"
+
+  /// 32-bit callers of this architecture whose numbers have a table here: ia32 on x86_64. Their
+  /// calls of number n are keyed `keyBase + n` (`compat_key_base` on the BPF side) and shown as
+  /// `ia32:NAME`. arm64 has none (no AArch32 table is vendored): its 32-bit calls are counted
+  /// apart.
+  public struct CompatABI: Sendable {
+    public var name: String
+    public var syscalls: [Int: String]
+    /// The first key of its numbers: right after the native numbers and the invalid key.
+    public var keyBase: Int { UAPINames.syscallKeyCount }
+  }
+
+  #if arch(x86_64)
+    public static let compatABI: CompatABI? = CompatABI(name: "ia32", syscalls: UAPITables.ia32Syscalls)
+  #else
+    public static let compatABI: CompatABI? = nil
+  #endif
+
+  /// The dense key range when every syscall is keyed by number: the native numbers, the invalid
+  /// key, and the 32-bit callers' numbers where they have a table.
+  public static let allSyscallKeyCount = syscallKeyCount + (compatABI == nil ? 0 : syscallKeyRange)
+
+  /// A syscall key's name: the native syscall, `invalid`, or `ia32:NAME` (`ia32:N` for a number
+  /// the table does not have); nil for a native number no syscall has.
+  public static func syscallName(forKey key: UInt64) -> String? {
+    guard key < UInt64(allSyscallKeyCount) else { return nil }
+    let key = Int(key)
+    if key < syscallKeyRange { return syscalls[key] }
+    if key == syscallKeyRange { return invalidSyscallName }
+    guard let compat = compatABI else { return nil }
+    let number = key - compat.keyBase
+    return "\(compat.name):" + (compat.syscalls[number] ?? String(number))
+  }
+
+  /// The number the caller passed for a syscall key: a 32-bit caller's own number.
+  public static func syscallNumber(forKey key: UInt64) -> UInt64 {
+    guard let compat = compatABI, key >= UInt64(compat.keyBase), key < UInt64(allSyscallKeyCount) else { return key }
+    return key - UInt64(compat.keyBase)
+  }
   /// Errno keys stay below this: user-visible errnos end near 134, and the kernel-internal ones
   /// a syscall-exit hook can still see (ERESTARTSYS…) end at 531.
   public static let errnoKeyCount = 1024
@@ -44,8 +83,10 @@ public enum UAPINames {
   }
 
   /// The vendored tables, for tests that compare them with other sources.
-  public static var generatedTables: (x86_64: [Int: String], arm64: [Int: String], errno: [Int: String]) {
-    (UAPITables.x86_64Syscalls, UAPITables.arm64Syscalls, UAPITables.errnoNames)
+  public static var generatedTables: (
+    x86_64: [Int: String], arm64: [Int: String], ia32: [Int: String], errno: [Int: String]
+  ) {
+    (UAPITables.x86_64Syscalls, UAPITables.arm64Syscalls, UAPITables.ia32Syscalls, UAPITables.errnoNames)
   }
 
   /// The closest known syscall name, for "did you mean".

@@ -78,6 +78,9 @@ extension Tracer {
     settings.task_comm_offset = UInt32(task.comm)
     settings.compat_offset = UInt32(task.compatOffset)
     settings.compat_mask = task.compatMask
+    if let compat = UAPINames.compatABI, profile.keysCompatCallsApart, task.compatMask != 0 {
+      settings.compat_key_base = UInt32(compat.keyBase)
+    }
     settings.task_runtime_offset = UInt32(task.runtime)
     if case .argument(let index) = profile.keySource {
       // where the argument is, from the function's prototype where the kernel has its BTF

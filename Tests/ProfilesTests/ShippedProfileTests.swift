@@ -38,17 +38,23 @@ final class ShippedProfileTests: XCTestCase {
   func testSyscalldistTitleFollowsTheOriginTool() throws {
     let profile = try ProfileLoader(enumSource: nil).load(text: ProfileCatalog.builtIn["syscalldist"]!, file: "s")
     XCTAssertEqual(profile.title(forKey: "read", raw: "0"), "syscall(0/read)")
-    XCTAssertEqual(CountStorage(for: profile, enumerators: [:], cpus: 2).keySpace, .dense(keyCount: 513))
-    // 2 generations x 513 keys x (64 slots + 3 words) x 8 bytes = 550 KiB a CPU: past the
-    // 16 MiB budget from 31 CPUs on, every CPU shares one copy (atomics), still dense
-    let thirty = CountStorage(for: profile, enumerators: [:], cpus: 30)
-    XCTAssertEqual(thirty.keySpace, .dense(keyCount: 513))
-    XCTAssertFalse(thirty.shared)
-    let wide = CountStorage(for: profile, enumerators: [:], cpus: 31)
-    XCTAssertEqual(wide.keySpace, .dense(keyCount: 513))
+    #if arch(x86_64)
+      // 512 x86_64 numbers, the invalid key, 512 ia32 numbers
+      let (keys, perCPUUpTo) = (1025, 15)
+    #else
+      let (keys, perCPUUpTo) = (513, 30)
+    #endif
+    XCTAssertEqual(CountStorage(for: profile, enumerators: [:], cpus: 2).keySpace, .dense(keyCount: keys))
+    // 2 generations x 1025 keys x (64 slots + 3 words) x 8 bytes = 1.05 MiB a CPU (513: 537 KiB):
+    // past the 16 MiB budget from 16 CPUs on (31), every CPU shares one copy (atomics), still dense
+    let narrow = CountStorage(for: profile, enumerators: [:], cpus: perCPUUpTo)
+    XCTAssertEqual(narrow.keySpace, .dense(keyCount: keys))
+    XCTAssertFalse(narrow.shared)
+    let wide = CountStorage(for: profile, enumerators: [:], cpus: perCPUUpTo + 1)
+    XCTAssertEqual(wide.keySpace, .dense(keyCount: keys))
     XCTAssertTrue(wide.shared)
     // Linux 5.10 to 5.12 have no compare-and-swap: there the hash by key and CPU takes over
-    let compat = CountStorage(for: profile, enumerators: [:], cpus: 31, atomics: false)
+    let compat = CountStorage(for: profile, enumerators: [:], cpus: perCPUUpTo + 1, atomics: false)
     XCTAssertEqual(compat.keySpace, .sparse)
     XCTAssertFalse(compat.shared)
   }
@@ -146,6 +152,12 @@ final class VendoredTableTests: XCTestCase {
 
   func testX86_64TableHoldsThisMachinesHeaders() throws {
     assertContains(UAPINames.generatedTables.x86_64, try numbered("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"), "x86_64")
+  }
+
+  func testIA32TableHoldsThisMachinesHeaders() throws {
+    assertContains(UAPINames.generatedTables.ia32, try numbered("/usr/include/x86_64-linux-gnu/asm/unistd_32.h"), "ia32")
+    XCTAssertEqual(UAPINames.generatedTables.ia32[64], "getppid")
+    XCTAssertLessThan(UAPINames.generatedTables.ia32.keys.max() ?? .max, UAPINames.syscallKeyRange)
   }
 
   /// Debian's linux-libc-dev-arm64-cross (6.1 on Debian 12): arm64's asm/unistd.h includes the

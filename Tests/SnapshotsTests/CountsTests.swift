@@ -65,5 +65,8 @@ final class CountsTests: XCTestCase {
   func testTheSyscallKeyRangeIsTheProgramsOwn() {
     XCTAssertEqual(UAPINames.syscallKeyRange, Int(SD_SYSCALL_KEYS.rawValue))
     XCTAssertEqual(UAPINames.syscallKeyCount, 513)
+    #if arch(x86_64)
+      XCTAssertEqual(UAPINames.allSyscallKeyCount, 1025, "ia32's numbers after the invalid key")
+    #endif
   }
 }

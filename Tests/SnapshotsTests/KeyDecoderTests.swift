@@ -37,4 +37,28 @@ final class KeyDecoderTests: XCTestCase {
     let arguments = KeyDecoder(for: try profile("{source: arg0}"), enumerators: [:])
     XCTAssertEqual(arguments.name(for: UInt64(bitPattern: -2)), "18446744073709551614")
   }
+
+  /// Every syscall keyed by number: an ia32 call of number n is the key 513 + n, named from the
+  /// i386 table with its own number, never as the x86_64 syscall n.
+  func testIA32KeysAreNamedFromTheirOwnTable() throws {
+    #if arch(x86_64)
+      let all = try ProfileLoader(enumSource: nil).load(
+        text: "version: 1\nname: all\nprobe: {syscalls: all}\nkey: {source: syscall, decode: {syscall_name: true}}\n", file: "a")
+      XCTAssertTrue(all.keysCompatCallsApart)
+      let decoder = KeyDecoder(for: all, enumerators: [:])
+      XCTAssertEqual(decoder.name(for: 64), "semget")
+      XCTAssertEqual(decoder.name(for: 513 + 64), "ia32:getppid")
+      XCTAssertEqual(decoder.number(513 + 64), .unsigned(64))
+      XCTAssertEqual(decoder.name(for: 513 + 11), "ia32:execve")  // x86_64's 11 is munmap
+      XCTAssertEqual(decoder.name(for: 513 + 500), "ia32:500")
+      let unnamed = try ProfileLoader(enumSource: nil).load(
+        text: "version: 1\nname: n\nprobe: {syscalls: all}\nkey: {source: syscall}\n", file: "n")
+      XCTAssertEqual(KeyDecoder(for: unnamed, enumerators: [:]).name(for: 513 + 64), "ia32:64")
+      // keyed by anything else, or tracing one syscall, they are not keyed apart
+      XCTAssertFalse(try profile("{source: syscall}").keysCompatCallsApart)
+      let byPid = try ProfileLoader(enumSource: nil).load(
+        text: "version: 1\nname: p\nprobe: {syscalls: all}\nkey: {source: pid}\n", file: "p")
+      XCTAssertFalse(byPid.keysCompatCallsApart)
+    #endif
+  }
 }
