@@ -62,7 +62,8 @@ let package = Package(
     .target(
       name: "CommandCore",
       dependencies: [
-        "Tracer", "BPFKit", "Profiles", "YAMLReading", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Tracer", "BPFKit", "Histograms", "Profiles", "YAMLReading",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
       name: "BPFSyscallDistCommand",

@@ -21,7 +21,7 @@ public struct BPFSyscallDist: ParsableCommand {
       the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
       over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: Release.version)
+    version: Release.version, subcommands: [ServeEntry.self])
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions

@@ -31,7 +31,7 @@ struct ServePlan {
   var maxSeries: Int?
   var seriesIdle: String?
 
-  init(_ options: Serve) throws {
+  init(_ options: ServeOptions) throws {
     listen = options.listen
     maxSeries = options.maxSeries
     seriesIdle = options.seriesIdle

@@ -19,7 +19,7 @@ final class ServeSession {
     var tracer: Tracer
   }
 
-  private let options: Serve
+  private let options: ServeOptions
   private let pages = ServePages(version: Release.version)
   private let server: MetricsServer
   private var served: [Served] = []
@@ -30,12 +30,12 @@ final class ServeSession {
   /// How often what the kernel counted is added to the counts since the start.
   static let collectSeconds = 1.0
 
-  init(_ options: Serve) throws {
+  init(_ options: ServeOptions) throws {
     self.options = options
     LibbpfLog.install(verbose: options.verbose)
     let plan = try ServePlan(options)
     limits = Self.limits(plan, options)
-    let (host, port) = Serve.address(plan.listen ?? "127.0.0.1:\(Serve.defaultPort)")!
+    let (host, port) = ServeOptions.address(plan.listen ?? "127.0.0.1:\(ServeOptions.defaultPort)")!
     do {
       server = try MetricsServer(
         host: host, port: port, pages: pages,
@@ -55,11 +55,11 @@ final class ServeSession {
   }
 
   /// The series limit, the idle time and the bucket range a plan and the flags give.
-  private static func limits(_ plan: ServePlan, _ options: Serve) -> (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?) {
+  private static func limits(_ plan: ServePlan, _ options: ServeOptions) -> (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?) {
     let seconds = { (text: String?) in text.flatMap(TimeUnit.nanoseconds(parsing:)).map { Double($0) / 1e9 } }
     let low = seconds(options.minBucket) ?? 0, high = seconds(options.maxBucket) ?? .infinity
     return (
-      plan.maxSeries ?? Serve.defaultMaxSeries, seconds(plan.seriesIdle ?? Serve.defaultSeriesIdle)!,
+      plan.maxSeries ?? ServeOptions.defaultMaxSeries, seconds(plan.seriesIdle ?? ServeOptions.defaultSeriesIdle)!,
       low == 0 && high == .infinity ? nil : low...high
     )
   }

@@ -100,9 +100,23 @@ final class CommandLineUsageTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: "\(destination)/etc/bpfsyscalldist/serve.yaml"))
     let bash = try String(contentsOfFile: "\(destination)/usr/share/bash-completion/completions/bpfsyscalldist", encoding: .utf8)
     XCTAssertTrue(bash.contains("--split-outcome"))
+    // serve's own flags complete after `bpfsyscalldist serve`, in every shell
+    XCTAssertTrue(bash.contains("serve") && bash.contains("--series-idle") && bash.contains("--listen"), "bash")
+    for file in ["share/zsh/site-functions/_bpfsyscalldist", "share/fish/vendor_completions.d/bpfsyscalldist.fish"] {
+      let script = try String(contentsOfFile: "\(destination)/usr/\(file)", encoding: .utf8)
+      XCTAssertTrue(script.contains("series-idle") && script.contains("request-timeout"), file)
+    }
     // the installed binary finds the installed profiles before its built-in copies
     let list = try ToolRun.complete(["--list-profiles"], environment: ["HOME": destination], executable: "\(destination)/usr/bin/syscalldist")
     XCTAssertTrue(list.stdout.contains("[\(destination)/usr/share/bpfsyscalldist/profiles/futex.yaml]"), list.stdout)
+  }
+
+  /// serve is handed its arguments whole: a trace option before the word would be lost there.
+  func testServeAfterTraceOptionsIsOneLineNotIgnoredOptions() throws {
+    let result = try ToolRun.complete(["-d", "1", "serve", "--listen", "9999"])
+    XCTAssertEqual(result.status, 2, result.stderr)
+    XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    XCTAssertTrue(result.stderr.contains("'serve' must be the first word"), result.stderr)
   }
 
   /// Bad values get one line and exit 2.
