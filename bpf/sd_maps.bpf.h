@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The settings and every map of the program but `starts` (sd_task.bpf.h). Sizes marked "set before
- * load" come from user space (Sources/Tracer); maps a profile does not use are left at one entry. */
+ * load" come from user space (Sources/BPF/Tracer); maps a profile does not use are left at one entry. */
 #ifndef SD_MAPS_BPF_H
 #define SD_MAPS_BPF_H
 

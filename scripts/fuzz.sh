@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 # lld: gold fails on this link; the Swift runtime's main is renamed, so the program calls
-# libFuzzer's driver itself (Sources/profile-fuzzer)
+# libFuzzer's driver itself (Sources/Tools/profile-fuzzer)
 swift build -c release --product profile-fuzzer --scratch-path .build-fuzz \
 	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 corpus=.build-fuzz/corpus

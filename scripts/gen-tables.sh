@@ -1,11 +1,11 @@
 #!/bin/sh
-# Prints Sources/Profiles/Generated/UAPITables.swift from Debian kernel headers unpacked by
+# Prints Sources/Core/Profiles/Generated/UAPITables.swift from Debian kernel headers unpacked by
 # scripts/fetch-kernel-headers.sh DIR: syscall numbers for x86_64, arm64 and ia32 (32-bit callers
 # on x86_64), and errno names. The output is vendored from the newest
 # headers (sid) rather than made from the build host's, which lag behind the kernels we run on; so
 # only a person refreshing the tables runs this, never a build or a test.
 #   usage: scripts/fetch-kernel-headers.sh DIR
-#          scripts/gen-tables.sh DIR > Sources/Profiles/Generated/UAPITables.swift
+#          scripts/gen-tables.sh DIR > Sources/Core/Profiles/Generated/UAPITables.swift
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 DIR (unpacked by scripts/fetch-kernel-headers.sh)" >&2; exit 2; }
 dir=$1

@@ -47,7 +47,7 @@ mkdir "$work/upper" "$work/work" "$sys"
 mount -t overlay overlay -o "lowerdir=$pristine,upperdir=$work/upper,workdir=$work/work" "$sys"
 # the workload, as plain C: SwiftPM's build of it links the Swift runtime, which is not inside
 workload=$work/sd-workload
-gcc -O2 -pthread -o "$workload" "$root"/Sources/sd-workload/*.c
+gcc -O2 -pthread -o "$workload" "$root"/Sources/Tools/sd-workload/*.c
 mount -t proc proc "$sys/proc"
 mount --rbind /sys "$sys/sys"
 mount --rbind /dev "$sys/dev"

@@ -244,7 +244,7 @@ public final class VmlinuxBTF: Sendable {
     var start = stringStart
     while start < stringEnd {
       let length = min(chunk, stringEnd - start)
-      let read = file.withBytes(at: start, length) { bytes in
+      let read: Void? = file.withBytes(at: start, length) { bytes in
         var from = 0
         while let hit = CLinuxShims_memmem(bytes.baseAddress! + from, bytes.count - from, needle, needle.count) {
           let at = bytes.baseAddress!.distance(to: UnsafeRawPointer(hit))
