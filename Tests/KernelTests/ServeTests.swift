@@ -60,6 +60,30 @@ final class ServeTests: XCTestCase {
     XCTAssertEqual(Self.counts(again, "bpfsyscalldist_latency_seconds", label: "cmd"), issued, "cumulative: the same")
   }
 
+  /// --cost: each profile's programs, their runs and time, as counters that parse in both
+  /// formats; the enter and exit ran at least once per counted call.
+  func testCostIsServedPerProgram() throws {
+    let workload = try Workload("bpf-mix", "40")
+    let serve = try ServeRun(["--cost", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    let issued = try XCTUnwrap(workload.finish()["counts"] as? [String: Int])
+    usleep(2_500_000)  // two collections
+    for openMetrics in [true, false] {
+      let text = try serve.metrics(openMetrics: openMetrics)
+      let samples = try Self.parse(text, openMetrics: openMetrics)
+      var runs: [String: Double] = [:], seconds: [String: Double] = [:]
+      for sample in samples {
+        if sample.name == "bpfsyscalldist_program_runs_total" { runs[sample.labels["program"] ?? "?"] = sample.value }
+        if sample.name == "bpfsyscalldist_program_run_seconds_total" { seconds[sample.labels["program"] ?? "?"] = sample.value }
+      }
+      let calls = Double(issued.values.reduce(0, +))
+      XCTAssertGreaterThanOrEqual(runs["sd_tp_enter"] ?? 0, calls, text)
+      XCTAssertGreaterThanOrEqual(runs["sd_tp_exit"] ?? 0, calls, text)
+      XCTAssertGreaterThan(seconds["sd_tp_exit"] ?? 0, 0, text)
+      XCTAssertEqual(Set(runs.keys), Set(seconds.keys))
+    }
+  }
+
   /// A task named `a"b\c` and a newline, keyed by comm, with failures split by outcome: both
   /// parsers read the label back as it was.
   func testHostileLabelValuesParseInBothFormats() throws {

@@ -43,6 +43,7 @@ public struct BPFError: Error, Equatable, Sendable, CustomStringConvertible {
     case openRingBuffer(String)
     case readRingBuffer(String)
     case readBTF(path: String)
+    case enableRunTimeStatistics
 
     public var description: String {
       switch self {
@@ -71,6 +72,7 @@ public struct BPFError: Error, Equatable, Sendable, CustomStringConvertible {
       case .openRingBuffer(let map): return "open ring buffer '\(map)'"
       case .readRingBuffer(let map): return "read ring buffer '\(map)'"
       case .readBTF(let path): return "read the kernel's BTF (\(path))"
+      case .enableRunTimeStatistics: return "enable BPF run-time statistics (BPF_ENABLE_STATS)"
       }
     }
   }

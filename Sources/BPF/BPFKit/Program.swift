@@ -18,10 +18,22 @@ public struct Program {
   /// Runs the kernel skipped this program because another BPF program was running on the CPU
   /// (recursion protection): events it never saw.
   public func recursionMisses() throws(BPFError) -> UInt64 {
+    try info().recursion_misses
+  }
+
+  /// The runs and the time in them (ns) the kernel kept while run-time statistics were on
+  /// (`RunTimeStatistics`). A program reached by a tail call is never counted: its runs and time
+  /// are its caller's.
+  public func runTime() throws(BPFError) -> (runs: UInt64, nanoseconds: UInt64) {
+    let info = try info()
+    return (info.run_cnt, info.run_time_ns)
+  }
+
+  private func info() throws(BPFError) -> bpf_prog_info {
     var info = bpf_prog_info()
     var length = UInt32(MemoryLayout<bpf_prog_info>.size)
     try check(.readProgramInfo(name), bpf_obj_get_info_by_fd(fd, &info, &length))
-    return info.recursion_misses
+    return info
   }
 
   /// Runs the program once on `context` with BPF_PROG_TEST_RUN (raw_tp programs: the

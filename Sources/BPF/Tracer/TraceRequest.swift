@@ -38,12 +38,15 @@ public struct TraceRequest: Sendable {
   public var trackConcurrency: Bool
   /// Report each slow call as it ends (nil: none, and the program's path for it is pruned).
   public var slowCalls: SlowCallOptions?
+  /// Turn the kernel's BPF run-time statistics on for the tracer's life (`--cost`).
+  public var measureCost: Bool
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
     splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, limits: StorageLimits = StorageLimits(),
-    trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil
+    trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil, measureCost: Bool = false
   ) {
+    self.measureCost = measureCost
     self.trackConcurrency = trackConcurrency
     self.slowCalls = slowCalls
     self.profile = profile

@@ -15,6 +15,8 @@ extension Tracer {
     var switchHook: Link?
     var note: String?
     var reader: CountReader
+    /// Every program that runs from a hook (bucket steps run inside the exit, by tail call).
+    var hooked: [Program]
   }
 
   /// Opens, configures, loads and attaches the object for one method.
@@ -79,9 +81,11 @@ extension Tracer {
       let counted = try [enter, exit, step].map { name throws(BPFError) in
         try object.program(name)
       }
+      let hooked = try loaded.filter { $0 != step }.map { name throws(BPFError) in try object.program(name) }
       return Started(
         object: object, links: links, taskHooks: taskHooks, switchHook: switchHook, note: note,
-        reader: try CountReader(object: object, request: request, programs: counted, missedReturns: missedReturns))
+        reader: try CountReader(object: object, request: request, programs: counted, missedReturns: missedReturns),
+        hooked: hooked)
     } catch {
       throw .kernel(error)
     }

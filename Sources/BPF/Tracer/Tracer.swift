@@ -17,6 +17,11 @@ public final class Tracer {
   private let slowCalls: SlowCallReader?
   private let object: LoadedObject
   private var reader: CountReader
+  /// With --cost: the run-time statistics, on since before load; the programs they count; and
+  /// when the probe was detached (CLOCK_MONOTONIC ns), after which nothing runs.
+  private let statistics: RunTimeStatistics?
+  private let hooked: [Program]
+  private var detachedAt: UInt64?
 
   /// What was attached, as "Attached ..." lines show it (the probe's own hooks).
   public var attachments: [Attachment] { links.map(\.attachment) }
@@ -32,6 +37,11 @@ public final class Tracer {
     }
     let cgroup = try request.filters.cgroupPath.map { path throws(TracerError) in try HostFacts.openCgroup(path) }
     defer { try? cgroup?.close() }
+    do {
+      statistics = request.measureCost ? try RunTimeStatistics() : nil
+    } catch {
+      throw .kernel(error)
+    }
     let kernel = try LoadPlan(for: request)
     let settings = Self.settings(for: request, kernel: kernel, pidNamespace: HostFacts.pidNamespace)
     let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, TracerError)])
@@ -54,6 +64,7 @@ public final class Tracer {
     taskHooks = started.taskHooks
     switchHook = started.switchHook
     reader = started.reader
+    hooked = started.hooked
     do {
       slowCalls = try request.slowCalls.map { _ throws(BPFError) in try SlowCallReader(object: started.object, request: request) }
     } catch {
@@ -70,6 +81,23 @@ public final class Tracer {
     links.removeAll()
     taskHooks.removeAll()
     switchHook = nil
+    if statistics != nil, detachedAt == nil { detachedAt = RunTimeStatistics.monotonicNanoseconds() }
+  }
+
+  /// With --cost: what the programs cost since they were loaded, up to now or the detach, over
+  /// `countedCalls` calls; nil without.
+  public func cost(countedCalls: UInt64) throws(TracerError) -> ToolCost? {
+    guard let statistics else { return nil }
+    do {
+      let programs = try hooked.map { program throws(BPFError) in
+        let (runs, nanoseconds) = try program.runTime()
+        return ProgramCost(name: program.name, runs: runs, nanoseconds: nanoseconds)
+      }
+      let end = detachedAt ?? RunTimeStatistics.monotonicNanoseconds()
+      return ToolCost(programs: programs, elapsedNanoseconds: end - statistics.since, countedCalls: countedCalls)
+    } catch {
+      throw .kernel(error)
+    }
   }
 
   /// With slow-call reports: readable (poll(2)) when slow calls are waiting to be taken.

@@ -69,7 +69,8 @@ public struct BPFSyscallDist: ParsableCommand {
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
-      limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls)
+      limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls,
+      measureCost: outputOptions.cost)
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session

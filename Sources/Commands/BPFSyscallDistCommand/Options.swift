@@ -82,6 +82,11 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: [.customShort("m"), .customLong("ms")], help: "Show milliseconds.")
   var milliseconds = false
 
+  @Flag(
+    name: .long,
+    help: "At the end, what the tool's BPF programs cost: runs and time per program, per counted call, share of a CPU (the kernel's run-time statistics, on for this run only).")
+  var cost = false
+
   @Flag(name: .shortAndLong, help: "Print libbpf's messages, including the verifier's log.")
   var verbose = false
 

@@ -34,6 +34,7 @@ public struct Session {
     var nextPrint = timing.interval.map { start + $0 }
     var printed = 0
     var last = false
+    var costLines: String?
     while !last {
       let untilEnd = timing.duration.map { max(0, $0 - (Clock.monotonic() - start)) }
       let untilPrint = nextPrint.map { max(0, $0 - Clock.monotonic()) }
@@ -55,7 +56,9 @@ public struct Session {
       run = run.adding(counts.accounting(inFlight: runStats.inFlight))
       pending.merge(counts)
       if printDue || last {
-        try show(pending, since: since, inFlight: runStats.inFlight)
+        let cost = last ? try measuredCost(countedCalls: run.counted) : nil
+        try show(pending, since: since, inFlight: runStats.inFlight, cost: cost)
+        if let cost, format == .text { costLines = CostRenderer.text(cost) }
         if format != .openmetrics { pending = Counts() }
         printed += 1
         // the next print on the interval's grid after now: the prints the loop fell behind on are
@@ -70,6 +73,15 @@ public struct Session {
     }
     try slowCalls?.finish()
     if format == .text { Output.status(AccountingLine.render(run)) }
+    if let costLines { Output.status(costLines) }
+  }
+
+  private func measuredCost(countedCalls: UInt64) throws -> ToolCost? {
+    do {
+      return try tracer.cost(countedCalls: countedCalls)
+    } catch {
+      throw Failure.tracer(error)
+    }
   }
 
   /// Waits for a stop signal or `seconds`, printing slow calls as they come meanwhile.
@@ -87,9 +99,10 @@ public struct Session {
     }
   }
 
-  func show(_ counts: Counts, since: Double, inFlight: UInt64) throws {
-    let snapshot = counts.snapshot(
+  func show(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) throws {
+    var snapshot = counts.snapshot(
       profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight)
+    snapshot.cost = cost
     switch format {
     case .text:
       if timing.timestamp { try Output.print(Self.clockLine()) }

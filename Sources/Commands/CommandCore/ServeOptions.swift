@@ -67,6 +67,11 @@ public struct ServeOptions: ParsableArguments {
       valueName: "duration"))
   public var requestTimeout: String = "10s"
 
+  @Flag(
+    name: .long,
+    help: "Also export what each profile's BPF programs cost (_program_runs_total, _program_run_seconds_total), from the kernel's run-time statistics, on while serving.")
+  public var cost = false
+
   @Flag(name: .shortAndLong, help: "Print libbpf's messages, including the verifier's log.")
   public var verbose = false
 

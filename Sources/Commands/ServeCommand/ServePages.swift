@@ -16,6 +16,8 @@ final class ServePages: MetricsPages {
     var buckets: BucketSet
     /// How it hooks the kernel and what it filters, for the index page.
     var summary: String
+    /// With --cost: its programs' runs and time, as of the last collection.
+    var cost: ToolCost?
   }
 
   private struct State {
@@ -58,6 +60,10 @@ final class ServePages: MetricsPages {
       families += renderer.families(snapshot, buckets: exposed.buckets) { created[$0] }
       families += renderer.accountingFamilies(
         snapshot, overflowCalls: exposed.counts.overflowCalls, since: exposed.counts.since)
+      if var cost = exposed.cost {
+        cost.countedCalls = snapshot.accounting.counted  // both since the profile attached
+        families += CostRenderer.families(cost, profileName: snapshot.profileName, since: exposed.counts.since)
+      }
     }
     return families
   }

@@ -60,7 +60,8 @@ struct ServePlan {
     let btf = try? VmlinuxBTF()
     let cgroups = CgroupPaths()
     for source in sources {
-      let entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
+      var entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
+      entry.request.measureCost = options.cost
       // compared as the exposition writes them: "a-b" and "a.b" are both a_b
       let written = Labels.metricName(entry.metricName)
       if let twin = entries.first(where: { Labels.metricName($0.metricName) == written }) {

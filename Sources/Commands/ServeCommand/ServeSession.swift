@@ -111,11 +111,12 @@ final class ServeSession {
   /// what it had drained of that collection (said in the note).
   private func collect() {
     let now = Clock.wall()
-    var counted: [Counts?] = []
+    var counted: [(counts: Counts, cost: ToolCost?)?] = []
     for profile in served {
       let name = profile.plan.metricName
       do {
-        counted.append(try profile.tracer.collect())
+        let counts = try profile.tracer.collect()
+        counted.append((counts, try profile.tracer.cost(countedCalls: 0)))  // the pages count the calls
         if failing.remove(name) != nil { Output.status("note: \(name): collecting again") }
       } catch {
         counted.append(nil)
@@ -126,7 +127,9 @@ final class ServeSession {
     }
     pages.update { exposed in
       for index in exposed.indices {
-        if let counts = counted[index] { exposed[index].counts.add(counts, at: now) }
+        guard let (counts, cost) = counted[index] else { continue }
+        exposed[index].counts.add(counts, at: now)
+        exposed[index].cost = cost
       }
     }
   }

@@ -8,6 +8,8 @@ import Snapshots
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
 ///     "compat":…},"errors_not_itemized":…,"extremes_lost":…,"switches_unseen":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
 ///     "slow_calls_dropped":…},"max_concurrent":…,
+///   "cost":{"elapsed_ns":…,"run_time_ns":…,"counted_calls":…,"ns_per_counted_call":…,
+///     "share_of_one_cpu":…,"programs":[{"program":…,"runs":…,"run_time_ns":…}]} (--cost, last print only),
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
 ///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
@@ -59,6 +61,7 @@ public struct JSONRenderer: Sendable {
         ])
       ),
       ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),
+    ] + (snapshot.cost.map { [("cost", CostRenderer.json($0, self))] } ?? []) + [
       ("histograms", "[" + histograms.joined(separator: ",") + "]"),
     ])
   }

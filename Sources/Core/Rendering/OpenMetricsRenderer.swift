@@ -15,7 +15,8 @@ public struct OpenMetricsRenderer: Sendable {
   /// `--format openmetrics`: one profile, every series created at the run's start.
   public func render(_ snapshot: Snapshot) -> String {
     let buckets = BucketSet(snapshot.layout, unit: snapshot.unit, range: snapshot.exportRange)
-    return ExpositionRenderer().render(families(snapshot, buckets: buckets) { _ in snapshot.since }, as: .openMetrics)
+    let cost = snapshot.cost.map { CostRenderer.families($0, profileName: snapshot.profileName, since: snapshot.since) } ?? []
+    return ExpositionRenderer().render(families(snapshot, buckets: buckets) { _ in snapshot.since } + cost, as: .openMetrics)
   }
 
   /// The latency and errors families of `snapshot`; `created(i)` is series i's `_created`.

@@ -169,6 +169,8 @@ public struct Snapshot: Equatable, Sendable {
   /// The most threads inside the traced call at once, for the whole probe (`--concurrency`,
   /// when the key is not known at entry).
   public var maxConcurrent: UInt64?
+  /// With --cost: what the tool's programs cost, since they were loaded.
+  public var cost: ToolCost?
 
   public init(
     profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,
