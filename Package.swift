@@ -40,6 +40,8 @@ let package = Package(
     // What was counted and how users read it: keys decoded, titles, snapshots.
     .target(name: "Snapshots", dependencies: ["CSyscallDist", "Histograms", "Profiles"], path: "Sources/Core/Snapshots"),
     .target(name: "Rendering", dependencies: ["Histograms", "Snapshots", "Symbols"], path: "Sources/Core/Rendering"),
+    // Two recorded runs side by side: per-series verdicts that the buckets cannot fake, gates.
+    .target(name: "Comparison", dependencies: ["Histograms", "Rendering"], path: "Sources/Core/Comparison"),
 
     // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
     .target(
@@ -70,7 +72,7 @@ let package = Package(
     .target(
       name: "BPFSyscallDistCommand",
       dependencies: [
-        "CommandCore", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols",
+        "CommandCore", "Tracer", "BPFKit", "Profiles", "Histograms", "Rendering", "Snapshots", "Symbols", "Comparison",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ], path: "Sources/Commands/BPFSyscallDistCommand"),
     .executableTarget(name: "bpfsyscalldist", dependencies: ["BPFSyscallDistCommand"], path: "Sources/Executables/bpfsyscalldist"),
@@ -97,6 +99,7 @@ let package = Package(
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Histograms", "Profiles", "CSyscallDist"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Snapshots", "Histograms", "Symbols"], exclude: ["Fixtures"]),
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),
+    .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
     .testTarget(name: "ServeCommandTests", dependencies: ["ServeCommand", "Profiles", "YAMLReading", "Histograms"]),
     // BPFKit's parts that need no root: the BTF reader on files written by the test.
     .testTarget(name: "BPFKitTests", dependencies: ["BPFKit"]),

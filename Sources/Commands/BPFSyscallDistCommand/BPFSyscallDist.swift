@@ -21,7 +21,7 @@ public struct BPFSyscallDist: ParsableCommand {
       the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
       over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: Release.version, subcommands: [ServeEntry.self])
+    version: Release.version, subcommands: [ServeEntry.self, CompareCommand.self])
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
@@ -74,6 +74,7 @@ public struct BPFSyscallDist: ParsableCommand {
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session
+    let record = try outputOptions.record.map { try RecordFile(path: $0) }
     do {
       session = Session(
         tracer: try Tracer(request), profile: profile, decoder: decoder, timing: timingOptions, format: format,
@@ -81,7 +82,7 @@ public struct BPFSyscallDist: ParsableCommand {
           SlowCallPrinter(
             format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
             threshold: $0.thresholdNanoseconds)
-        })
+        }, record: record)
     } catch {
       throw Failure.tracer(error)
     }
@@ -148,6 +149,10 @@ extension BPFSyscallDist {
       let failure = Self.exec("bpfsyscalldist-serve", Array(arguments.dropFirst()))
       Output.status(failure.description)
       Glibc.exit(failure.exitCode)
+    }
+    // parsed as a command of its own: the trace mode's options (-j among them) are not its
+    if arguments.first == CompareCommand.configuration.commandName {
+      CommandRunner.run(CompareCommand.self, Array(arguments.dropFirst()))
     }
     CommandRunner.run(Self.self, arguments)
   }

@@ -82,6 +82,13 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: [.customShort("m"), .customLong("ms")], help: "Show milliseconds.")
   var milliseconds = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Also write each print as a JSON object (what -j prints) to this file, whatever the format: for 'bpfsyscalldist compare'.",
+      valueName: "file"))
+  var record: String?
+
   @Flag(
     name: .long,
     help: "At the end, what the tool's BPF programs cost: runs and time per program, per counted call, share of a CPU (the kernel's run-time statistics, on for this run only).")

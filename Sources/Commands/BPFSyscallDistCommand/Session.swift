@@ -17,6 +17,8 @@ public struct Session {
   let format: OutputFormat
   /// With --slower-than: prints each slow call as it ends.
   let slowCalls: SlowCallPrinter?
+  /// With --record: each print's counts since the previous one, as JSON.
+  let record: RecordFile?
 
   /// Without a print due, the kernel's hashes are still emptied this often (seconds), so that a
   /// run of any length keeps room for new keys.
@@ -27,6 +29,8 @@ public struct Session {
     let since = Clock.wall()
     // what the next print shows: since the previous print, or since the start for OpenMetrics
     var pending = Counts()
+    // what the next record line holds: since the previous print, whatever the format
+    var sincePrint = Counts()
     // the whole run, for the last line: counters only, so a long run keyed by pid does not keep
     // every key it ever saw
     var run = Accounting()
@@ -55,9 +59,14 @@ public struct Session {
       runStats = runStats.adding(counts.stats)
       run = run.adding(counts.accounting(inFlight: runStats.inFlight))
       pending.merge(counts)
+      sincePrint.merge(counts)
       if printDue || last {
         let cost = last ? try measuredCost(countedCalls: run.counted) : nil
         try show(pending, since: since, inFlight: runStats.inFlight, cost: cost)
+        if let record {
+          try record.append(JSONRenderer().render(snapshot(sincePrint, since: since, inFlight: runStats.inFlight, cost: cost)))
+          sincePrint = Counts()
+        }
         if let cost, format == .text { costLines = CostRenderer.text(cost) }
         if format != .openmetrics { pending = Counts() }
         printed += 1
@@ -99,10 +108,15 @@ public struct Session {
     }
   }
 
-  func show(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) throws {
+  private func snapshot(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) -> Snapshot {
     var snapshot = counts.snapshot(
       profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight)
     snapshot.cost = cost
+    return snapshot
+  }
+
+  func show(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) throws {
+    let snapshot = snapshot(counts, since: since, inFlight: inFlight, cost: cost)
     switch format {
     case .text:
       if timing.timestamp { try Output.print(Self.clockLine()) }

@@ -14,10 +14,13 @@ public enum Failure: Error, CustomStringConvertible {
   case tracer(TracerError, profile: String? = nil)
   /// Something the run needs could not be done (a helper binary to run): exit 1.
   case runtime(String)
+  /// `compare --fail-if`: the gates a run passed, one line each; exit 1.
+  case breaches([String])
 
   public var description: String {
     switch self {
     case .usage(let message), .runtime(let message): return "bpfsyscalldist: error: " + message
+    case .breaches(let lines): return lines.map { "bpfsyscalldist: breach: " + $0 }.joined(separator: "\n")
     case .profile(let error): return error.description
     case .tracer(let error, let profile):
       return "bpfsyscalldist: error: " + (profile.map { "profile \($0): " } ?? "") + error.description
@@ -27,7 +30,7 @@ public enum Failure: Error, CustomStringConvertible {
   public var exitCode: Int32 {
     switch self {
     case .usage, .profile: return 2
-    case .runtime: return 1
+    case .runtime, .breaches: return 1
     case .tracer(let error, _): return error.isUsageError ? 2 : 1
     }
   }

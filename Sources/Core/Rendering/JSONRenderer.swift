@@ -120,7 +120,8 @@ public struct JSONRenderer: Sendable {
     return String(value)
   }
 
-  func string(_ text: String) -> String {
+  /// A JSON string literal, escaped.
+  public func string(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
       switch scalar {

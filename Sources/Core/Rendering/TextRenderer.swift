@@ -91,12 +91,12 @@ public struct TextRenderer: Sendable {
 }
 
 /// Durations as people read them: the largest unit that keeps the number at least 1.
-enum DurationText {
+public enum DurationText {
   static func format(_ value: Double, _ unit: TimeUnit) -> String {
     format(nanoseconds: value * Double(unit.nanoseconds))
   }
 
-  static func format(nanoseconds: Double) -> String {
+  public static func format(nanoseconds: Double) -> String {
     let (scaled, suffix): (Double, String) =
       nanoseconds >= 1e9 ? (nanoseconds / 1e9, "s")
       : nanoseconds >= 1e6 ? (nanoseconds / 1e6, "ms")
@@ -105,7 +105,7 @@ enum DurationText {
   }
 
   /// `%.Nf` without Foundation.
-  static func fixed(_ value: Double, digits: Int) -> String {
+  public static func fixed(_ value: Double, digits: Int) -> String {
     let scale = digits == 2 ? 100.0 : digits == 1 ? 10.0 : 1.0
     let rounded = (value * scale).rounded() / scale
     var text = String(rounded)

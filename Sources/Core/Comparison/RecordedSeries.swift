@@ -1,0 +1,58 @@
+import Histograms
+
+/// One series of a recording, over all its prints: bucket counts by their bounds in ns (a bucket
+/// with no upper bound is open), the exact count, sum, min and max, and failed calls.
+public struct RecordedSeries: Equatable, Sendable {
+  /// Upper bound exclusive, nil when open (the overflow bucket).
+  public struct Bucket: Hashable, Comparable, Sendable {
+    public var low: UInt64
+    public var high: UInt64?
+
+    public static func < (a: Bucket, b: Bucket) -> Bool { a.low < b.low }
+  }
+
+  /// The series' heading as the run printed it: `syscall(clock_nanosleep)`.
+  public var title = ""
+  public var buckets: [Bucket: UInt64] = [:]
+  public var count: UInt64 = 0
+  public var sumNanoseconds: UInt64?
+  public var minNanoseconds: UInt64?
+  public var maxNanoseconds: UInt64?
+  public var errors: UInt64 = 0
+
+  mutating func add(_ printed: Recording.PrintedHistogram, unit: TimeUnit) {
+    let scale = unit.nanoseconds
+    title = printed.title
+    for bucket in printed.buckets {
+      // a unit's bucket [low, high] holds every ns value up to the next unit's start
+      let key = Bucket(low: bucket.low &* scale, high: bucket.high.map { ($0 &+ 1) &* scale })
+      buckets[key, default: 0] &+= bucket.count
+    }
+    count &+= printed.count
+    if count == printed.count { sumNanoseconds = 0 }
+    sumNanoseconds = sumNanoseconds.flatMap { sum in printed.sum_ns.map { sum &+ $0 } }
+    minNanoseconds = [minNanoseconds, printed.min_ns].compactMap { $0 }.min()
+    maxNanoseconds = [maxNanoseconds, printed.max_ns].compactMap { $0 }.max()
+    errors &+= printed.errors.values.reduce(0, &+)
+  }
+
+  /// Failed calls over all calls; nil without calls.
+  public var errorRate: Double? { count == 0 ? nil : Double(errors) / Double(count) }
+
+  /// Where the `fraction` percentile (by nearest rank) surely lies, in ns: its bucket, cut to
+  /// the exact min and max. nil without calls.
+  public func percentile(_ fraction: Double) -> ClosedRange<UInt64>? {
+    guard count > 0 else { return nil }
+    let rank = max(1, UInt64((fraction * Double(count)).rounded(.up)))
+    var seen: UInt64 = 0
+    for bucket in buckets.keys.sorted() {
+      seen &+= buckets[bucket]!
+      guard seen >= rank else { continue }
+      var low = bucket.low, high = bucket.high.map { $0 - 1 } ?? .max
+      if let minimum = minNanoseconds { low = max(low, min(minimum, high)) }
+      if let maximum = maxNanoseconds { high = min(high, max(maximum, low)) }
+      return low...high
+    }
+    return nil
+  }
+}

@@ -1,0 +1,121 @@
+import FoundationEssentials
+import Histograms
+
+/// A run as `-j` or `--record` wrote it: one JSON object (schema 2) per print, each with what was
+/// counted since the previous one, merged here per series over the whole run.
+public struct Recording: Sendable {
+  public var file: String
+  public var profile: String
+  public var unit: TimeUnit
+  /// The bucket kind (`log2`, `linear`, `log2-linear`).
+  public var bucketKind: String
+  public var keyLabel: String
+  public var prints: Int
+  public var series: [SeriesName: RecordedSeries]
+
+  /// The newest JSON schema this reads.
+  public static let schema = 2
+
+  public static func load(_ file: String) throws(RecordingError) -> Recording {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: file))
+    } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+      throw RecordingError(file: file, problem: "cannot be read: no such file")
+    } catch let error as CocoaError where error.code == .fileReadNoPermission {
+      throw RecordingError(file: file, problem: "cannot be read: permission denied")
+    } catch {
+      throw RecordingError(file: file, problem: "cannot be read (\(error))")
+    }
+    return try Recording(text: String(decoding: data, as: UTF8.self), file: file)
+  }
+
+  public init(text: String, file: String) throws(RecordingError) {
+    func fail(_ problem: String) -> RecordingError { RecordingError(file: file, problem: problem) }
+    self.file = file
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+    guard !lines.isEmpty else { throw fail("is empty: no print was recorded") }
+    var first: Print?
+    var merged: [SeriesName: RecordedSeries] = [:]
+    for (index, line) in lines.enumerated() {
+      let print: Print
+      do {
+        print = try JSONDecoder().decode(Print.self, from: Data(line.utf8))
+      } catch {
+        let truncated = index == lines.count - 1 && !text.hasSuffix("\n")
+        throw fail(truncated ? "is truncated: its last line is not a whole JSON object" : "line \(index + 1) is not a recorded print of bpfsyscalldist -j")
+      }
+      guard print.schema <= Self.schema else {
+        throw fail("line \(index + 1) is of JSON schema \(print.schema), newer than this tool reads (\(Self.schema)): compare with a newer bpfsyscalldist")
+      }
+      if let first, first.profile != print.profile || first.unit != print.unit || first.buckets != print.buckets {
+        throw fail("line \(index + 1) is another profile's or layout's (\(print.profile), \(print.buckets) in \(print.unit)) than line 1's")
+      }
+      guard let unit = TimeUnit(rawValue: print.unit) else { throw fail("line \(index + 1) has an unknown unit '\(print.unit)'") }
+      first = first ?? print
+      for histogram in print.histograms {
+        merged[SeriesName(key: histogram.key, outcome: histogram.outcome), default: RecordedSeries()].add(histogram, unit: unit)
+      }
+    }
+    let head = first!
+    profile = head.profile
+    unit = TimeUnit(rawValue: head.unit)!
+    bucketKind = head.buckets
+    keyLabel = head.key_label
+    prints = lines.count
+    series = merged
+  }
+
+  /// The part of a print this reads.
+  struct Print: Decodable {
+    var schema: Int
+    var profile: String
+    var unit: String
+    var buckets: String
+    var key_label: String
+    var histograms: [PrintedHistogram]
+  }
+
+  struct PrintedHistogram: Decodable {
+    var key: String
+    var outcome: String?
+    var title: String
+    var count: UInt64
+    var sum_ns: UInt64?
+    var min_ns: UInt64?
+    var max_ns: UInt64?
+    var errors: [String: UInt64]
+    var buckets: [PrintedBucket]
+  }
+
+  struct PrintedBucket: Decodable {
+    var low: UInt64
+    var high: UInt64?
+    var count: UInt64
+  }
+}
+
+/// Why a file is no recording, said in one line with the file's name.
+public struct RecordingError: Error, Equatable, CustomStringConvertible {
+  public var file: String
+  public var problem: String
+
+  public var description: String { "\(file) \(problem)" }
+}
+
+/// A series' name across runs: its key as printed, and its outcome when outcomes were split.
+public struct SeriesName: Hashable, Comparable, Sendable, CustomStringConvertible {
+  public var key: String
+  public var outcome: String?
+
+  public init(key: String, outcome: String? = nil) {
+    self.key = key
+    self.outcome = outcome
+  }
+
+  public static func < (a: SeriesName, b: SeriesName) -> Bool {
+    (a.key, a.outcome ?? "") < (b.key, b.outcome ?? "")
+  }
+
+  public var description: String { outcome.map { "\(key) outcome(\($0))" } ?? key }
+}

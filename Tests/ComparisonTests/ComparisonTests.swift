@@ -1,0 +1,97 @@
+import Comparison
+import XCTest
+
+/// Verdicts from bounds, never from buckets alone: runs written as `-j` writes them, by hand.
+final class ComparisonTests: XCTestCase {
+  /// One print of profile `p` (log2 in us) with one series per (key, buckets, min, max, errors).
+  func print(_ series: [(key: String, buckets: [(low: Int, high: Int?, count: Int)], min: Int, max: Int, errors: Int)]) -> String {
+    let histograms = series.map { s in
+      let count = s.buckets.map(\.count).reduce(0, +)
+      let buckets = s.buckets.map { "{\"low\":\($0.low),\"high\":\($0.high.map(String.init) ?? "null"),\"count\":\($0.count)}" }
+      return "{\"key\":\"\(s.key)\",\"raw\":1,\"outcome\":null,\"title\":\"t\",\"count\":\(count),\"sum_ns\":\(count * s.min),"
+        + "\"min_ns\":\(s.min),\"max_ns\":\(s.max),\"errors\":\(s.errors > 0 ? "{\"ENOENT\":\(s.errors)}" : "{}"),"
+        + "\"buckets\":[\(buckets.joined(separator: ","))]}"
+    }
+    return "{\"schema\":2,\"profile\":\"p\",\"timestamp\":1,\"unit\":\"us\",\"buckets\":\"log2\",\"key_label\":\"cmd\","
+      + "\"accounting\":{},\"max_concurrent\":null,\"histograms\":[\(histograms.joined(separator: ","))]}\n"
+  }
+
+  func testSeparateBoundsGiveVerdictsOverlappingOnesNone() throws {
+    // before: 100 calls in 2048..4095 us (2.05 ms to 4.1 ms); after: 100 in 4096..8191 us
+    let before = try Recording(text: print([("sleep", [(2048, 4095, 100)], 2_100_000, 2_200_000, 0)]), file: "b")
+    let after = try Recording(text: print([("sleep", [(4096, 8191, 100)], 4_200_000, 4_400_000, 0)]), file: "a")
+    let slower = try Comparison(before, after)
+    XCTAssertEqual(slower.rows.count, 1)
+    XCTAssertEqual(slower.rows[0].percentiles.map(\.verdict), [.slower, .slower, .slower])
+    // the bounds are the buckets cut to the exact min and max: 2.1..2.2 ms, 4.2..4.4 ms
+    XCTAssertEqual(slower.rows[0].percentiles[0].before, 2_100_000...2_200_000)
+    XCTAssertEqual(try Comparison(after, before).rows[0].percentiles.map(\.verdict), [.faster, .faster, .faster])
+    // a shift inside one bucket that the exact extremes do not separate: never a verdict
+    let shifted = try Recording(text: print([("sleep", [(2048, 4095, 100)], 2_150_000, 2_500_000, 0)]), file: "s")
+    XCTAssertEqual(try Comparison(before, shifted).rows[0].percentiles.map(\.verdict), [.noDifference, .noDifference, .noDifference])
+  }
+
+  func testPrintsAreMergedAndKeysOnOneSideListedApart() throws {
+    let text = print([("a", [(1, 1, 3)], 1_000, 1_999, 1)]) + print([("a", [(2, 3, 1)], 2_000, 3_000, 0), ("b", [(1, 1, 1)], 1_500, 1_500, 0)])
+    let recording = try Recording(text: text, file: "r")
+    XCTAssertEqual(recording.prints, 2)
+    let a = try XCTUnwrap(recording.series[SeriesName(key: "a")])
+    XCTAssertEqual(a.count, 4)
+    XCTAssertEqual(a.errors, 1)
+    XCTAssertEqual(a.minNanoseconds, 1_000)
+    XCTAssertEqual(a.maxNanoseconds, 3_000)
+    // p50 is rank 2 of 4: in 1..1 us (1000..1999 ns); p99 rank 4: in 2..3 us, cut to the max
+    XCTAssertEqual(a.percentile(0.5), 1_000...1_999)
+    XCTAssertEqual(a.percentile(0.99), 2_000...3_000)
+    let other = try Recording(text: print([("a", [(1, 1, 2)], 1_000, 1_100, 0), ("c", [(1, 1, 1)], 1_000, 1_000, 0)]), file: "o")
+    let comparison = try Comparison(recording, other)
+    XCTAssertEqual(comparison.onlyBefore, [SeriesName(key: "b")])
+    XCTAssertEqual(comparison.onlyAfter, [SeriesName(key: "c")])
+  }
+
+  func testGatesBreachOnlyWhatIsSure() throws {
+    let before = try Recording(text: print([("k", [(2048, 4095, 100)], 2_100_000, 2_200_000, 0)]), file: "b")
+    let after = try Recording(text: print([("k", [(4096, 8191, 120)], 4_200_000, 4_400_000, 12)]), file: "a")
+    let comparison = try Comparison(before, after)
+    let gates = try ["p99 > +10%", "count > +10%", "errors > +0%", "p50 > +100%", "count < -10%"].map(Gate.init(parsing:))
+    let breaches = comparison.breaches(of: gates)
+    // p99: 4.2 ms is surely above 2.2 ms x 1.1; p50 is not surely 100% above (4.2 < 4.4)
+    XCTAssertEqual(breaches.count, 3, "\(breaches)")
+    XCTAssertTrue(breaches[0].hasPrefix("p99 of t: 2.10ms..2.20ms → 4.20ms..4.40ms"), breaches[0])
+    XCTAssertTrue(breaches[1].hasPrefix("count of t: 100 → 120"), breaches[1])
+    XCTAssertTrue(breaches[2].hasPrefix("errors of t: 0.0% → 10.0%"), breaches[2])
+    for bad in ["p95 > +10%", "p99 > 10", "p99 = +10%", "count >"] {
+      XCTAssertThrowsError(try Gate(parsing: bad), bad)
+    }
+  }
+
+  func testLayoutsThatCutTimeDifferentlyAreRefused() throws {
+    let log2 = try Recording(text: print([("k", [(2048, 4095, 1)], 2_100_000, 2_100_000, 0)]), file: "b")
+    let other = try Recording(text: print([("k", [(3000, 3999, 1)], 3_100_000, 3_100_000, 0)]), file: "a")
+    XCTAssertThrowsError(try Comparison(log2, other)) { error in
+      XCTAssertTrue("\(error)".contains("buckets overlap"), "\(error)")
+    }
+    let ms = try Recording(text: print([("k", [(2, 3, 1)], 2_100_000, 2_100_000, 0)]).replacingOccurrences(of: "\"us\"", with: "\"ms\""), file: "m")
+    XCTAssertThrowsError(try Comparison(log2, ms)) { error in
+      XCTAssertEqual("\(error)", "cannot compare: b has log2 buckets in us, m log2 in ms; compare runs of the same profile")
+    }
+  }
+
+  func testFilesThatAreNoRecordingAreOneLine() {
+    let cases: [(String, String)] = [
+      ("", "f is empty: no print was recorded"),
+      ("{\"schema\":2,\"profile\":\"p\",\"unit\":\"us\"", "f is truncated: its last line is not a whole JSON object"),
+      ("hello\n", "f line 1 is not a recorded print of bpfsyscalldist -j"),
+      (print([]).replacingOccurrences(of: "\"schema\":2", with: "\"schema\":3"),
+       "f line 1 is of JSON schema 3, newer than this tool reads (2): compare with a newer bpfsyscalldist"),
+      (print([]) + print([]).replacingOccurrences(of: "\"profile\":\"p\"", with: "\"profile\":\"q\""),
+       "f line 2 is another profile's or layout's (q, log2 in us) than line 1's"),
+    ]
+    for (text, message) in cases {
+      XCTAssertThrowsError(try Recording(text: text, file: "f")) { XCTAssertEqual("\($0)", message) }
+    }
+    XCTAssertThrowsError(try Recording.load("/nonexistent/run.json")) {
+      XCTAssertEqual("\($0)", "/nonexistent/run.json cannot be read: no such file")
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+
+/// `compare` on runs whose truth the workload knows: sleeps of 2 ms then 10 ms are slower at every
+/// percentile; the same sleeps twice show no difference at the median; every verdict agrees with
+/// the workload's own clocks; a gate fails only the slower pair.
+final class CompareTests: XCTestCase {
+  /// Records a run of `sleep MS 100` with the clock_nanosleep profile, printed as text; returns
+  /// the file and the sleeps as the workload timed them, sorted.
+  func record(sleepMilliseconds: Int) throws -> (file: String, measured: [Int]) {
+    let file = Scratch.directory.appending(path: "sleep-\(sleepMilliseconds)-\(UUID().uuidString).json").path
+    let workload = try Workload("sleep", String(sleepMilliseconds), "100")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "-p", String(workload.pid), "--record", file])
+    try tool.waitUntilAttached()
+    let report = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertTrue(tool.stdout.contains("Histogram for syscall(clock_nanosleep)"), "the text is printed as usual")
+    XCTAssertEqual((report["counts"] as? [String: Int])?["clock_nanosleep"], 100)
+    return (file, (report["measured_ns"] as? [Int] ?? []).sorted())
+  }
+
+  /// The percentile by nearest rank of sorted values.
+  func percentile(_ sorted: [Int], _ fraction: Double) -> Int { sorted[Int((fraction * Double(sorted.count)).rounded(.up)) - 1] }
+
+  func testSlowerSleepsAreSlowerAndTheSameSleepsShowNoDifference() throws {
+    let (two, twoAgain, ten) = (try record(sleepMilliseconds: 2), try record(sleepMilliseconds: 2), try record(sleepMilliseconds: 10))
+    let slower = try ToolRun.complete(["compare", two.file, ten.file, "-j"])
+    XCTAssertEqual(slower.status, 0, slower.stderr)
+    let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(slower.stdout.utf8)) as? [String: Any])
+    let series = try XCTUnwrap((object["series"] as? [[String: Any]])?.first)
+    XCTAssertEqual(series["title"] as? String, "syscall(clock_nanosleep)")
+    let verdicts = try XCTUnwrap(series["verdicts"] as? [String: String])
+    XCTAssertEqual(verdicts, ["p50": "slower", "p90": "slower", "p99": "slower"])
+    for (name, fraction) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {  // and so the workload's own clocks say
+      XCTAssertGreaterThan(percentile(ten.measured, fraction), percentile(two.measured, fraction), name)
+    }
+    XCTAssertEqual((series["before"] as? [String: Any])?["count"] as? Int, 100)
+    // the same sleeps twice: the median never differs (it is far from a bucket line); a tail
+    // percentile may, by a scheduling delay over a bucket line: a true verdict about the two
+    // runs, so the workload's own clocks must agree with it
+    let same = try ToolRun.complete(["compare", two.file, twoAgain.file, "-j"])
+    XCTAssertEqual(same.status, 0, same.stderr)
+    let sameSeries = try XCTUnwrap(
+      ((try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])?["series"] as? [[String: Any]])?.first)
+    let sameVerdicts = try XCTUnwrap(sameSeries["verdicts"] as? [String: String])
+    XCTAssertEqual(sameVerdicts["p50"], "no difference the buckets can show")
+    for (name, fraction) in [("p90", 0.9), ("p99", 0.99)] {
+      let (before, after) = (percentile(two.measured, fraction), percentile(twoAgain.measured, fraction))
+      switch sameVerdicts[name] {
+      case "slower": XCTAssertGreaterThan(after, before, "\(name) slower, but not by the workload's clocks")
+      case "faster": XCTAssertLessThan(after, before, "\(name) faster, but not by the workload's clocks")
+      default: XCTAssertEqual(sameVerdicts[name], "no difference the buckets can show")
+      }
+    }
+    // the gate: only the slower pair breaches it, one line each
+    let gated = try ToolRun.complete(["compare", two.file, ten.file, "--fail-if", "p99 > +10%"])
+    XCTAssertEqual(gated.status, 1, gated.stderr)
+    let breaches = gated.stderr.split(separator: "\n").filter { $0.hasPrefix("bpfsyscalldist: breach: p99 of syscall(clock_nanosleep): ") }
+    XCTAssertEqual(breaches.count, 1, gated.stderr)
+    XCTAssertEqual(try ToolRun.complete(["compare", two.file, twoAgain.file, "--fail-if", "p50 > +10%"]).status, 0)
+  }
+
+  func testBadFilesAndGatesAreOneLine() throws {
+    let empty = Scratch.directory.appending(path: "empty-\(UUID().uuidString).json").path
+    XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+    for (arguments, message) in [
+      (["compare", empty, empty], "bpfsyscalldist: error: \(empty) is empty: no print was recorded"),
+      (["compare", "/nonexistent.json", empty], "bpfsyscalldist: error: /nonexistent.json cannot be read: no such file"),
+      (["compare", empty, empty, "--fail-if", "p42 > 1%"],
+       "bpfsyscalldist: error: --fail-if 'p42 > 1%': expected METRIC > +N% or METRIC < -N%, METRIC one of p50, p90, p99, count, errors"),
+    ] {
+      let run = try ToolRun.complete(arguments)
+      XCTAssertEqual(run.status, 2, run.stderr)
+      XCTAssertEqual(run.stderr, message + "\n")
+    }
+    let unwritable = try ToolRun.complete(["--record", "/nonexistent/dir/run.json", "-d", "1"])
+    XCTAssertEqual(unwritable.status, 2)
+    XCTAssertEqual(unwritable.stderr, "bpfsyscalldist: error: --record /nonexistent/dir/run.json: cannot be written (No such file or directory)\n")
+  }
+}
