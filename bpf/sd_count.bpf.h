@@ -11,9 +11,11 @@
 #include "sd_bits.bpf.h"
 #include "sd_maps.bpf.h"
 
-/* Adds a latency to a series: its bucket, the sum, the largest and the smallest. A series every
- * CPU shares is added to with atomics. */
-static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, __u64 ns)
+/* Adds a latency to a series: its bucket, the sum, the largest and the smallest, and with
+ * `split` (a constant: the steps for --off-cpu are programs of their own, so that the others
+ * run not one instruction more) the time blocked and waiting for a CPU. A series every CPU
+ * shares is added to with atomics. */
+static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, __u64 ns, const int split)
 {
 	__u32 n = cfg.bucket_slots;
 
@@ -23,9 +25,17 @@ static __always_inline void sd_record(struct sd_cpu *cpu, __u64 *v, __u64 slot, 
 		sd_add(&v[n], ns);
 		sd_raise(cpu, &v[n + 1], ns);
 		sd_raise(cpu, &v[n + 2], ~ns);
+		if (split) {
+			sd_add(&v[n + SD_SERIES_EXTRA_WORDS], cpu->event.blocked_ns);
+			sd_add(&v[n + SD_SERIES_EXTRA_WORDS + 1], cpu->event.runnable_ns);
+		}
 		return;
 	}
 #endif
+	if (split) { /* the value holds SD_SPLIT_WORDS more */
+		v[n + SD_SERIES_EXTRA_WORDS] += cpu->event.blocked_ns;
+		v[n + SD_SERIES_EXTRA_WORDS + 1] += cpu->event.runnable_ns;
+	}
 	if (ns > v[n + 1])
 		v[n + 1] = ns;
 	if (~ns > v[n + 2]) /* the smallest, inverted: 0 is "none yet" */
@@ -102,7 +112,7 @@ static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 		sd_stat(cpu, SD_STAT_ERRORS_FULL);
 }
 
-static __always_inline void sd_count(struct sd_cpu *cpu, __u64 slot)
+static __always_inline void sd_count(struct sd_cpu *cpu, __u64 slot, const int split)
 {
 	__u32 gen = sd_generation & 1;
 	__u64 *v;
@@ -114,20 +124,20 @@ static __always_inline void sd_count(struct sd_cpu *cpu, __u64 slot)
 		return;
 	if (cpu->event.err && !cfg.split_outcome)
 		sd_count_error(cpu, gen);
-	sd_record(cpu, v, slot, cpu->event.ns);
+	sd_record(cpu, v, slot, cpu->event.ns, split);
 	if (cfg.report_slow && cpu->event.slow)
 		sd_stat(cpu, SD_STAT_SLOW);
 }
 
-static __always_inline void sd_step_log2(void)
+static __always_inline void sd_step_log2(const int split)
 {
 	struct sd_cpu *cpu = sd_cpu();
 
 	if (cpu)
-		sd_count(cpu, sd_log2l(cpu->event.latency));
+		sd_count(cpu, sd_log2l(cpu->event.latency), split);
 }
 
-static __always_inline void sd_step_linear(void)
+static __always_inline void sd_step_linear(const int split)
 {
 	struct sd_cpu *cpu = sd_cpu();
 	__u64 lat;
@@ -136,15 +146,15 @@ static __always_inline void sd_step_linear(void)
 		return;
 	lat = cpu->event.latency;
 	if (lat < cfg.linear_min) {
-		sd_count(cpu, 0);
+		sd_count(cpu, 0, split);
 		return;
 	}
 	/* 64-bit all the way, and no + 1 past 2^64 - 1: sd_count clamps to the overflow bucket */
 	lat = (lat - cfg.linear_min) / cfg.linear_step;
-	sd_count(cpu, lat < cfg.bucket_slots ? lat + 1 : cfg.bucket_slots);
+	sd_count(cpu, lat < cfg.bucket_slots ? lat + 1 : cfg.bucket_slots, split);
 }
 
-static __always_inline void sd_step_log2_linear(void)
+static __always_inline void sd_step_log2_linear(const int split)
 {
 	struct sd_cpu *cpu = sd_cpu();
 	__u32 bits = cfg.sub_bucket_bits, sub = 1u << bits, exp;
@@ -154,11 +164,11 @@ static __always_inline void sd_step_log2_linear(void)
 		return;
 	lat = cpu->event.latency;
 	if (lat < sub) {
-		sd_count(cpu, lat);
+		sd_count(cpu, lat, split);
 		return;
 	}
 	exp = sd_log2l(lat);
-	sd_count(cpu, (__u64)sub * (exp - bits + 1) + ((lat >> (exp - bits)) - sub));
+	sd_count(cpu, (__u64)sub * (exp - bits + 1) + ((lat >> (exp - bits)) - sub), split);
 }
 
 /* Hands the finished call to the profile's bucket step. */
@@ -167,21 +177,25 @@ static __always_inline void sd_dispatch(void *ctx, struct sd_cpu *cpu)
 #ifdef SD_STRAIGHT_LINE
 	/* bench/program-cost.sh only: the step inline, to price the tail call */
 	if (cfg.bucket_kind == SD_BUCKET_LOG2)
-		sd_step_log2();
+		sd_step_log2(0);
 	else if (cfg.bucket_kind == SD_BUCKET_LINEAR)
-		sd_step_linear();
+		sd_step_linear(0);
 	else
-		sd_step_log2_linear();
+		sd_step_log2_linear(0);
 #else
 	bpf_tail_call(ctx, &bucket_steps, cfg.bucket_kind);
 	sd_stat(cpu, SD_STAT_DISPATCH);
 #endif
 }
 
-/* One set of steps per program type: a PROG_ARRAY only holds programs of its caller's type. */
+/* One set of steps per program type: a PROG_ARRAY only holds programs of its caller's type;
+ * the *_split ones keep the time split too (--off-cpu). */
 #define SD_BUCKET_STEPS(sec, prefix)                                                   \
-	SEC(sec) int prefix##_log2(void *ctx) { sd_step_log2(); return 0; }            \
-	SEC(sec) int prefix##_linear(void *ctx) { sd_step_linear(); return 0; }        \
-	SEC(sec) int prefix##_log2lin(void *ctx) { sd_step_log2_linear(); return 0; }
+	SEC(sec) int prefix##_log2(void *ctx) { sd_step_log2(0); return 0; }           \
+	SEC(sec) int prefix##_linear(void *ctx) { sd_step_linear(0); return 0; }       \
+	SEC(sec) int prefix##_log2lin(void *ctx) { sd_step_log2_linear(0); return 0; } \
+	SEC(sec) int prefix##_log2_split(void *ctx) { sd_step_log2(1); return 0; }     \
+	SEC(sec) int prefix##_linear_split(void *ctx) { sd_step_linear(1); return 0; } \
+	SEC(sec) int prefix##_log2lin_split(void *ctx) { sd_step_log2_linear(1); return 0; }
 
 #endif

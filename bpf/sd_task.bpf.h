@@ -115,6 +115,12 @@ static __always_inline __u64 sd_runtime(struct task_struct *task)
 	return cfg.task_runtime_offset ? SD_TASK_FIELD(task, __u64, cfg.task_runtime_offset) : 0;
 }
 
+/* The task's scheduler state: 0 is TASK_RUNNING. */
+static __always_inline __u32 sd_task_state(struct task_struct *task)
+{
+	return SD_TASK_FIELD(task, __u32, cfg.task_state_offset);
+}
+
 #else /* SD_COMPAT */
 
 struct {
@@ -222,6 +228,15 @@ static __always_inline __u64 sd_runtime(struct task_struct *task)
 	if (cfg.task_runtime_offset)
 		bpf_probe_read_kernel(&ran, sizeof(ran), (char *)task + cfg.task_runtime_offset);
 	return ran;
+}
+
+/* The time split is refused before 5.13 (user space): never called here. */
+static __always_inline __u32 sd_task_state(struct task_struct *task)
+{
+	__u32 state = 0;
+
+	bpf_probe_read_kernel(&state, sizeof(state), (char *)task + cfg.task_state_offset);
+	return state;
 }
 
 #endif /* SD_COMPAT */

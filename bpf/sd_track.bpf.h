@@ -109,14 +109,18 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 		sd_discard(cpu, s, SD_STAT_REPLACED);
 	s->key = key;
 	s->nr = nr;
-	if (cfg.report_slow) {
+	if (cfg.track_switches) {
 		s->off_since = 0;
 		s->off_cpu = 0;
 		s->longest_off = 0;
 		s->blocked_stack = SD_STACK_NOT_TAKEN;
+		if (cfg.split_time) {
+			s->runnable = 0;
+			s->woken_at = 0;
+		}
 	}
 	s->ts = bpf_ktime_get_ns();
-	if (cfg.report_slow) {
+	if (cfg.track_switches) {
 		s->on_at = s->ts;
 		s->ran_at_on = sd_runtime(task);
 	}
@@ -145,6 +149,15 @@ static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
 	__u64 off = now - s->off_since;
 
 	s->off_cpu += off;
+	/* waiting for a CPU: all of a stretch that began runnable, else from the wakeup on; a
+	 * blocked stretch whose wakeup went unseen counts as blocked */
+	if (cfg.split_time) {
+		if (s->off_runnable)
+			s->runnable += off;
+		else if (s->woken_at >= s->off_since && s->woken_at <= now)
+			s->runnable += now - s->woken_at;
+		s->woken_at = 0;
+	}
 	if (off > s->longest_off) {
 		s->longest_off = off;
 		s->blocked_stack = s->pending_stack;
@@ -196,6 +209,8 @@ static __always_inline void sd_close_unseen_switch_out(struct sd_start *s, struc
 		return;
 	s->off_since = now - (since - ran);
 	s->pending_stack = SD_STACK_NOT_TAKEN;
+	s->off_runnable = 0; /* how it left is unknown: blocked, the larger part of most stretches */
+	s->woken_at = 0;
 	sd_back_on_cpu(s, now);
 }
 
@@ -309,8 +324,16 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	}
 	/* Running, so back on a CPU: a stretch still open means the sched_switch hook missed the
 	 * switch back in */
-	if (cfg.report_slow && s->off_since)
-		sd_close_unseen_stretch(cpu, s, task, now);
+	if (cfg.track_switches) {
+		if (s->off_since)
+			sd_close_unseen_stretch(cpu, s, task, now);
+		if (cfg.split_time) {
+			__u64 off = s->off_cpu < delta ? s->off_cpu : delta;
+
+			e->runnable_ns = s->runnable < off ? s->runnable : off;
+			e->blocked_ns = off - e->runnable_ns;
+		}
+	}
 	if (cfg.report_slow && delta >= cfg.slower_than_ns)
 		sd_report_slow(ctx, task, cpu, s, now);
 	return cpu;
@@ -318,8 +341,11 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 
 /* A context switch: a thread in a traced call that leaves the CPU starts a stretch off CPU
  * (with --stacks, the kernel stack where it blocks is taken now: at the call's end it would only
- * show the way out), and one that comes back ends it. Loaded with slow-call reporting only. */
-static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
+ * show the way out), and one that comes back ends it. A thread preempted, or leaving in
+ * TASK_RUNNING (a yield; a wakeup that came before it slept), stays runnable: it waits for a
+ * CPU; any other state blocks until a wakeup. Loaded with slow calls or the time split only. */
+static __always_inline void sd_switch(
+	void *ctx, int preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct sd_start *s = sd_start_of_switched(prev, 1);
@@ -327,6 +353,10 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 	if (s && s->ts) {
 		if (s->off_since) /* it ran, and the hook missed its switch back in */
 			sd_close_unseen_stretch(sd_cpu(), s, prev, now);
+		if (cfg.split_time) {
+			s->off_runnable = preempt || sd_task_state(prev) == 0;
+			s->woken_at = 0;
+		}
 		s->off_since = now;
 		s->ran_at_off = sd_runtime(prev);
 		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
@@ -340,6 +370,16 @@ static __always_inline void sd_switch(void *ctx, struct task_struct *prev, struc
 		sd_close_unseen_switch_out(s, next, now);
 	s->on_at = now;
 	s->ran_at_on = sd_runtime(next);
+}
+
+/* A thread is woken: one blocked in a traced call starts waiting for a CPU. Loaded with the time
+ * split only. */
+static __always_inline void sd_wakeup(struct task_struct *task)
+{
+	struct sd_start *s = sd_start_of_switched(task, 0);
+
+	if (s && s->ts && s->off_since && !s->off_runnable && !s->woken_at)
+		s->woken_at = bpf_ktime_get_ns();
 }
 
 #endif

@@ -80,11 +80,19 @@ int sd_task_exec(__u64 *ctx)
 	return 0;
 }
 
-/* ---- slow calls: time off CPU inside a traced call (loaded only to report slow calls) ----- */
+/* ---- time off CPU inside a traced call (loaded only for slow calls or the time split) ---- */
 SEC("tp_btf/sched_switch")
 int sd_sched_switch(__u64 *ctx)
 {
-	sd_switch(ctx, (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+	sd_switch(ctx, (int)(ctx[0] & 1), (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+	return 0;
+}
+
+/* ---- the time split: a blocked thread in a traced call woken (loaded only for the split) -- */
+SEC("tp_btf/sched_wakeup")
+int sd_sched_wakeup(__u64 *ctx)
+{
+	sd_wakeup((struct task_struct *)ctx[0]);
 	return 0;
 }
 

@@ -56,6 +56,9 @@ enum sd_limits {
 	/* words a series keeps after its bucket counters: the latency sum, the largest latency and
 	 * the smallest latency stored inverted (~ns), so that an untouched 0 means "none yet" */
 	SD_SERIES_EXTRA_WORDS = 3,
+	/* with split_time, two more after those: the ns the calls spent blocked (asleep), and
+	 * waiting for a CPU (runnable); on CPU is the latency sum less both */
+	SD_SPLIT_WORDS = 2,
 	/* compare-and-swaps one raise of a largest or smallest value may take: each failure means
 	 * another CPU changed the value meanwhile; giving up is counted (SD_STAT_EXTREME_LOST) */
 	SD_RAISE_TRIES = 64,
@@ -159,6 +162,15 @@ struct sd_settings {
 	__u32 report_slow;
 	__u32 slow_stacks;
 	__u64 slower_than_ns;
+	/* every counted call's time split: blocked and waiting for a CPU summed per series
+	 * (SD_SPLIT_WORDS, by the *_split bucket steps); sched_wakeup runs only then */
+	__u32 split_time;
+	/* report_slow or split_time: entry and exit keep each call's time off CPU, which the
+	 * sched_switch hook (loaded only then) counts */
+	__u32 track_switches;
+	/* task_struct's __state (state before 5.14): 0 is TASK_RUNNING, so a task leaving a CPU
+	 * with it waits for a CPU, else it blocks */
+	__u32 task_state_offset;
 };
 
 /* A thread's call in flight, in task-local storage: freed with the task, so it cannot leak or
@@ -176,6 +188,11 @@ struct sd_start {
 	__u64 ran_at_off;    /* the thread's runtime when it left the CPU (task_runtime_offset) */
 	__u64 on_at;         /* when it was last seen on a CPU in the call: entry or a switch in */
 	__u64 ran_at_on;     /* its runtime then */
+	/* with split_time: the call's ns waiting for a CPU so far; whether the stretch off CPU now
+	 * began runnable (preempted, or yielded); when a blocked stretch was woken (0: not yet) */
+	__u64 runnable;
+	__u64 woken_at;
+	__u64 off_runnable;
 };
 
 /* One slow call, as `slow_calls` (a ring buffer) hands it to user space. */
@@ -200,6 +217,8 @@ struct sd_event {
 	__u64 key[2];  /* key[1] is only used by comm */
 	__u64 err;     /* -retval when it failed, else 0 */
 	__u64 slow;    /* reported as a slow call: counted as one once it is in a histogram */
+	__u64 blocked_ns;  /* with split_time: of ns, the time asleep ... */
+	__u64 runnable_ns; /* ... and waiting for a CPU; the rest was on CPU */
 };
 
 /* One per CPU (`cpu_state`): the event in hand and the counters. */

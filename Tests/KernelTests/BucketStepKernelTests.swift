@@ -1,3 +1,4 @@
+import BPFKit
 import Foundation
 import Histograms
 import Profiles
@@ -18,13 +19,36 @@ final class BucketStepKernelTests: XCTestCase {
     return values
   }()
 
-  func tracer(_ histogram: String) throws -> (Tracer, Profile) {
+  func tracer(_ histogram: String, splitTime: Bool = false) throws -> (Tracer, Profile) {
     let text = "version: 1\nname: steps\nprobe: {syscalls: all}\nhistogram: \(histogram)\n"
     let profile = try ProfileLoader(enumSource: nil).load(text: text, file: "steps.yaml")
     // attached for real, but to a task name nothing has: only the staged calls count
     let tracer = try Tracer(
-      TraceRequest(profile: profile, filters: Filters(comm: "no-such-task"), forcedMethod: .rawTracepoint))
+      TraceRequest(
+        profile: profile, filters: Filters(comm: "no-such-task"), forcedMethod: .rawTracepoint, splitTime: splitTime))
     return (tracer, profile)
+  }
+
+  /// The --off-cpu steps place values as the others do, and sum each call's time blocked and
+  /// waiting for a CPU into the series' two more words.
+  func testTheSplitStepsPlaceEveryValueAndSumTheParts() throws {
+    guard BPFFeatures.runsMainObject else { return XCTAssertThrowsError(try tracer("{buckets: log2, unit: ns}", splitTime: true)) }
+    for layout in ["{buckets: log2, unit: ns}", "{buckets: log2-linear, log2-linear: {sub_buckets: 4}, unit: ns}",
+                   "{buckets: linear, linear: {min: 50, max: 250, step: 25}, unit: ns}"] {
+      let (tracer, profile) = try tracer(layout, splitTime: true)
+      var mirror = Histogram(layout: profile.layout)
+      var (blocked, runnable): (UInt128, UInt128) = (0, 0)
+      for value in Self.values {
+        try tracer.runBucketStep(latency: value, key: 0, cpu: 0, blocked: value / 2, runnable: value / 4)
+        mirror.record(value)
+        blocked += UInt128(value / 2)
+        runnable += UInt128(value / 4)
+      }
+      tracer.detach()
+      let kernel = try XCTUnwrap(try tracer.collect().histograms.values.first, layout)
+      XCTAssertEqual(kernel.buckets, mirror.counts, layout)
+      XCTAssertEqual(kernel.timeSplit, TimeSplit(blockedNanoseconds: blocked % (1 << 64), runnableNanoseconds: runnable % (1 << 64)), layout)
+    }
   }
 
   func testTheKernelPlacesEveryValueAsTheMirrorDoes() throws {

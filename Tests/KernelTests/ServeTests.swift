@@ -60,6 +60,24 @@ final class ServeTests: XCTestCase {
     XCTAssertEqual(Self.counts(again, "bpfsyscalldist_latency_seconds", label: "cmd"), issued, "cumulative: the same")
   }
 
+  /// --off-cpu: each key's time by state, counters whose parts add up to the latency sum.
+  func testTimeSplitIsServedPerKeyAndState() throws {
+    let workload = try Workload("sleep", "2", "30")
+    let serve = try ServeRun(["--off-cpu", "--profile", "clock_nanosleep", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    _ = try workload.finish()
+    usleep(2_500_000)  // two collections
+    let samples = try Self.parse(try serve.metrics(), openMetrics: true)
+    var states: [String: Double] = [:]
+    for sample in samples where sample.name == "clock_nanosleep_call_time_seconds_total" {
+      states[sample.labels["state"] ?? "?", default: 0] += sample.value
+    }
+    let sum = samples.filter { $0.name == "clock_nanosleep_latency_seconds_sum" }.map(\.value).reduce(0, +)
+    XCTAssertEqual(Set(states.keys), ["on_cpu", "runnable", "blocked"])
+    XCTAssertEqual(states.values.reduce(0, +), sum, accuracy: 1e-6)
+    XCTAssertGreaterThan(states["blocked"] ?? 0, 0.9 * sum)
+  }
+
   /// --cost: each profile's programs, their runs and time, as counters that parse in both
   /// formats; the enter and exit ran at least once per counted call.
   func testCostIsServedPerProgram() throws {

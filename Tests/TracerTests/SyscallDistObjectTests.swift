@@ -24,13 +24,16 @@ final class SyscallDistObjectTests: XCTestCase {
   }
 
   /// Each bucket kind's step is the one its tail-call index names (`SD_BUCKET_STEPS` in the C:
-  /// `_log2`, `_linear`, `_log2lin` at 0, 1, 2).
+  /// `_log2`, `_linear`, `_log2lin` at 0, 1, 2; the same with `_split` for --off-cpu).
   func testEachMethodsStepsMatchTheirTailCallIndex() {
     let suffixes: [sd_bucket_kind: String] = [.SD_BUCKET_LOG2: "_log2", .SD_BUCKET_LINEAR: "_linear", .SD_BUCKET_LOG2_LINEAR: "_log2lin"]
     for method in ProbeMethod.allCases {
       for kind in BucketLayout.Kind.allCases {
-        let step = SyscallDistObject.ProgramName(method, .step(kind)).rawValue
-        XCTAssertTrue(step.hasSuffix(suffixes[SyscallDistObject.tailCallIndex(kind)]!), "\(method) \(kind): \(step)")
+        let suffix = suffixes[SyscallDistObject.tailCallIndex(kind)]!
+        let step = SyscallDistObject.ProgramName(method, .step(kind, split: false)).rawValue
+        XCTAssertTrue(step.hasSuffix(suffix), "\(method) \(kind): \(step)")
+        let split = SyscallDistObject.ProgramName(method, .step(kind, split: true)).rawValue
+        XCTAssertTrue(split.hasSuffix(suffix + "_split"), "\(method) \(kind): \(split)")
       }
     }
   }

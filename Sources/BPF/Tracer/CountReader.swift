@@ -1,5 +1,6 @@
 import BPFKit
 import CSyscallDist
+import Histograms
 import Profiles
 import Snapshots
 
@@ -81,12 +82,13 @@ struct CountReader {
   /// The histograms of one generation, added to `result`; the dense half is zeroed after.
   private func readHistograms(generation half: UInt32, into result: inout Counts) throws(BPFError) {
     let slots = request.profile.layout.slotCount
+    let split = request.splitTime
     switch storage.keySpace {
     case .dense(let keyCount):
       let first = Int(half) * keyCount
       var read: [UInt32] = []
       try counts.forEachWordsEntry(in: first..<first + keyCount) { index, words in
-        guard let series = SeriesCounts(copies: words, slots: slots) else { return }
+        guard let series = SeriesCounts(copies: words, slots: slots, timeSplit: split) else { return }
         result.histograms[CountKey(key(index - first)), default: series.emptied].merge(series)
         read.append(UInt32(index))
       }
@@ -95,7 +97,8 @@ struct CountReader {
     case .sparse:
       try sparse[Int(half)].drain { key, value in
         let series = key.loadUnaligned(as: sd_series_key.self)
-        guard let counted = SeriesCounts(copies: value.assumingMemoryBound(to: UInt64.self), slots: slots) else { return }
+        guard let counted = SeriesCounts(copies: value.assumingMemoryBound(to: UInt64.self), slots: slots, timeSplit: split)
+        else { return }
         let countKey = CountKey(self.key(series.key), outcome: request.splitOutcome ? series.outcome : nil)
         result.histograms[countKey, default: counted.emptied].merge(counted)
       }
@@ -140,7 +143,7 @@ struct CountReader {
 
   /// Puts a finished call of `latency` units, key `key` and errno `err` (0: it succeeded) in every
   /// CPU's event, as an exit handler would before its bucket step: for `Tracer.runBucketStep`.
-  func stage(latency: UInt64, key: UInt64, err: UInt64) throws(BPFError) {
+  func stage(latency: UInt64, key: UInt64, err: UInt64, blocked: UInt64 = 0, runnable: UInt64 = 0) throws(BPFError) {
     var bytes = [UInt8](repeating: 0, count: cpuState.bytesPerValue)
     try cpuState.forEachWordsEntry { _, words in
       bytes.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(words)) }
@@ -149,7 +152,8 @@ struct CountReader {
     bytes.withUnsafeMutableBytes { raw in
       for cpu in 0..<Map.possibleCPUs {
         let event = sd_event(
-          latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0)
+          latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0,
+          blocked_ns: blocked, runnable_ns: runnable)
         raw.storeBytes(of: event, toByteOffset: cpu * stride, as: sd_event.self)
       }
     }
@@ -160,7 +164,7 @@ struct CountReader {
 extension SeriesCounts {
   /// A series with nothing counted, of the same shape: where merging starts.
   var emptied: SeriesCounts {
-    SeriesCounts(buckets: Array(repeating: 0, count: buckets.count), sumNanoseconds: 0)
+    SeriesCounts(buckets: Array(repeating: 0, count: buckets.count), sumNanoseconds: 0, timeSplit: timeSplit.map { _ in TimeSplit() })
   }
 
   mutating func merge(_ other: SeriesCounts) {

@@ -31,13 +31,16 @@ enum HostFacts {
     /// `se.sum_exec_runtime`, the ns the task ran: what bounds a stretch off CPU whose end the
     /// sched_switch hook missed; 0: unknown.
     var runtime = 0
+    /// The scheduler state (`__state`, `state` before 5.14): whether a task leaving a CPU blocks.
+    var state = 0
   }
 
   /// `withRuntime`: look up `runtime` too (slow calls only: another pass over the BTF).
   static func taskLayout(_ btf: VmlinuxBTF, withRuntime: Bool) -> TaskLayout? {
-    guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info", "se"]),
+    guard let task = btf.memberOffsets(of: "task_struct", ["pid", "tgid", "comm", "thread_info", "se", "__state", "state"]),
       let pid = task["pid"], let tgid = task["tgid"], let comm = task["comm"]
     else { return nil }
+    let state = task["__state"] ?? task["state"] ?? 0
     let runtime = task["se"].flatMap { se in
       guard withRuntime else { return nil }
       return btf.memberOffsets(of: "sched_entity", ["sum_exec_runtime"])?["sum_exec_runtime"].map { se + $0 }
@@ -47,10 +50,10 @@ enum HostFacts {
       guard let threadInfo = task["thread_info"], let status = btf.memberOffsets(of: "thread_info", ["status"])?["status"]
       else { return nil }
       return TaskLayout(
-        pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2, runtime: runtime)
+        pid: pid, tgid: tgid, comm: comm, compatOffset: threadInfo + status, compatMask: 0x2, runtime: runtime, state: state)
     #else
       // arm64 tells AArch32 callers by their saved PSTATE (bpf/sd_task.bpf.h)
-      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0, runtime: runtime)
+      return TaskLayout(pid: pid, tgid: tgid, comm: comm, compatOffset: 0, compatMask: 0, runtime: runtime, state: state)
     #endif
   }
 

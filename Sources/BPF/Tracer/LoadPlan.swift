@@ -30,7 +30,11 @@ struct LoadPlan {
       throw .missingKernelFeature(
         "--slower-than needs the kernel's BTF (\(VmlinuxBTF.vmlinuxPath), CONFIG_DEBUG_INFO_BTF): \(here)")
     }
-    if let btf, let layout = HostFacts.taskLayout(btf, withRuntime: request.slowCalls != nil) {
+    if request.splitTime && (btf == nil || !mainObject) {
+      throw .missingKernelFeature(
+        "--off-cpu needs \(needs) (task-local storage of other tasks, at the scheduler's hooks); \(here)")
+    }
+    if let btf, let layout = HostFacts.taskLayout(btf, withRuntime: request.slowCalls != nil || request.splitTime) {
       task = layout
     } else if mainObject {
       throw .missingKernelFeature(

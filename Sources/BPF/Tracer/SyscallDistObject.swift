@@ -39,23 +39,31 @@ enum SyscallDistObject {
     /// Moves a start across a non-leader thread's execve (Linux 5.10 to 5.12 only: there a start
     /// is kept by thread id, which that execve changes).
     static let taskExec = ProgramName(rawValue: "sd_task_exec")
-    /// Keeps the time traced calls spend off CPU (slow-call reports only).
+    /// Keeps the time traced calls spend off CPU (slow-call reports and --off-cpu only).
     static let schedSwitch = ProgramName(rawValue: "sd_sched_switch")
+    /// Ends a traced call's blocked stretch when its thread is woken (--off-cpu only).
+    static let schedWakeup = ProgramName(rawValue: "sd_sched_wakeup")
 
     /// What a method's program does: take the entry, take the exit, or count in a bucket kind
-    /// (the step the exit tail-calls).
+    /// (the step the exit tail-calls), with the time split (--off-cpu) or without.
     enum Role: Hashable {
-      case enter, exit, step(BucketLayout.Kind)
+      case enter, exit, step(BucketLayout.Kind, split: Bool)
 
-      static let all: [Role] = [.enter, .exit] + BucketLayout.Kind.allCases.map { .step($0) }
+      static let all: [Role] =
+        [.enter, .exit] + [false, true].flatMap { split in BucketLayout.Kind.allCases.map { .step($0, split: split) } }
 
       var suffix: String {
         switch self {
         case .enter: return "enter"
         case .exit: return "exit"
-        case .step(.log2): return "log2"
-        case .step(.linear): return "linear"
-        case .step(.log2Linear): return "log2lin"
+        case .step(let kind, let split):
+          let name: String
+          switch kind {
+          case .log2: name = "log2"
+          case .linear: name = "linear"
+          case .log2Linear: name = "log2lin"
+          }
+          return split ? name + "_split" : name
         }
       }
     }
@@ -78,7 +86,7 @@ enum SyscallDistObject {
 
     /// Every program of the object.
     static let allCases: [ProgramName] =
-      [taskExit, taskExec, schedSwitch] + ProbeMethod.allCases.flatMap { method in Role.all.map { ProgramName(method, $0) } }
+      [taskExit, taskExec, schedSwitch, schedWakeup] + ProbeMethod.allCases.flatMap { method in Role.all.map { ProgramName(method, $0) } }
   }
 
   /// The tail-call index of a bucket kind's step in `bucket_steps`.

@@ -40,13 +40,17 @@ public struct TraceRequest: Sendable {
   public var slowCalls: SlowCallOptions?
   /// Turn the kernel's BPF run-time statistics on for the tracer's life (`--cost`).
   public var measureCost: Bool
+  /// Split every counted call's time into on CPU, waiting for a CPU and blocked (`--off-cpu`).
+  public var splitTime: Bool
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),
     splitOutcome: Bool = false, forcedMethod: ProbeMethod? = nil, limits: StorageLimits = StorageLimits(),
-    trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil, measureCost: Bool = false
+    trackConcurrency: Bool = false, slowCalls: SlowCallOptions? = nil, measureCost: Bool = false,
+    splitTime: Bool = false
   ) {
     self.measureCost = measureCost
+    self.splitTime = splitTime
     self.trackConcurrency = trackConcurrency
     self.slowCalls = slowCalls
     self.profile = profile
@@ -62,7 +66,7 @@ public struct TraceRequest: Sendable {
   public var storage: CountStorage {
     CountStorage(
       for: profile, enumerators: enumerators, cpus: Map.possibleCPUs, splitOutcome: splitOutcome,
-      atomics: BPFFeatures.runsMainObject, limits: limits)
+      atomics: BPFFeatures.runsMainObject, limits: limits, splitTime: splitTime)
   }
 
   public var keySpace: KeySpace { storage.keySpace }

@@ -99,6 +99,11 @@ extension Tracer {
       settings.slower_than_ns = slow.thresholdNanoseconds
       settings.slow_stacks = slow.stacks ? 1 : 0
     }
+    settings.track_switches = request.slowCalls != nil || request.splitTime ? 1 : 0
+    if request.splitTime {
+      settings.split_time = 1
+      settings.task_state_offset = UInt32(task.state)
+    }
     if let pidNamespace {
       settings.pidns_dev = pidNamespace.device
       settings.pidns_ino = pidNamespace.inode

@@ -11,8 +11,9 @@ extension Tracer {
     var links: [Link]
     /// The hooks that see threads exit inside a call (and, 5.10 to 5.12, execve from a thread).
     var taskHooks: [Link]
-    /// With slow-call reports: the hook that keeps each traced call's time off CPU.
-    var switchHook: Link?
+    /// With slow-call reports or the time split: the hooks that keep each traced call's time off
+    /// CPU (sched_switch), and with the split when its thread is woken (sched_wakeup).
+    var schedulerHooks: [Link]
     var note: String?
     var reader: CountReader
     /// Every program that runs from a hook (bucket steps run inside the exit, by tail call).
@@ -45,7 +46,7 @@ extension Tracer {
     let kind = request.profile.layout.kind
     let enter = SyscallDistObject.ProgramName(method, .enter)
     let exit = SyscallDistObject.ProgramName(method, .exit)
-    let step = SyscallDistObject.ProgramName(method, .step(kind))
+    let step = SyscallDistObject.ProgramName(method, .step(kind, split: request.splitTime))
     do {
       let open = try OpenObject(
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
@@ -55,7 +56,8 @@ extension Tracer {
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       var loaded: [SyscallDistObject.ProgramName] = [enter, exit, step, .taskExit]
       if !kernel.mainObject { loaded.append(.taskExec) }
-      if request.slowCalls != nil { loaded.append(.schedSwitch) }
+      if request.slowCalls != nil || request.splitTime { loaded.append(.schedSwitch) }
+      if request.splitTime { loaded.append(.schedWakeup) }
       open.setAutoload(only: Set(loaded.map(\.rawValue)))
       if method == .fentry {
         for program in [enter, exit, step] {
@@ -73,8 +75,12 @@ extension Tracer {
       if !kernel.mainObject {
         taskHooks.append(try object.program(.taskExec).attachRawTracepoint("sched_process_exec"))
       }
-      let switchHook = try request.slowCalls.map { _ throws(BPFError) in
-        try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch"))
+      var schedulerHooks: [Link] = []
+      if request.splitTime {  // first: a thread seen leaving blocked is then seen woken
+        schedulerHooks.append(try object.program(.schedWakeup).attachTrace(as: .btfTracepoint("sched_wakeup")))
+      }
+      if request.slowCalls != nil || request.splitTime {
+        schedulerHooks.append(try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch")))
       }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
       // the programs a call runs: the task-exit hook's skipped runs are no call's
@@ -83,7 +89,7 @@ extension Tracer {
       }
       let hooked = try loaded.filter { $0 != step }.map { name throws(BPFError) in try object.program(name) }
       return Started(
-        object: object, links: links, taskHooks: taskHooks, switchHook: switchHook, note: note,
+        object: object, links: links, taskHooks: taskHooks, schedulerHooks: schedulerHooks, note: note,
         reader: try CountReader(object: object, request: request, programs: counted, missedReturns: missedReturns),
         hooked: hooked)
     } catch {

@@ -13,7 +13,7 @@ public final class Tracer {
   /// The probe's links, then the hooks that see threads exit inside a call.
   private var links: [Link]
   private var taskHooks: [Link]
-  private var switchHook: Link?
+  private var schedulerHooks: [Link]
   private let slowCalls: SlowCallReader?
   private let object: LoadedObject
   private var reader: CountReader
@@ -62,7 +62,7 @@ public final class Tracer {
     object = started.object
     links = started.links
     taskHooks = started.taskHooks
-    switchHook = started.switchHook
+    schedulerHooks = started.schedulerHooks
     reader = started.reader
     hooked = started.hooked
     do {
@@ -80,7 +80,7 @@ public final class Tracer {
   public func detach() {
     links.removeAll()
     taskHooks.removeAll()
-    switchHook = nil
+    schedulerHooks.removeAll()
     if statistics != nil, detachedAt == nil { detachedAt = RunTimeStatistics.monotonicNanoseconds() }
   }
 
@@ -123,12 +123,15 @@ public final class Tracer {
   }
 
   /// Runs a bucket step once on the CPU `cpu`, as if a call of `latency` units had ended there
-  /// with key `key` (and, failed, with errno `err`): lets tests check the kernel's own bucket
-  /// arithmetic at any value, and its maps' capacity at any key.
-  public func runBucketStep(latency: UInt64, key: UInt64, cpu: UInt32, err: UInt64 = 0) throws(TracerError) {
+  /// with key `key` (and, failed, with errno `err`; with --off-cpu, `blocked` and `runnable` ns
+  /// of it): lets tests check the kernel's own bucket arithmetic at any value, and its maps'
+  /// capacity at any key.
+  public func runBucketStep(
+    latency: UInt64, key: UInt64, cpu: UInt32, err: UInt64 = 0, blocked: UInt64 = 0, runnable: UInt64 = 0
+  ) throws(TracerError) {
     do {
-      try reader.stage(latency: latency, key: key, err: err)
-      let step = SyscallDistObject.ProgramName(method, .step(request.profile.layout.kind))
+      try reader.stage(latency: latency, key: key, err: err, blocked: blocked, runnable: runnable)
+      let step = SyscallDistObject.ProgramName(method, .step(request.profile.layout.kind, split: request.splitTime))
       _ = try object.program(step).testRun(context: [0, 0], cpu: cpu)
     } catch {
       throw .kernel(error)

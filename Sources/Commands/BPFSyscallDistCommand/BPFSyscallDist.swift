@@ -70,7 +70,7 @@ public struct BPFSyscallDist: ParsableCommand {
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
       limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls,
-      measureCost: outputOptions.cost)
+      measureCost: outputOptions.cost, splitTime: profileOptions.offCPU)
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session

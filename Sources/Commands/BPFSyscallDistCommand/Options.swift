@@ -28,6 +28,11 @@ struct ProfileOptions: ParsableArguments {
     help: "Also keep the most threads inside the call at once, per key (two atomic operations per call).")
   var concurrency = false
 
+  @Flag(
+    name: .long,
+    help: "Split every counted call's time into on CPU, waiting for a CPU and blocked, summed per key (the scheduler's switch and wakeup hooks; Linux 5.13 or later).")
+  var offCPU = false
+
   @OptionGroup var storage: StorageOptions
 }
 

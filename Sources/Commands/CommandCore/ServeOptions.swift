@@ -68,6 +68,11 @@ public struct ServeOptions: ParsableArguments {
   public var requestTimeout: String = "10s"
 
   @Flag(
+    name: .customLong("off-cpu"),
+    help: "Also export where each call's time went: _call_time_seconds_total by state (on_cpu, runnable, blocked), every profile.")
+  public var offCPU = false
+
+  @Flag(
     name: .long,
     help: "Also export what each profile's BPF programs cost (_program_runs_total, _program_run_seconds_total), from the kernel's run-time statistics, on while serving.")
   public var cost = false

@@ -14,7 +14,7 @@ public struct Recording: Sendable {
   public var series: [SeriesName: RecordedSeries]
 
   /// The newest JSON schema this reads.
-  public static let schema = 2
+  public static let schema = 3
 
   public static func load(_ file: String) throws(RecordingError) -> Recording {
     let data: Data

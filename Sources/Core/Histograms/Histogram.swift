@@ -9,11 +9,14 @@ public struct Histogram: Equatable, Sendable {
   /// The exact smallest and largest latency in nanoseconds, when the kernel kept them.
   public var minNanoseconds: UInt64?
   public var maxNanoseconds: UInt64?
+  /// With --off-cpu: where the calls' time went.
+  public var timeSplit: TimeSplit?
 
   public init(
     layout: BucketLayout, counts: [UInt64]? = nil, sumNanoseconds: UInt128? = nil,
-    minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil
+    minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil, timeSplit: TimeSplit? = nil
   ) {
+    self.timeSplit = timeSplit
     self.layout = layout
     self.counts = counts ?? Array(repeating: 0, count: layout.slotCount)
     self.sumNanoseconds = sumNanoseconds

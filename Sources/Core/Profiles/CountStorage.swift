@@ -40,9 +40,10 @@ public struct CountStorage: Equatable, Sendable {
 
   public init(
     for profile: Profile, enumerators: [UInt64: String], cpus: Int, splitOutcome: Bool = false, atomics: Bool = true,
-    limits: StorageLimits = StorageLimits()
+    limits: StorageLimits = StorageLimits(), splitTime: Bool = false
   ) {
-    let words = profile.layout.wordsPerSeries
+    // --off-cpu: the ns blocked and waiting for a CPU after the series' other words
+    let words = profile.layout.wordsPerSeries + (splitTime ? TimeSplit.kernelWords : 0)
     self.cpus = cpus
     wordsPerSeries = words
     errorEntries = limits.maxErrors

@@ -2,7 +2,7 @@ import Histograms
 import Snapshots
 
 /// One JSON object per print (`-j`), keys in a fixed order. Schema 2:
-/// `{"schema":2,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
+/// `{"schema":3,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
 ///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
 ///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
@@ -13,7 +13,9 @@ import Snapshots
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
 ///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
-///     "max_concurrent":…,"errors":{"ENOENT":…},"buckets":[{"low":…,"high":…,"count":…}]}]}`.
+///     "max_concurrent":…,"on_cpu_ns":…,"runnable_ns":…,"blocked_ns":…,"errors":{"ENOENT":…},
+///     "buckets":[{"low":…,"high":…,"count":…}]}]}`.
+/// Schema 3 added the time split (null without --off-cpu); schema 2 readers ignore it.
 /// Times are in `unit` but `*_ns`. Each percentile's true value (by nearest rank) lies within
 /// `low`…`high`, from its bucket and the exact min and max; `relative_error` is the most the
 /// three estimates can be off relative to the truth (null when unbounded). Schema 1 gave
@@ -27,7 +29,7 @@ public struct JSONRenderer: Sendable {
     let histograms = snapshot.series.map { series(of: $0, unit: snapshot.unit) }
     let accounting = snapshot.accounting
     return object([
-      ("schema", "2"),
+      ("schema", "3"),
       ("profile", string(snapshot.profileName)),
       ("timestamp", number(snapshot.timestamp)),
       ("unit", string(snapshot.unit.rawValue)),
@@ -105,9 +107,21 @@ public struct JSONRenderer: Sendable {
           ),
           ("relative_error", errors.contains { $0 == nil } ? "null" : number(errors.compactMap { $0 }.max() ?? 0)),
           ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
+        ] + timeSplit(histogram) + [
           ("errors", object(series.failures.map { (string($0.name), String($0.count)) }, quoted: true)),
           ("buckets", "[" + buckets.joined(separator: ",") + "]"),
         ])
+  }
+
+  /// `on_cpu_ns`, `runnable_ns` and `blocked_ns`, null without --off-cpu.
+  func timeSplit(_ histogram: Histogram) -> [(String, String)] {
+    guard let split = histogram.timeSplit, let sum = histogram.sumNanoseconds else {
+      return [("on_cpu_ns", "null"), ("runnable_ns", "null"), ("blocked_ns", "null")]
+    }
+    return [
+      ("on_cpu_ns", String(split.onCPUNanoseconds(ofSum: sum))), ("runnable_ns", String(split.runnableNanoseconds)),
+      ("blocked_ns", String(split.blockedNanoseconds)),
+    ]
   }
 
   func object(_ fields: [(String, String)], quoted: Bool = false) -> String {

@@ -30,6 +30,9 @@ public struct OpenMetricsRenderer: Sendable {
     var latency = MetricFamily(name: prefix + "_latency_seconds", kind: .histogram, help: help, unit: "seconds")
     var errors = MetricFamily(
       name: prefix + "_errors", kind: .counter, help: "Failed calls traced by profile \(snapshot.profileName), by errno.")
+    var time = MetricFamily(
+      name: prefix + "_call_time_seconds", kind: .counter,
+      help: "Time inside calls traced by profile \(snapshot.profileName), by where it went (--off-cpu).", unit: "seconds")
     latency.samples.reserveCapacity(snapshot.series.count * (buckets.bounds.count + 4))
     for (index, series) in snapshot.series.enumerated() {
       var pairs = [(name: keyLabel, value: series.keyName)]
@@ -50,13 +53,22 @@ public struct OpenMetricsRenderer: Sendable {
       if let sum = histogram.sumNanoseconds { latency.add("_sum", labels, .number(Double(sum) / 1e9)) }
       latency.add("_count", labels, .count(histogram.total))
       latency.add("_created", labels, createdAt)
+      if let split = histogram.timeSplit, let sum = histogram.sumNanoseconds {
+        for (state, ns) in [
+          ("on_cpu", split.onCPUNanoseconds(ofSum: sum)), ("runnable", split.runnableNanoseconds), ("blocked", split.blockedNanoseconds),
+        ] {
+          let stateLabels = Labels.render(pairs + [("state", state)])
+          time.add("_total", stateLabels, .number(Double(ns) / 1e9))
+          time.add("_created", stateLabels, createdAt)
+        }
+      }
       for failure in series.failures {
         let errorLabels = Labels.render([(keyLabel, series.keyName), ("errno", failure.name)])
         errors.add("_total", errorLabels, .count(failure.count))
         errors.add("_created", errorLabels, createdAt)
       }
     }
-    return errors.samples.isEmpty ? [latency] : [latency, errors]
+    return [latency] + (errors.samples.isEmpty ? [] : [errors]) + (time.samples.isEmpty ? [] : [time])
   }
 
   /// What became of every call since the start (the accounting line's figures), the calls in

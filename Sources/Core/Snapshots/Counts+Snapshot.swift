@@ -24,7 +24,7 @@ extension Counts {
         failures: errnos,
         histogram: Histogram(
           layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
-          minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds))
+          minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds, timeSplit: counts.timeSplit))
     }
     var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,

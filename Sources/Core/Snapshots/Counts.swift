@@ -46,33 +46,44 @@ public struct FailureKey: Hashable, Sendable {
 }
 
 /// One series as the kernel keeps it: a count per slot, the latency sum, the smallest and the
-/// largest latency.
+/// largest latency, and with --off-cpu where the time went.
 public struct SeriesCounts: Equatable, Sendable {
   public var buckets: [UInt64]
   /// 128 bits: a window's sum fits 64 (the kernel's word), a run's since the start may not.
   public var sumNanoseconds: UInt128
   public var minNanoseconds: UInt64?
   public var maxNanoseconds: UInt64?
+  public var timeSplit: TimeSplit?
 
-  public init(buckets: [UInt64], sumNanoseconds: UInt128, minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil) {
+  public init(
+    buckets: [UInt64], sumNanoseconds: UInt128, minNanoseconds: UInt64? = nil, maxNanoseconds: UInt64? = nil,
+    timeSplit: TimeSplit? = nil
+  ) {
     self.buckets = buckets
     self.sumNanoseconds = sumNanoseconds
     self.minNanoseconds = minNanoseconds
     self.maxNanoseconds = maxNanoseconds
+    self.timeSplit = timeSplit
   }
 
   /// Sums the copies of one series in `words` (as many as `words` holds): each is `slots`
   /// counters, then the sum, the largest and the smallest inverted (`SD_SERIES_EXTRA_WORDS`),
-  /// as the kernel lays them out. Nil when no copy counted anything.
-  public init?(copies words: UnsafeBufferPointer<UInt64>, slots: Int) {
-    let wordsPerCopy = slots + Int(SD_SERIES_EXTRA_WORDS.rawValue)
+  /// and with `timeSplit` the ns blocked and waiting for a CPU (`SD_SPLIT_WORDS`), as the kernel
+  /// lays them out. Nil when no copy counted anything.
+  public init?(copies words: UnsafeBufferPointer<UInt64>, slots: Int, timeSplit: Bool = false) {
+    let extra = Int(SD_SERIES_EXTRA_WORDS.rawValue)
+    let wordsPerCopy = slots + extra + (timeSplit ? TimeSplit.kernelWords : 0)
     var merged: SeriesCounts?
     for base in stride(from: 0, to: words.count - wordsPerCopy + 1, by: wordsPerCopy) {
       let counters = Array(words[base..<base + slots])
       guard counters.contains(where: { $0 > 0 }) else { continue }
+      let split = timeSplit
+        ? TimeSplit(
+          blockedNanoseconds: UInt128(words[base + slots + extra]), runnableNanoseconds: UInt128(words[base + slots + extra + 1]))
+        : nil
       let copy = SeriesCounts(
         buckets: counters, sumNanoseconds: UInt128(words[base + slots]), minNanoseconds: ~words[base + slots + 2],
-        maxNanoseconds: words[base + slots + 1])
+        maxNanoseconds: words[base + slots + 1], timeSplit: split)
       merged = merged.map { $0.merging(copy) } ?? copy
     }
     guard let merged else { return nil }
@@ -86,6 +97,7 @@ public struct SeriesCounts: Equatable, Sendable {
     result.sumNanoseconds &+= other.sumNanoseconds
     result.minNanoseconds = [minNanoseconds, other.minNanoseconds].compactMap { $0 }.min()
     result.maxNanoseconds = [maxNanoseconds, other.maxNanoseconds].compactMap { $0 }.max()
+    if let split = other.timeSplit { result.timeSplit = timeSplit.map { $0.adding(split) } ?? split }
     return result
   }
 }

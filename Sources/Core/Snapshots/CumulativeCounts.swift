@@ -118,7 +118,8 @@ public struct CumulativeCounts: Sendable {
           .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count },
         histogram: Histogram(
           layout: profile.layout, counts: entry.counts.buckets, sumNanoseconds: entry.counts.sumNanoseconds,
-          minNanoseconds: entry.counts.minNanoseconds, maxNanoseconds: entry.counts.maxNanoseconds))
+          minNanoseconds: entry.counts.minNanoseconds, maxNanoseconds: entry.counts.maxNanoseconds,
+          timeSplit: entry.counts.timeSplit))
     }
     var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit, layout: profile.layout,

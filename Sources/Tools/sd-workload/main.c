@@ -46,6 +46,8 @@
  *                      that would block, end the process or change the host (benchmarks)
  *     slow-waits N     N x futex wait that times out after 20 ms (ETIMEDOUT), each after one
  *                      that fails at once (EAGAIN); late_fast: those of these that took 10 ms
+ *     hogged-reads MB N  N x pread64 of MB MiB on CPU 0 beside two threads spinning there: the
+ *                      reads wait for the CPU; reports the thread's schedstat run and wait
  *
  *   --stop  after setup, stop with SIGSTOP; the test attaches, then sends SIGCONT.
  *
@@ -139,6 +141,7 @@ static int run_signals(long x, long y) { (void)y; return mode_signals(x); }
 static int run_tcp_send(long x, long y) { (void)y; return mode_tcp_send(x); }
 static int run_slow_sleeps(long x, long y) { return mode_slow_sleeps(x, y); }
 static int run_read_big(long x, long y) { return mode_read_big(x, y); }
+static int run_hogged_reads(long x, long y) { return mode_hogged_reads(x, y); }
 static int run_slow_waits(long x, long y) { (void)y; return mode_slow_waits(x); }
 static int run_many_syscalls(long x, long y) { (void)y; return mode_many_syscalls(x); }
 static const char *stat_path;
@@ -156,6 +159,7 @@ static const struct mode modes[] = {
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
 	SD_MODE1("slow-waits", slow_waits), SD_MODE1("many-syscalls", many_syscalls),
+	SD_MODE2("hogged-reads", hogged_reads),
 };
 
 int main(int argc, char **argv)

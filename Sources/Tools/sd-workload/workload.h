@@ -35,6 +35,8 @@ int mode_signals(long n);
 int mode_tcp_send(long n);
 int mode_stat(long n, const char *path);
 int mode_many_syscalls(long n);
+/* split_modes.c */
+int mode_hogged_reads(long mb, long n);
 /* slow_modes.c */
 int mode_slow_sleeps(long slow, long fast);
 int mode_read_big(long mb, long n);

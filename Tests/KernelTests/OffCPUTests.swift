@@ -1,0 +1,74 @@
+import BPFKit
+import Foundation
+import XCTest
+
+/// --off-cpu: every counted call's time split into on CPU, waiting for a CPU and blocked, per
+/// key, checked against what the scheduler itself says of the workload's thread
+/// (/proc/thread-self/schedstat) and against calls whose time is known to go one way.
+final class OffCPUTests: XCTestCase {
+  /// The run's JSON series of `key`, with the workload's report.
+  func split(_ profile: String, key: String, _ workload: Workload) throws -> (series: [String: Any], report: [String: Any], tool: ToolRun) {
+    let tool = try ToolRun(["--profile", profile, "--off-cpu", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let report = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let series = try XCTUnwrap(
+      tool.jsonObjects.flatMap { $0["histograms"] as? [[String: Any]] ?? [] }.first { $0["key"] as? String == key }, tool.stdout)
+    return (series, report, tool)
+  }
+
+  func parts(_ series: [String: Any]) throws -> (sum: Int, onCPU: Int, runnable: Int, blocked: Int) {
+    (
+      try XCTUnwrap(series["sum_ns"] as? Int), try XCTUnwrap(series["on_cpu_ns"] as? Int),
+      try XCTUnwrap(series["runnable_ns"] as? Int), try XCTUnwrap(series["blocked_ns"] as? Int)
+    )
+  }
+
+  /// Linux 5.10 to 5.12 have no task storage of other tasks at the scheduler's hooks: there one
+  /// line says so, and nothing attaches.
+  func assertRefusedHere() throws {
+    let run = try ToolRun.complete(["--off-cpu", "-d", "1"])
+    XCTAssertEqual(run.status, 1, run.stderr)
+    XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+    XCTAssertTrue(run.stderr.contains("--off-cpu needs Linux 5.13 or later"), run.stderr)
+  }
+
+  func testSleepsAreBlockedAndThePartsAddUpToTheLatency() throws {
+    guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
+    let (series, _, _) = try split("clock_nanosleep", key: "0", try Workload("sleep", "2", "50"))
+    let (sum, onCPU, runnable, blocked) = try parts(series)
+    XCTAssertEqual(series["count"] as? Int, 50)
+    XCTAssertEqual(onCPU + runnable + blocked, sum, "the parts are the latency")
+    XCTAssertGreaterThan(Double(blocked), 0.9 * Double(sum), "a sleep is asleep: \(series)")
+  }
+
+  /// Reads that copy 8 MiB each on CPU 0, beside two threads spinning there: the scheduler's
+  /// own account of the thread's run time and run-queue wait over the loop is the truth. The
+  /// loop's few other calls (reading schedstat) may wait a scheduler slice too: 4 ms of slack.
+  func testReadsBesideCPUHogsWaitForACPUAsTheSchedulerSays() throws {
+    guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
+    let (series, report, _) = try split("syscalldist", key: "pread64", try Workload("hogged-reads", "8", "20"))
+    let (sum, onCPU, runnable, blocked) = try parts(series)
+    let (ran, waited) = (try XCTUnwrap(report["schedstat_run_ns"] as? Int), try XCTUnwrap(report["schedstat_wait_ns"] as? Int))
+    XCTAssertEqual(onCPU + runnable + blocked, sum)
+    // the loop is the reads (and a few ns between them): the calls' parts are the thread's
+    XCTAssertLessThanOrEqual(onCPU, ran + ran / 20, "on CPU: \(onCPU) against schedstat's \(ran)")
+    XCTAssertGreaterThanOrEqual(onCPU, ran - ran / 10 - 1_000_000, "on CPU: \(onCPU) against schedstat's \(ran)")
+    XCTAssertLessThanOrEqual(runnable, waited + waited / 20, "waiting: \(runnable) against schedstat's \(waited)")
+    XCTAssertGreaterThanOrEqual(runnable, waited - waited / 10 - 4_000_000, "waiting: \(runnable) against schedstat's \(waited)")
+    XCTAssertGreaterThan(Double(runnable), 0.3 * Double(sum), "two spinning threads take most of the CPU: \(series)")
+    XCTAssertLessThan(Double(blocked), 0.05 * Double(sum), "a copy from memory never sleeps: \(series)")
+  }
+
+  func testTextSaysTheSplitUnderEachHistogram() throws {
+    guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
+    let workload = try Workload("sleep", "2", "20")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "--off-cpu", "-p", String(workload.pid)])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let line = try XCTUnwrap(tool.stdout.split(separator: "\n").first { $0.hasPrefix("     time in calls: ") }, tool.stdout)
+    XCTAssertTrue(line.hasSuffix("% blocked"), String(line))
+    XCTAssertTrue(line.contains("% on CPU, ") && line.contains("% waiting for a CPU, "), String(line))
+  }
+}
