@@ -232,6 +232,8 @@ static __always_inline void sd_report_slow(
 	r->end_ns = now;
 	r->latency_ns = e->ns;
 	r->off_cpu_ns = s->off_cpu;
+	r->runnable_ns = cfg.split_time ? e->runnable_ns : 0;
+	r->blocked_ns = cfg.split_time ? e->blocked_ns : 0;
 	r->longest_off_ns = s->longest_off;
 	r->key[0] = e->key[0];
 	r->key[1] = e->key[1];

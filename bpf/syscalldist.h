@@ -208,6 +208,10 @@ struct sd_slow_call {
 	__s64 user_stack;   /* `stacks` ids, or SD_STACK_NOT_TAKEN, or -errno */
 	__s64 kernel_stack;
 	__u64 comm[2];
+	/* with split_time: of off_cpu_ns (cut to the latency), the ns waiting for a CPU; the rest
+	 * was blocked */
+	__u64 runnable_ns;
+	__u64 blocked_ns;
 };
 
 /* Handed from the exit handler to the bucket step. */

@@ -87,8 +87,15 @@ final class ShippedProfileTests: XCTestCase {
         linear: {min: 10, max: 110, step: 20}
         unit: ms
       title: "sleep {label}={key} ({raw})"
+      off_cpu: true
       """
     let profile = try ProfileLoader(enumSource: nil).load(text: text, file: "c.yaml")
+    XCTAssertTrue(profile.offCPU)
+    XCTAssertThrowsError(
+      try ProfileLoader(enumSource: nil).load(text: "version: 1\nname: x\nprobe: {syscalls: all}\noff_cpu: maybe\n", file: "o.yaml")
+    ) { error in
+      XCTAssertTrue("\(error)".contains("o.yaml:4:10"), "\(error)")
+    }
     XCTAssertEqual(profile.keySource, .errno, "retval decoded as errno is the errno source")
     XCTAssertEqual(profile.layout, .linear(min: 10, max: 110, step: 20))
     XCTAssertEqual(profile.unit, .ms)
@@ -98,6 +105,7 @@ final class ShippedProfileTests: XCTestCase {
 
   func testDefaultsAreLog2MicrosecondsAndNoKey() throws {
     let profile = try ProfileLoader(enumSource: nil).load(text: "version: 1\nname: x\nprobe: {syscalls: all}\n", file: "x")
+    XCTAssertFalse(profile.offCPU)
     XCTAssertEqual(profile.target, .allSyscalls)
     XCTAssertEqual(profile.keySource, .none)
     XCTAssertEqual(profile.layout, .log2)

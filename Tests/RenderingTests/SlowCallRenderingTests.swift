@@ -33,6 +33,24 @@ final class SlowCallRenderingTests: XCTestCase {
       "12:04:31.118  acl-agent       4123    4131    31.207   BPF_MAP_UPDATE_ELEM   ok      97.1%\n")
   }
 
+  /// --off-cpu: the split instead of OFF-CPU, as shares of the latency: 30.3 ms off CPU of
+  /// 31.2074 ms, 0.3 ms of it waiting for a CPU, leaves 0.9074 ms on CPU.
+  func testWithTheTimeSplitALineSaysOnCPUWaitingAndBlocked() {
+    let renderer = SlowCallTextRenderer(keyLabel: "cmd", thresholdNanoseconds: 10_000_000, timeSplit: true)
+    XCTAssertEqual(
+      renderer.header,
+      "TIME          COMM            PID     TID     LAT(ms)  cmd                   RESULT  ON-CPU  WAIT    BLOCKED")
+    var split = call()
+    split.runnableNanoseconds = 300_000
+    split.blockedNanoseconds = 30_000_000
+    XCTAssertEqual(
+      renderer.render(split),
+      "12:04:31.118  acl-agent       4123    4131    31.207   BPF_MAP_UPDATE_ELEM   ok      2.9%    1.0%    96.1%\n")
+    let json = try? JSONSerialization.jsonObject(with: Data(JSONRenderer().render(split).utf8)) as? [String: Any]
+    XCTAssertEqual(json?["runnable_ns"] as? Int, 300_000)
+    XCTAssertEqual(json?["blocked_ns"] as? Int, 30_000_000)
+  }
+
   func testBelowAMillisecondLatenciesAreInMicroseconds() {
     let renderer = SlowCallTextRenderer(keyLabel: "cmd", thresholdNanoseconds: 500_000)
     XCTAssertTrue(renderer.header.contains("LAT(us)"))

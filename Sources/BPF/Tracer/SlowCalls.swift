@@ -25,6 +25,8 @@ public struct SlowCall: Sendable {
   /// Time its thread spent off CPU inside the call: blocked, or runnable and waiting.
   public var offCPUNanoseconds: UInt64
   public var longestOffCPUNanoseconds: UInt64
+  /// With --off-cpu: of the time off CPU (cut to the latency), waiting for a CPU and blocked.
+  public var split: (runnable: UInt64, blocked: UInt64)?
   public var key: Key
   /// 0: it succeeded; else the errno it failed with.
   public var errno: UInt32
@@ -65,7 +67,9 @@ final class SlowCallReader {
   private func decoded(_ record: sd_slow_call) -> SlowCall {
     SlowCall(
       endNanoseconds: record.end_ns, latencyNanoseconds: record.latency_ns, offCPUNanoseconds: record.off_cpu_ns,
-      longestOffCPUNanoseconds: record.longest_off_ns, key: request.key(record.key), errno: UInt32(truncatingIfNeeded: record.err),
+      longestOffCPUNanoseconds: record.longest_off_ns,
+      split: request.splitTime ? (record.runnable_ns, record.blocked_ns) : nil,
+      key: request.key(record.key), errno: UInt32(truncatingIfNeeded: record.err),
       pid: record.pid, tid: record.tid,
       comm: withUnsafeBytes(of: record.comm) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) },
       userStack: stack(record.user_stack), kernelStack: stack(record.kernel_stack))

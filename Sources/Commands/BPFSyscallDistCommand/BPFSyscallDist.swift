@@ -70,7 +70,7 @@ public struct BPFSyscallDist: ParsableCommand {
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
       limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls,
-      measureCost: outputOptions.cost, splitTime: profileOptions.offCPU)
+      measureCost: outputOptions.cost, splitTime: profileOptions.offCPU || profile.offCPU)
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session
@@ -81,7 +81,7 @@ public struct BPFSyscallDist: ParsableCommand {
         slowCalls: slowCalls.map {
           SlowCallPrinter(
             format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
-            threshold: $0.thresholdNanoseconds)
+            threshold: $0.thresholdNanoseconds, timeSplit: request.splitTime)
         }, record: record)
     } catch {
       throw Failure.tracer(error)

@@ -22,11 +22,14 @@ final class SlowCallPrinter {
   private let userSymbols = UserSymbols()
   private var folded = FoldedStacks()
 
-  init(format: OutputFormat, stacks: SlowCallFlags.StackFormat?, decoder: KeyDecoder, keyLabel: String, threshold: UInt64) {
+  init(
+    format: OutputFormat, stacks: SlowCallFlags.StackFormat?, decoder: KeyDecoder, keyLabel: String, threshold: UInt64,
+    timeSplit: Bool
+  ) {
     self.format = format
     self.stacks = stacks
     self.decoder = decoder
-    text = SlowCallTextRenderer(keyLabel: keyLabel, thresholdNanoseconds: threshold)
+    text = SlowCallTextRenderer(keyLabel: keyLabel, thresholdNanoseconds: threshold, timeSplit: timeSplit)
     wallClockOffset = Clock.wall() - Clock.monotonic()
   }
 
@@ -72,12 +75,15 @@ final class SlowCallPrinter {
     case .number(let value): (raw, name) = (decoder.number(value), decoder.name(for: value))
     case .name(let text): (raw, name) = (nil, text)
     }
-    return SlowCallReport(
+    var report = SlowCallReport(
       wallClock: wallClockOffset + Double(call.endNanoseconds) / 1e9, comm: call.comm, pid: call.pid, tid: call.tid,
       latencyNanoseconds: call.latencyNanoseconds, offCPUNanoseconds: call.offCPUNanoseconds,
       longestOffCPUNanoseconds: call.longestOffCPUNanoseconds, key: name, rawKey: raw,
       outcome: UAPINames.outcomeName(call.errno),
       userStack: stack(call.userStack, user: call.pid), kernelStack: stack(call.kernelStack, user: nil))
+    report.runnableNanoseconds = call.split?.runnable
+    report.blockedNanoseconds = call.split?.blocked
+    return report
   }
 
   /// A kernel stack taken at sched_switch starts in the tool's own program and the tracepoint's

@@ -62,7 +62,7 @@ struct ServePlan {
     for source in sources {
       var entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
       entry.request.measureCost = options.cost
-      entry.request.splitTime = options.offCPU
+      entry.request.splitTime = options.offCPU || entry.profile.offCPU
       // compared as the exposition writes them: "a-b" and "a.b" are both a_b
       let written = Labels.metricName(entry.metricName)
       if let twin = entries.first(where: { Labels.metricName($0.metricName) == written }) {

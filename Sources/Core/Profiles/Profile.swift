@@ -75,6 +75,9 @@ public struct Profile: Equatable, Sendable {
   /// `slower_than`: report each call of at least this many nanoseconds as it ends, unless the
   /// command line says otherwise.
   public var slowerThanNanoseconds: UInt64?
+  /// `off_cpu`: split each call's time into on CPU, waiting for a CPU and blocked, as
+  /// `--off-cpu` does.
+  public var offCPU = false
   /// `histogram.export`: the bucket bounds (seconds) OpenMetrics and `serve` export; nil for all
   /// up to an hour.
   public var exportRange: ClosedRange<Double>?

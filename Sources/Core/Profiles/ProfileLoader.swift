@@ -46,7 +46,7 @@ struct ProfileBuilder: YAMLReader {
     guard
       let top = fields(
         of: root, in: "the profile",
-        allowed: ["version", "name", "description", "probe", "key", "histogram", "title", "slower_than"],
+        allowed: ["version", "name", "description", "probe", "key", "histogram", "title", "slower_than", "off_cpu"],
         required: ["version", "name", "probe"])
     else { return nil }
 
@@ -80,11 +80,13 @@ struct ProfileBuilder: YAMLReader {
         error("'slower_than' must be a duration with its unit: ns, us, ms or s (e.g. 10ms)", at: node.location)
       }
     }
+    let offCPU = top["off_cpu"].flatMap { boolean($0, "'off_cpu'") } ?? false
     guard let name, let target, let key, let layout, let unit else { return nil }
     var profile = Profile(
       name: name, description: description, target: target, keySource: key.source,
       keyLabel: key.label, decoding: key.decoding, layout: layout, unit: unit, title: title)
     profile.slowerThanNanoseconds = slowerThan
+    profile.offCPU = offCPU
     profile.exportRange = exported
     return profile
   }

@@ -24,6 +24,9 @@ public struct SlowCallReport: Equatable, Sendable {
   public var latencyNanoseconds: UInt64
   public var offCPUNanoseconds: UInt64
   public var longestOffCPUNanoseconds: UInt64
+  /// With --off-cpu: of the time off CPU, waiting for a CPU and blocked.
+  public var runnableNanoseconds: UInt64?
+  public var blockedNanoseconds: UInt64?
   /// The decoded key, and its number where it has one.
   public var key: String
   public var rawKey: KeyNumber?
@@ -52,8 +55,11 @@ public struct SlowCallReport: Equatable, Sendable {
   }
 
   /// The share of the latency spent off CPU, 0...1.
-  public var offCPUShare: Double {
-    latencyNanoseconds == 0 ? 0 : min(1, Double(offCPUNanoseconds) / Double(latencyNanoseconds))
+  public var offCPUShare: Double { share(offCPUNanoseconds) }
+
+  /// The share of the latency `part` is, 0...1.
+  func share(_ part: UInt64) -> Double {
+    latencyNanoseconds == 0 ? 0 : min(1, Double(part) / Double(latencyNanoseconds))
   }
 }
 
@@ -64,21 +70,31 @@ public struct SlowCallTextRenderer: Sendable {
   /// Latencies in ms for thresholds of 1 ms and more, else in µs.
   public let unit: TimeUnit
 
-  public init(keyLabel: String, thresholdNanoseconds: UInt64) {
+  /// With --off-cpu: the time split (ON-CPU, WAIT, BLOCKED) instead of the OFF-CPU column.
+  public let timeSplit: Bool
+
+  public init(keyLabel: String, thresholdNanoseconds: UInt64, timeSplit: Bool = false) {
     self.keyLabel = keyLabel
+    self.timeSplit = timeSplit
     unit = thresholdNanoseconds >= 1_000_000 ? .ms : .us
   }
 
   public var header: String {
     "TIME".padded(14) + "COMM".padded(16) + "PID".padded(8) + "TID".padded(8) + "LAT(\(unit.rawValue))".padded(9)
-      + keyLabel.padded(22) + "RESULT".padded(8) + "OFF-CPU"
+      + keyLabel.padded(22) + "RESULT".padded(8) + (timeSplit ? "ON-CPU".padded(8) + "WAIT".padded(8) + "BLOCKED" : "OFF-CPU")
   }
 
   public func render(_ call: SlowCallReport) -> String {
     let latency = Double(call.latencyNanoseconds) / Double(unit.nanoseconds)
+    func percent(_ share: Double) -> String { Self.decimal(share * 100, 1) + "%" }
     var text = Self.clock(call.wallClock).padded(14) + call.comm.padded(16) + String(call.pid).padded(8)
       + String(call.tid).padded(8) + Self.decimal(latency, 3).padded(9) + call.key.padded(22) + call.outcome.padded(8)
-      + Self.decimal(call.offCPUShare * 100, 1) + "%\n"
+    if timeSplit, let runnable = call.runnableNanoseconds, let blocked = call.blockedNanoseconds {
+      let onCPU = call.latencyNanoseconds - min(call.latencyNanoseconds, runnable + blocked)
+      text += percent(call.share(onCPU)).padded(8) + percent(call.share(runnable)).padded(8) + percent(call.share(blocked)) + "\n"
+    } else {
+      text += percent(call.offCPUShare) + "\n"
+    }
     let longest = Self.decimal(Double(call.longestOffCPUNanoseconds) / Double(unit.nanoseconds), 3)
     text += stack(call.kernelStack, title: "blocked longest (\(longest) \(unit.rawValue)) in:", kernel: true)
     text += stack(call.userStack, title: "called from:", kernel: false)
@@ -122,7 +138,8 @@ public struct SlowCallTextRenderer: Sendable {
 
 extension JSONRenderer {
   /// One slow call as one JSON object: `{"type":"slow_call","time":…,"comm":…,"pid":…,"tid":…,
-  /// "latency_ns":…,"off_cpu_ns":…,"longest_off_cpu_ns":…,"key":…,"raw":…,"outcome":…,
+  /// "latency_ns":…,"off_cpu_ns":…,"longest_off_cpu_ns":…,"runnable_ns":…,"blocked_ns":…,
+  /// "key":…,"raw":…,"outcome":…,
   /// "user_stack":…,"kernel_stack":…}`; a stack is null (not taken), `{"lost":"why"}` or
   /// `{"frames":[{"address":"0x…","function":…,"offset":…,"module":…}],"note":…}`.
   public func render(_ call: SlowCallReport) -> String {
@@ -135,6 +152,8 @@ extension JSONRenderer {
       ("latency_ns", String(call.latencyNanoseconds)),
       ("off_cpu_ns", String(call.offCPUNanoseconds)),
       ("longest_off_cpu_ns", String(call.longestOffCPUNanoseconds)),
+      ("runnable_ns", call.runnableNanoseconds.map(String.init) ?? "null"),
+      ("blocked_ns", call.blockedNanoseconds.map(String.init) ?? "null"),
       ("key", string(call.key)),
       ("raw", call.rawKey.map { $0.description } ?? "null"),
       ("outcome", string(call.outcome)),

@@ -1,6 +1,7 @@
 /* Calls whose time is known to go one way, with the kernel's own account of it beside them
  * (/proc/thread-self/schedstat: ns run, ns waited on a run queue), for the time split. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -11,15 +12,20 @@
 #include <unistd.h>
 #include "workload.h"
 
-/* The calling thread's run time and run-queue wait, by the scheduler (CONFIG_SCHED_INFO). */
-static void schedstat(uint64_t *run, uint64_t *wait)
+/* The calling thread's run time and run-queue wait, by the scheduler (CONFIG_SCHED_INFO), read
+ * from `fd` (its /proc/thread-self/schedstat) with lseek and read: no pread64, the calls the
+ * test traces. */
+static void schedstat(int fd, uint64_t *run, uint64_t *wait)
 {
+	char text[128];
 	unsigned long long r = 0, w = 0;
-	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	ssize_t n;
 
-	if (!f || fscanf(f, "%llu %llu", &r, &w) != 2)
+	if (lseek(fd, 0, SEEK_SET) < 0 || (n = read(fd, text, sizeof(text) - 1)) <= 0)
 		die("/proc/thread-self/schedstat");
-	fclose(f);
+	text[n] = 0;
+	if (sscanf(text, "%llu %llu", &r, &w) != 2)
+		die("/proc/thread-self/schedstat");
 	*run = r;
 	*wait = w;
 }
@@ -47,19 +53,20 @@ static void *hog(void *unused)
 
 /* N preads of MB MiB from a memfd (busy on CPU: a copy), on CPU 0 shared with two threads that
  * spin there: the reads wait for the CPU about two thirds of the time. Reports the thread's
- * schedstat deltas over the loop and its CPU time. */
+ * schedstat run and wait summed over the reads alone (sampled right before and after each),
+ * and its CPU time. */
 int mode_hogged_reads(long mb, long n)
 {
 	const long hogs = 2;
 	size_t size = (size_t)mb << 20;
 	char *buffer = malloc(size);
-	int fd = memfd_create("sd-workload-hogged", 0);
+	int fd = memfd_create("sd-workload-hogged", 0), stat = open("/proc/thread-self/schedstat", O_RDONLY);
 	pthread_t threads[2];
-	uint64_t run0, wait0, run1, wait1, cpu, wall;
+	uint64_t run = 0, wait = 0, cpu, wall;
 	long i;
 
-	if (!buffer || fd < 0)
-		die("malloc or memfd_create");
+	if (!buffer || fd < 0 || stat < 0)
+		die("malloc, memfd_create or open schedstat");
 	memset(buffer, 'x', size);
 	if (write(fd, buffer, size) != (ssize_t)size)
 		die("write");
@@ -69,22 +76,26 @@ int mode_hogged_reads(long mb, long n)
 		if (pthread_create(&threads[i], NULL, hog, NULL))
 			die("pthread_create");
 	usleep(20000); /* the hogs running */
-	schedstat(&run0, &wait0);
 	cpu = thread_cpu_ns();
 	wall = now_ns();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		uint64_t run0, wait0, run1, wait1;
+
+		schedstat(stat, &run0, &wait0);
 		if (pread(fd, buffer, size, 0) != (ssize_t)size)
 			die("pread");
+		schedstat(stat, &run1, &wait1);
+		run += run1 - run0;
+		wait += wait1 - wait0;
+	}
 	wall = now_ns() - wall;
 	cpu = thread_cpu_ns() - cpu;
-	schedstat(&run1, &wait1);
 	atomic_store(&hogs_stop, 1);
 	for (i = 0; i < hogs; i++)
 		pthread_join(threads[i], NULL);
 	printf("{\"mode\":\"hogged-reads\",\"counts\":{\"pread64\":%ld},\"wall_ns\":%llu,\"cpu_ns\":%llu,"
 	       "\"schedstat_run_ns\":%llu,\"schedstat_wait_ns\":%llu}\n",
-	       n, (unsigned long long)wall, (unsigned long long)cpu, (unsigned long long)(run1 - run0),
-	       (unsigned long long)(wait1 - wait0));
+	       n, (unsigned long long)wall, (unsigned long long)cpu, (unsigned long long)run, (unsigned long long)wait);
 	free(buffer);
 	return 0;
 }
