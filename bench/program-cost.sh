@@ -5,7 +5,8 @@
 # call), and, with BEFORE=path/to/an/older/bpfsyscalldist, that build too, in the same rounds, so
 # a change is judged against the code it replaces; "armed" is the shipped build with --slower-than
 # set but never reached (10 s), which also loads the sched_switch hook (its cost per context
-# switch is its own line); "serve" is the same program run by `bpfsyscalldist serve`. The stats
+# switch is its own line); "offcpu" is --off-cpu (the split steps, and the sched_switch and
+# sched_wakeup hooks, each its own line); "serve" is the same program run by `bpfsyscalldist serve`. The stats
 # add their own two clock reads per run, the same to all. Prints one line per program and round,
 # then the median per-call cost (enter + exit + step) of each variant and hook.
 # With PROFILES=1, also each shipped profile as shipped, on N calls of its own syscall (the
@@ -59,6 +60,7 @@ for round in $(seq "$ROUNDS"); do
 		if [ -n "$BEFORE" ]; then measure before "$BEFORE" --probe-method "$method"; fi
 		measure tail "$TOOL" --probe-method "$method"
 		measure armed "$TOOL" --probe-method "$method" --slower-than 10s
+		measure offcpu "$TOOL" --probe-method "$method" --off-cpu
 		measure serve "$TOOL" serve --listen 127.0.0.1:0 --probe-method "$method"
 		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
 	done | tee -a "$out"
