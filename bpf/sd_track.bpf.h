@@ -349,10 +349,11 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 static __always_inline void sd_switch(
 	void *ctx, int preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct sd_start *s = sd_start_of_switched(prev, 1);
+	__u64 now = 0; /* read once, and only for a thread in a traced call: most switches have none */
 
 	if (s && s->ts) {
+		now = bpf_ktime_get_ns();
 		if (s->off_since) /* it ran, and the hook missed its switch back in */
 			sd_close_unseen_stretch(sd_cpu(), s, prev, now);
 		if (cfg.split_time) {
@@ -366,6 +367,8 @@ static __always_inline void sd_switch(
 	s = sd_start_of_switched(next, 0);
 	if (!s || !s->ts)
 		return;
+	if (!now)
+		now = bpf_ktime_get_ns();
 	if (s->off_since)
 		sd_back_on_cpu_switched(s, next, now);
 	else /* in a call, on a CPU again, never seen leaving it */
