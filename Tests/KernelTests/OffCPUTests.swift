@@ -90,4 +90,28 @@ final class OffCPUTests: XCTestCase {
       XCTAssertGreaterThanOrEqual(blocked, 1_900_000, "a 2 ms sleep is asleep for 2 ms: \(call)")
     }
   }
+
+  /// The origin case: 200 threads updating and deleting one PROG_ARRAY that a loaded program
+  /// tail-calls through (every update takes the poke path, under one mutex): the calls are
+  /// blocked, many at once; the same commands on a plain map run on CPU.
+  func testTheOriginCaseIsBlockedAndAPlainMapIsNot() throws {
+    guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
+    let workload = try Workload("progarray-tail", "200", "2")
+    let tool = try ToolRun(["--off-cpu", "--concurrency", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    let report = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(report["errors"] as? Int, 0)
+    let series = tool.jsonObjects.flatMap { $0["histograms"] as? [[String: Any]] ?? [] }
+    for command in ["BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM"] {
+      let found = try XCTUnwrap(series.first { $0["key"] as? String == command }, command)
+      XCTAssertEqual(found["count"] as? Int, 200, command)
+      let (sum, _, _, blocked) = try parts(found)
+      XCTAssertGreaterThanOrEqual(Double(blocked), 0.9 * Double(sum), "\(command) on the poke path: \(found)")
+      XCTAssertGreaterThan(found["max_concurrent"] as? Int ?? 0, 20, "\(command): many waited at once")
+    }
+    let (plain, _, _) = try split("bpfsyscalldist", key: "BPF_MAP_UPDATE_ELEM", try Workload("bpf-mix", "500"))
+    let (sum, _, _, blocked) = try parts(plain)
+    XCTAssertLessThan(Double(blocked), 0.1 * Double(sum), "a plain map's update never sleeps: \(plain)")
+  }
 }

@@ -122,7 +122,36 @@ static void *progarray_worker(void *arg)
 	return NULL;
 }
 
-int mode_progarray(int threads, long n)
+/* A socket filter that tail-calls through `map` at every key below `keys`, each a constant: the
+ * JIT patches those jumps in place, so that every update of the map takes the poke path
+ * (prog_array_map_poke_run under the map's poke_mutex), as a loaded XDP dispatcher makes it. */
+static int load_tail_caller(int map_fd, int keys)
+{
+	struct bpf_insn *insns = calloc(5 * keys + 3, sizeof(*insns));
+	union bpf_attr load = { .prog_type = BPF_PROG_TYPE_SOCKET_FILTER, .license = (uintptr_t)"GPL" };
+	int n = 0, i, fd;
+
+	if (!insns)
+		die("calloc");
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_6, .src_reg = BPF_REG_1 };
+	for (i = 0; i < keys; i++) {
+		insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_6 };
+		insns[n++] = (struct bpf_insn){ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+						.src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd };
+		insns[n++] = (struct bpf_insn){ 0 };
+		insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = i };
+		insns[n++] = (struct bpf_insn){ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call };
+	}
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 };
+	insns[n++] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+	load.insns = (uintptr_t)insns;
+	load.insn_cnt = n;
+	fd = (int)sys_bpf(BPF_PROG_LOAD, &load);
+	free(insns);
+	return fd;
+}
+
+int mode_progarray(int threads, long n, int tail)
 {
 	struct bpf_insn prog[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -142,7 +171,7 @@ int mode_progarray(int threads, long n)
 	}
 	map_fd = map_create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, threads);
 	prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &load);
-	if (map_fd < 0 || prog_fd < 0)
+	if (map_fd < 0 || prog_fd < 0 || (tail && load_tail_caller(map_fd, threads) < 0))
 		die("progarray setup");
 	pthread_barrier_init(&start, NULL, threads + 1);
 	for (i = 0; i < threads; i++) {
@@ -158,9 +187,9 @@ int mode_progarray(int threads, long n)
 		pthread_join(workers[i].thread, NULL);
 		errors += workers[i].errors;
 	}
-	printf("{\"mode\":\"progarray\",\"threads\":%d,\"counts\":{\"BPF_MAP_UPDATE_ELEM\":%ld,"
+	printf("{\"mode\":\"%s\",\"threads\":%d,\"counts\":{\"BPF_MAP_UPDATE_ELEM\":%ld,"
 	       "\"BPF_MAP_DELETE_ELEM\":%ld},\"errors\":%ld,\"ns_per_op\":%.2f}\n",
-	       threads, threads * ((n + 1) / 2), threads * (n / 2), errors,
+	       tail ? "progarray-tail" : "progarray", threads, threads * ((n + 1) / 2), threads * (n / 2), errors,
 	       (double)(now_ns() - t0) / ((double)threads * n));
 	return 0;
 }

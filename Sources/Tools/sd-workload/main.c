@@ -12,6 +12,8 @@
  *     lookup N         N x bpf(BPF_MAP_LOOKUP_ELEM) on a 1-entry array (benchmark loop)
  *     getppid N        N x getppid (benchmark loop)
  *     progarray T N    T threads, N alternating update/delete each on one shared PROG_ARRAY
+ *     progarray-tail T N  the same, with a loaded program tail-calling through every key (each
+ *                      a constant): every update takes the poke path, under its poke_mutex
  *     stuck T          T threads enter a long nanosleep; once /proc shows each in it, the process
  *                      sleeps 1 ms and exits mid-call (exit_group)
  *     exits T          T threads end with the exit syscall, then the process with exit_group:
@@ -123,7 +125,8 @@ static int run_timed_sleep(long x, long y) { return mode_timed_sleep(x, y); }
 static int run_openat(long x, long y) { (void)y; return mode_openat(x); }
 static int run_lookup(long x, long y) { (void)y; return mode_lookup(x); }
 static int run_getppid(long x, long y) { (void)y; return mode_getppid(x); }
-static int run_progarray(long x, long y) { return mode_progarray((int)x, y); }
+static int run_progarray(long x, long y) { return mode_progarray((int)x, y, 0); }
+static int run_progarray_tail(long x, long y) { return mode_progarray((int)x, y, 1); }
 static int run_stuck(long x, long y) { (void)y; return mode_stuck((int)x); }
 static int run_exits(long x, long y) { (void)y; return mode_exits((int)x); }
 static int run_args(long x, long y) { (void)y; return mode_args(x); }
@@ -151,7 +154,7 @@ static const struct mode modes[] = {
 	SD_MODE1("bpf-mix", bpf_mix), SD_MODE1("syscalls", syscalls), SD_MODE2("sleep", sleep),
 	SD_MODE2("timed-sleep", timed_sleep),
 	SD_MODE1("openat", openat), SD_MODE1("lookup", lookup), SD_MODE1("getppid", getppid),
-	SD_MODE2("progarray", progarray), SD_MODE1("stuck", stuck), SD_MODE1("exits", exits),
+	SD_MODE2("progarray", progarray), SD_MODE2("progarray-tail", progarray_tail), SD_MODE1("stuck", stuck), SD_MODE1("exits", exits),
 	SD_MODE1("args", args), SD_MODE1("futex", futex), SD_MODE1("ioctl", ioctl),
 	SD_MODE1("read", read), SD_MODE1("churn", churn), SD_MODE0("reuse", reuse),
 	SD_MODE0("exec-thread", exec_thread),

@@ -16,7 +16,7 @@ void die(const char *what);
 /* bpf_modes.c */
 int mode_bpf_mix(long n);
 int mode_lookup(long n);
-int mode_progarray(int threads, long n);
+int mode_progarray(int threads, long n, int tail);
 /* syscall_modes.c */
 int mode_syscalls(long n);
 int mode_sleep(long ms, long n);
