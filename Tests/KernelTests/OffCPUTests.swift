@@ -43,20 +43,21 @@ final class OffCPUTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(blocked, 50 * 1_900_000, "a sleep is asleep: \(series)")
   }
 
-  /// Reads that copy 8 MiB each on CPU 0, beside two threads spinning there: the scheduler's
-  /// own account of the thread's run time and run-queue wait, sampled right before and after
-  /// each read, is the truth (the samples' own reads of schedstat are in it too: a little slack).
-  func testReadsBesideCPUHogsWaitForACPUAsTheSchedulerSays() throws {
+  /// Reads that copy 64 MiB each on CPU 0 (tens of ms), beside two threads spinning there. The
+  /// truth is the thread's own clocks right around each read: its CPU time, and the rest of the
+  /// wall time, off CPU, all of it waiting for a CPU (a copy from memory never sleeps). A
+  /// preemption the kernel defers to the syscall's return (lazy preemption) is the thread's but
+  /// no longer the call's: so the tool's parts are at most the truth's, and most of it.
+  func testReadsBesideCPUHogsWaitForACPUAsTheThreadsClocksSay() throws {
     guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
-    let (series, report, _) = try split("syscalldist", key: "pread64", try Workload("hogged-reads", "8", "20"))
+    let (series, report, _) = try split("syscalldist", key: "pread64", try Workload("hogged-reads", "64", "5"))
     let (sum, onCPU, runnable, blocked) = try parts(series)
-    let (ran, waited) = (try XCTUnwrap(report["schedstat_run_ns"] as? Int), try XCTUnwrap(report["schedstat_wait_ns"] as? Int))
+    let (cpu, off) = (try XCTUnwrap(report["cpu_ns"] as? Int), try XCTUnwrap(report["off_cpu_ns"] as? Int))
     XCTAssertEqual(onCPU + runnable + blocked, sum)
-    // the loop is the reads (and a few ns between them): the calls' parts are the thread's
-    XCTAssertLessThanOrEqual(onCPU, ran + ran / 20 + 1_000_000, "on CPU: \(onCPU) against schedstat's \(ran)")
-    XCTAssertGreaterThanOrEqual(onCPU, ran - ran / 10 - 1_000_000, "on CPU: \(onCPU) against schedstat's \(ran)")
-    XCTAssertLessThanOrEqual(runnable, waited + waited / 20 + 1_000_000, "waiting: \(runnable) against schedstat's \(waited)")
-    XCTAssertGreaterThanOrEqual(runnable, waited - waited / 10 - 2_000_000, "waiting: \(runnable) against schedstat's \(waited)")
+    XCTAssertLessThanOrEqual(onCPU, cpu + 1_000_000, "on CPU: \(onCPU) against the thread's \(cpu)")
+    XCTAssertGreaterThanOrEqual(onCPU, cpu - cpu / 5, "on CPU: \(onCPU) against the thread's \(cpu)")
+    XCTAssertLessThanOrEqual(runnable, off + 1_000_000, "waiting: \(runnable) against the thread's \(off) off CPU")
+    XCTAssertGreaterThanOrEqual(runnable, off / 2, "waiting: \(runnable) against the thread's \(off) off CPU")
     XCTAssertGreaterThan(Double(runnable), 0.3 * Double(sum), "two spinning threads take most of the CPU: \(series)")
     XCTAssertLessThan(Double(blocked), 0.05 * Double(sum), "a copy from memory never sleeps: \(series)")
   }
@@ -103,13 +104,15 @@ final class OffCPUTests: XCTestCase {
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     XCTAssertEqual(report["errors"] as? Int, 0)
     let series = tool.jsonObjects.flatMap { $0["histograms"] as? [[String: Any]] ?? [] }
+    var most = 0
     for command in ["BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM"] {
       let found = try XCTUnwrap(series.first { $0["key"] as? String == command }, command)
       XCTAssertEqual(found["count"] as? Int, 200, command)
       let (sum, _, _, blocked) = try parts(found)
       XCTAssertGreaterThanOrEqual(Double(blocked), 0.9 * Double(sum), "\(command) on the poke path: \(found)")
-      XCTAssertGreaterThan(found["max_concurrent"] as? Int ?? 0, 20, "\(command): many waited at once")
+      most = max(most, found["max_concurrent"] as? Int ?? 0)
     }
+    XCTAssertGreaterThan(most, 20, "many waited at once")
     let (plain, _, _) = try split("bpfsyscalldist", key: "BPF_MAP_UPDATE_ELEM", try Workload("bpf-mix", "500"))
     let (sum, _, _, blocked) = try parts(plain)
     XCTAssertLessThan(Double(blocked), 0.1 * Double(sum), "a plain map's update never sleeps: \(plain)")

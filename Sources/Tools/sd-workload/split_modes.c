@@ -52,9 +52,10 @@ static void *hog(void *unused)
 }
 
 /* N preads of MB MiB from a memfd (busy on CPU: a copy), on CPU 0 shared with two threads that
- * spin there: the reads wait for the CPU about two thirds of the time. Reports the thread's
- * schedstat run and wait summed over the reads alone (sampled right before and after each),
- * and its CPU time. */
+ * spin there: the reads wait for the CPU about two thirds of the time. Reports, summed over the
+ * reads alone (each sampled right before and after), the thread's CPU time (exact: the thread
+ * clock brings the scheduler's count up to date) and the rest of their wall time, off CPU, and
+ * the scheduler's schedstat wait beside them. */
 int mode_hogged_reads(long mb, long n)
 {
 	const long hogs = 2;
@@ -62,7 +63,7 @@ int mode_hogged_reads(long mb, long n)
 	char *buffer = malloc(size);
 	int fd = memfd_create("sd-workload-hogged", 0), stat = open("/proc/thread-self/schedstat", O_RDONLY);
 	pthread_t threads[2];
-	uint64_t run = 0, wait = 0, cpu, wall;
+	uint64_t run = 0, wait = 0, cpu = 0, off = 0;
 	long i;
 
 	if (!buffer || fd < 0 || stat < 0)
@@ -76,26 +77,28 @@ int mode_hogged_reads(long mb, long n)
 		if (pthread_create(&threads[i], NULL, hog, NULL))
 			die("pthread_create");
 	usleep(20000); /* the hogs running */
-	cpu = thread_cpu_ns();
-	wall = now_ns();
 	for (i = 0; i < n; i++) {
-		uint64_t run0, wait0, run1, wait1;
+		uint64_t run0, wait0, run1, wait1, wall0, cpu0, wall1, cpu1;
 
 		schedstat(stat, &run0, &wait0);
+		wall0 = now_ns();
+		cpu0 = thread_cpu_ns();
 		if (pread(fd, buffer, size, 0) != (ssize_t)size)
 			die("pread");
+		cpu1 = thread_cpu_ns();
+		wall1 = now_ns();
 		schedstat(stat, &run1, &wait1);
 		run += run1 - run0;
 		wait += wait1 - wait0;
+		cpu += cpu1 - cpu0;
+		off += (wall1 - wall0) - (cpu1 - cpu0);
 	}
-	wall = now_ns() - wall;
-	cpu = thread_cpu_ns() - cpu;
 	atomic_store(&hogs_stop, 1);
 	for (i = 0; i < hogs; i++)
 		pthread_join(threads[i], NULL);
-	printf("{\"mode\":\"hogged-reads\",\"counts\":{\"pread64\":%ld},\"wall_ns\":%llu,\"cpu_ns\":%llu,"
+	printf("{\"mode\":\"hogged-reads\",\"counts\":{\"pread64\":%ld},\"cpu_ns\":%llu,\"off_cpu_ns\":%llu,"
 	       "\"schedstat_run_ns\":%llu,\"schedstat_wait_ns\":%llu}\n",
-	       n, (unsigned long long)wall, (unsigned long long)cpu, (unsigned long long)run, (unsigned long long)wait);
+	       n, (unsigned long long)cpu, (unsigned long long)off, (unsigned long long)run, (unsigned long long)wait);
 	free(buffer);
 	return 0;
 }
