@@ -15,7 +15,8 @@ public struct RecordedSeries: Equatable, Sendable {
   public var title = ""
   public var buckets: [Bucket: UInt64] = [:]
   public var count: UInt64 = 0
-  public var sumNanoseconds: UInt64?
+  /// nil once any print had no sum.
+  public var sumNanoseconds: UInt64? = 0
   public var minNanoseconds: UInt64?
   public var maxNanoseconds: UInt64?
   public var errors: UInt64 = 0
@@ -29,7 +30,6 @@ public struct RecordedSeries: Equatable, Sendable {
       buckets[key, default: 0] &+= bucket.count
     }
     count &+= printed.count
-    if count == printed.count { sumNanoseconds = 0 }
     sumNanoseconds = sumNanoseconds.flatMap { sum in printed.sum_ns.map { sum &+ $0 } }
     minNanoseconds = [minNanoseconds, printed.min_ns].compactMap { $0 }.min()
     maxNanoseconds = [maxNanoseconds, printed.max_ns].compactMap { $0 }.max()
