@@ -48,15 +48,23 @@ final class OffCPUTests: XCTestCase {
   /// wall time, off CPU, all of it waiting for a CPU (a copy from memory never sleeps). A
   /// preemption the kernel defers to the syscall's return (lazy preemption) is the thread's but
   /// no longer the call's: so the tool's parts are at most the truth's, and most of it.
+  ///
+  /// The thread's CPU clock is the scheduler's clock (sched_clock), the tool's and the wall's
+  /// CLOCK_MONOTONIC. Where the TSC is not trusted as stable (qemu's emulated CPUs in the kernel
+  /// matrix), the scheduler's clock is only kept within a tick of CLOCK_MONOTONIC: Debian's 6.1
+  /// and 6.12 guests measured the same on-CPU time 0.4% and 0.9% apart. Hence the on-CPU bound
+  /// allows 2% and a 4 ms tick (HZ=250); the wall is the same clock as the tool's, and exact.
   func testReadsBesideCPUHogsWaitForACPUAsTheThreadsClocksSay() throws {
     guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
     let (series, report, _) = try split("syscalldist", key: "pread64", try Workload("hogged-reads", "64", "5"))
     let (sum, onCPU, runnable, blocked) = try parts(series)
     let (cpu, off) = (try XCTUnwrap(report["cpu_ns"] as? Int), try XCTUnwrap(report["off_cpu_ns"] as? Int))
+    let wall = try XCTUnwrap(report["wall_ns"] as? Int)
     XCTAssertEqual(onCPU + runnable + blocked, sum)
-    XCTAssertLessThanOrEqual(onCPU, cpu + 1_000_000, "on CPU: \(onCPU) against the thread's \(cpu)")
+    XCTAssertLessThanOrEqual(sum, wall, "the calls' latency against the wall time around them")
+    XCTAssertLessThanOrEqual(onCPU, cpu + cpu / 50 + 4_000_000, "on CPU: \(onCPU) against the thread's \(cpu)")
     XCTAssertGreaterThanOrEqual(onCPU, cpu - cpu / 5, "on CPU: \(onCPU) against the thread's \(cpu)")
-    XCTAssertLessThanOrEqual(runnable, off + 1_000_000, "waiting: \(runnable) against the thread's \(off) off CPU")
+    XCTAssertLessThanOrEqual(runnable, off + cpu / 50 + 4_000_000, "waiting: \(runnable) against the thread's \(off) off CPU")
     XCTAssertGreaterThanOrEqual(runnable, off / 2, "waiting: \(runnable) against the thread's \(off) off CPU")
     XCTAssertGreaterThan(Double(runnable), 0.3 * Double(sum), "two spinning threads take most of the CPU: \(series)")
     XCTAssertLessThan(Double(blocked), 0.05 * Double(sum), "a copy from memory never sleeps: \(series)")

@@ -63,7 +63,7 @@ int mode_hogged_reads(long mb, long n)
 	char *buffer = malloc(size);
 	int fd = memfd_create("sd-workload-hogged", 0), stat = open("/proc/thread-self/schedstat", O_RDONLY);
 	pthread_t threads[2];
-	uint64_t run = 0, wait = 0, cpu = 0, off = 0;
+	uint64_t run = 0, wait = 0, cpu = 0, off = 0, wall = 0;
 	long i;
 
 	if (!buffer || fd < 0 || stat < 0)
@@ -92,13 +92,14 @@ int mode_hogged_reads(long mb, long n)
 		wait += wait1 - wait0;
 		cpu += cpu1 - cpu0;
 		off += (wall1 - wall0) - (cpu1 - cpu0);
+		wall += wall1 - wall0;
 	}
 	atomic_store(&hogs_stop, 1);
 	for (i = 0; i < hogs; i++)
 		pthread_join(threads[i], NULL);
-	printf("{\"mode\":\"hogged-reads\",\"counts\":{\"pread64\":%ld},\"cpu_ns\":%llu,\"off_cpu_ns\":%llu,"
+	printf("{\"mode\":\"hogged-reads\",\"counts\":{\"pread64\":%ld},\"cpu_ns\":%llu,\"off_cpu_ns\":%llu,\"wall_ns\":%llu,"
 	       "\"schedstat_run_ns\":%llu,\"schedstat_wait_ns\":%llu}\n",
-	       n, (unsigned long long)cpu, (unsigned long long)off, (unsigned long long)run, (unsigned long long)wait);
+	       n, (unsigned long long)cpu, (unsigned long long)off, (unsigned long long)wall, (unsigned long long)run, (unsigned long long)wait);
 	free(buffer);
 	return 0;
 }
