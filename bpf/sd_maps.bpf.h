@@ -90,7 +90,7 @@ struct {
 	__uint(max_entries, 4096); /* bytes, a power of two of pages, set before load */
 } slow_calls SEC(".maps");
 
-/* Stacks of slow calls (--stacks). An id stays the same stack for the whole run: a different
+/* Stacks of slow calls (--stacks) and of wait sites (--off-cpu). An id stays the same stack for the whole run: a different
  * stack that hashes to a taken slot is lost (-EEXIST), never put in its place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -98,6 +98,15 @@ struct {
 	__uint(key_size, 4);
 	__uint(value_size, 127 * 8); /* PERF_MAX_STACK_DEPTH frames */
 } stacks SEC(".maps");
+
+/* --off-cpu: blocked time by call key and wait site, summed since the start (never emptied:
+ * user space takes the difference; a full map loses the new sites, counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* set before load */
+	__type(key, struct sd_wait_key);
+	__type(value, struct sd_wait);
+} wait_sites SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -143,6 +143,25 @@ static __always_inline void sd_task_exits(struct task_struct *task)
 	sd_start_forget(task);
 }
 
+/* A blocked stretch of `ns` ends: its time goes to the place the thread blocked at. */
+static __always_inline void sd_wait_site(struct sd_start *s, __u64 ns)
+{
+	struct sd_wait_key k = { .key = s->key, .stack = s->pending_stack };
+	struct sd_wait *w = bpf_map_lookup_elem(&wait_sites, &k), fresh = {};
+	struct sd_cpu *cpu;
+
+	if (!w) {
+		bpf_map_update_elem(&wait_sites, &k, &fresh, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&wait_sites, &k);
+	}
+	if (w) {
+		sd_add(&w->ns, ns);
+		sd_add(&w->count, 1);
+	} else if ((cpu = sd_cpu())) {
+		sd_stat(cpu, SD_STAT_WAIT_LOST);
+	}
+}
+
 /* A thread in a traced call runs again: its stretch off CPU (since off_since) ends at `now`. */
 static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
 {
@@ -152,10 +171,17 @@ static __always_inline void sd_back_on_cpu(struct sd_start *s, __u64 now)
 	/* waiting for a CPU: all of a stretch that began runnable, else from the wakeup on; a
 	 * blocked stretch whose wakeup went unseen counts as blocked */
 	if (cfg.split_time) {
-		if (s->off_runnable)
+		__u64 blocked = off;
+
+		if (s->off_runnable) {
 			s->runnable += off;
-		else if (s->woken_at >= s->off_since && s->woken_at <= now)
+			blocked = 0;
+		} else if (s->woken_at >= s->off_since && s->woken_at <= now) {
 			s->runnable += now - s->woken_at;
+			blocked = s->woken_at - s->off_since;
+		}
+		if (cfg.wait_sites && blocked)
+			sd_wait_site(s, blocked);
 		s->woken_at = 0;
 	}
 	if (off > s->longest_off) {
@@ -362,7 +388,9 @@ static __always_inline void sd_switch(
 		}
 		s->off_since = now;
 		s->ran_at_off = sd_runtime(prev);
-		s->pending_stack = cfg.slow_stacks ? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
+		/* where it blocks: for --stacks, or a wait site (not for a thread that waits for a CPU) */
+		s->pending_stack = cfg.slow_stacks || (cfg.wait_sites && !s->off_runnable)
+			? bpf_get_stackid(ctx, &stacks, 0) : SD_STACK_NOT_TAKEN;
 	}
 	s = sd_start_of_switched(next, 0);
 	if (!s || !s->ts)

@@ -96,7 +96,9 @@ enum SD_CLOSED sd_stat {
 	SD_STAT_SWITCH_UNSEEN = 15, /* slow-call mode: a traced thread's leaving or return to a CPU
 				     * the sched_switch hook did not see; its time off CPU was
 				     * rebuilt from the scheduler's runtime */
-	SD_STAT_COUNT = 16,
+	SD_STAT_WAIT_LOST = 16, /* --off-cpu: a blocked stretch not kept by wait site (the
+				 * wait_sites map full or busy); its time is still in the split */
+	SD_STAT_COUNT = 17,
 };
 
 /* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
@@ -168,6 +170,9 @@ struct sd_settings {
 	/* report_slow or split_time: entry and exit keep each call's time off CPU, which the
 	 * sched_switch hook (loaded only then) counts */
 	__u32 track_switches;
+	/* with split_time: each blocked stretch's time is summed in `wait_sites` by the call's
+	 * entry key and the kernel stack where its thread left the CPU */
+	__u32 wait_sites;
 	/* task_struct's __state (state before 5.14): 0 is TASK_RUNNING, so a task leaving a CPU
 	 * with it waits for a CPU, else it blocks */
 	__u32 task_state_offset;
@@ -212,6 +217,20 @@ struct sd_slow_call {
 	 * was blocked */
 	__u64 runnable_ns;
 	__u64 blocked_ns;
+};
+
+/* A place calls blocked at (`wait_sites`): the call's key as known at entry (an argument, the
+ * syscall; 0 for keys found at exit) and the `stacks` id of where its thread left the CPU (< 0:
+ * the stack was lost, -errno). */
+struct sd_wait_key {
+	__u64 key;
+	__s64 stack;
+};
+
+/* The blocked time summed there, and how many stretches. */
+struct sd_wait {
+	__u64 ns;
+	__u64 count;
 };
 
 /* Handed from the exit handler to the bucket step. */

@@ -41,6 +41,19 @@ final class OffCPUTests: XCTestCase {
     XCTAssertEqual(onCPU + runnable + blocked, sum, "the parts are the latency")
     // a 2 ms sleep is asleep for 2 ms, however long a loaded host then makes it wait for a CPU
     XCTAssertGreaterThanOrEqual(blocked, 50 * 1_900_000, "a sleep is asleep: \(series)")
+    // where: the first wait site is the nanosleep, at least a stretch a call
+    let site = try XCTUnwrap((series["wait_sites"] as? [[String: Any]])?.first, "\(series)")
+    XCTAssertTrue((site["site"] as? String ?? "").contains("nanosleep"), "\(site)")
+    XCTAssertGreaterThanOrEqual(site["count"] as? Int ?? 0, 50)
+    // keyed at exit (by pid), one list for the whole probe
+    let byPid = try temporaryProfile("version: 1\nname: p\nprobe: {syscall: clock_nanosleep}\nkey: {source: pid}\n")
+    let workload = try Workload("sleep", "2", "10")
+    let tool = try ToolRun(["--profile", byPid, "--off-cpu", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let overall = tool.jsonObjects.flatMap { $0["wait_sites"] as? [[String: Any]] ?? [] }
+    XCTAssertTrue((overall.first?["site"] as? String ?? "").contains("nanosleep"), "\(overall)")
   }
 
   /// Reads that copy 64 MiB each on CPU 0 (tens of ms), beside two threads spinning there. The
@@ -121,6 +134,11 @@ final class OffCPUTests: XCTestCase {
       most = max(most, found["max_concurrent"] as? Int ?? 0)
     }
     XCTAssertGreaterThan(most, 20, "many waited at once")
+    // where: the update's longest wait is on the poke path (its mutex, or the RCU wait under it)
+    let update = try XCTUnwrap(series.first { $0["key"] as? String == "BPF_MAP_UPDATE_ELEM" })
+    let site = try XCTUnwrap(((update["wait_sites"] as? [[String: Any]])?.first)?["site"] as? String, "\(update)")
+    XCTAssertTrue(site.contains("mutex") || site.contains("rcu") || site.contains("poke"), site)
+    XCTAssertTrue(site.contains("bpf") || site.contains("map") || site.contains("poke") || site.contains("mutex"), site)
     let (plain, _, _) = try split("bpfsyscalldist", key: "BPF_MAP_UPDATE_ELEM", try Workload("bpf-mix", "500"))
     let (sum, _, _, blocked) = try parts(plain)
     XCTAssertLessThan(Double(blocked), 0.1 * Double(sum), "a plain map's update never sleeps: \(plain)")

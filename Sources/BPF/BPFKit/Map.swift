@@ -113,6 +113,29 @@ public struct Map {
     }
   }
 
+  /// Reads every entry of a hash, leaving it in place (the next key, then its value, one at a
+  /// time): for a small hash that programs only add to.
+  public func forEachHashEntry(
+    _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void
+  ) throws(BPFError) {
+    var key = [UInt8](repeating: 0, count: keySize), next = key
+    var value = [UInt8](repeating: 0, count: bytesPerValue)
+    var first = true
+    while true {
+      let stepped = key.withUnsafeBytes { current in
+        next.withUnsafeMutableBytes { bpf_map_get_next_key(fd, first ? nil : current.baseAddress, $0.baseAddress) }
+      }
+      if stepped < 0 {
+        if errno == ENOENT { return }  // past the last key
+        throw BPFError(.readMap(name), .current)
+      }
+      first = false
+      key = next
+      let found = key.withUnsafeBytes { k in value.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, k.baseAddress, $0.baseAddress) } }
+      if found == 0 { key.withUnsafeBytes { k in value.withUnsafeBytes { body(k, $0) } } }
+    }
+  }
+
   /// Calls `body` with every value of a plain array whose values are `Value`s, `chunk` entries
   /// at a time, so a large array (one slot per possible thread) is never all in memory.
   public func forEachArrayValue<Value>(

@@ -31,6 +31,9 @@ struct CountReader {
   private var statsSoFar = CallStats()
   private var missesSoFar: UInt64 = 0
   private var missedReturnsSoFar: UInt64 = 0
+  /// --off-cpu: the wait sites' sums, which the kernel only adds to, as last read.
+  let waitSites: Map
+  private var waitSitesSoFar: [WaitSiteKey: WaitTotals] = [:]
 
   init(
     object: LoadedObject, request: TraceRequest, programs: [Program], missedReturns: (() -> UInt64?)?
@@ -43,6 +46,7 @@ struct CountReader {
     errors = [try object.map(.errors(0)), try object.map(.errors(1))]
     cpuState = try object.map(.cpuState)
     concurrency = try object.map(.concurrency)
+    waitSites = try object.map(.waitSites)
     generationMap = try object.map(.generation)
     self.programs = programs
     self.missedReturns = missedReturns
@@ -76,7 +80,23 @@ struct CountReader {
       missedReturnsSoFar = missed
     }
     try readConcurrency(into: &result)
+    if request.splitTime { try readWaitSites(into: &result) }
     return result
+  }
+
+  /// What the wait sites added since the last read.
+  private mutating func readWaitSites(into result: inout Counts) throws(BPFError) {
+    var now: [WaitSiteKey: WaitTotals] = [:]
+    try waitSites.forEachHashEntry { key, value in
+      let site = key.loadUnaligned(as: sd_wait_key.self), totals = value.loadUnaligned(as: sd_wait.self)
+      now[WaitSiteKey(key: site.key, stack: site.stack)] = WaitTotals(nanoseconds: totals.ns, count: totals.count)
+    }
+    for (site, totals) in now {
+      let before = waitSitesSoFar[site] ?? WaitTotals(nanoseconds: 0, count: 0)
+      guard totals.count != before.count else { continue }
+      result.waitSites[site] = WaitTotals(nanoseconds: totals.nanoseconds &- before.nanoseconds, count: totals.count &- before.count)
+    }
+    waitSitesSoFar = now
   }
 
   /// The histograms of one generation, added to `result`; the dense half is zeroed after.

@@ -72,14 +72,18 @@ final class SlowCallReader {
       key: request.key(record.key), errno: UInt32(truncatingIfNeeded: record.err),
       pid: record.pid, tid: record.tid,
       comm: withUnsafeBytes(of: record.comm) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) },
-      userStack: stack(record.user_stack), kernelStack: stack(record.kernel_stack))
+      userStack: stacks.stack(record.user_stack), kernelStack: stacks.stack(record.kernel_stack))
   }
+}
 
-  private func stack(_ id: Int64) -> StackAddresses {
+extension Map {
+  /// The stack `id` of a stack-trace map names, as a record carries it: an id, SD_STACK_NOT_TAKEN,
+  /// or -errno.
+  func stack(_ id: Int64) -> StackAddresses {
     if id == Int64(SD_STACK_NOT_TAKEN.rawValue) { return .notTaken }
     guard id >= 0 else { return .lost(Errno(rawValue: Int32(clamping: -id))) }
     do {
-      guard let words = try stacks.words(at: UInt32(id)) else { return .lost(.noSuchFileOrDirectory) }
+      guard let words = try words(at: UInt32(id)) else { return .lost(.noSuchFileOrDirectory) }
       return .addresses(Array(words.prefix { $0 != 0 }))
     } catch {
       return .lost(error.errno)

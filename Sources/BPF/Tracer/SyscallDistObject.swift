@@ -20,6 +20,8 @@ enum SyscallDistObject {
     case cgroupFilter = "cgroup_filter"
     case slowCalls = "slow_calls"
     case stacks
+    /// --off-cpu: blocked time by call key and kernel stack.
+    case waitSites = "wait_sites"
     case bucketSteps = "bucket_steps"
     /// Per-thread starts: task storage, or (compat build) a hash by thread id.
     case starts

@@ -42,6 +42,16 @@ public struct TraceRequest: Sendable {
   public var measureCost: Bool
   /// Split every counted call's time into on CPU, waiting for a CPU and blocked (`--off-cpu`).
   public var splitTime: Bool
+  /// (call key, wait site) pairs the kernel keeps with --off-cpu: more are counted, not kept.
+  public static let waitSiteEntries = 4096
+  /// Wait sites are kept per key when the key is known at entry (an argument, the syscall, none),
+  /// else for the whole probe.
+  public var waitSitesPerKey: Bool {
+    switch profile.keySource {
+    case .argument, .syscall, .none: return true
+    default: return false
+    }
+  }
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),

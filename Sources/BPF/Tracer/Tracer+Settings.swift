@@ -102,6 +102,7 @@ extension Tracer {
     settings.track_switches = request.slowCalls != nil || request.splitTime ? 1 : 0
     if request.splitTime {
       settings.split_time = 1
+      settings.wait_sites = 1
       settings.task_state_offset = UInt32(task.state)
     }
     if let pidNamespace {

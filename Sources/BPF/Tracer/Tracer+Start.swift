@@ -123,6 +123,10 @@ extension Tracer {
       try open.setMaxEntries(slow.ringBufferBytes, of: .slowCalls)
       if slow.stacks { try open.setMaxEntries(SlowCallOptions.stackSlots, of: .stacks) }
     }
+    if request.splitTime {
+      try open.setMaxEntries(TraceRequest.waitSiteEntries, of: .waitSites)
+      try open.setMaxEntries(SlowCallOptions.stackSlots, of: .stacks)
+    }
   }
 
   /// Attaches the method's entry and exit programs; returns the links and, for a kretprobe, how

@@ -100,6 +100,12 @@ public final class Tracer {
     }
   }
 
+  /// The kernel stack of a wait site (--off-cpu), from the stack map the hooks fill.
+  public func kernelStack(_ id: Int64) -> StackAddresses {
+    guard let stacks = try? object.map(.stacks) else { return .lost(.noSuchFileOrDirectory) }
+    return stacks.stack(id)
+  }
+
   /// With slow-call reports: readable (poll(2)) when slow calls are waiting to be taken.
   public var slowCallDescriptor: Int32? { slowCalls?.fileDescriptor }
 

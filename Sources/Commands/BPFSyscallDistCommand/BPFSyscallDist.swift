@@ -76,13 +76,14 @@ public struct BPFSyscallDist: ParsableCommand {
     let session: Session
     let record = try outputOptions.record.map { try RecordFile(path: $0) }
     do {
+      let tracer = try Tracer(request)
       session = Session(
-        tracer: try Tracer(request), profile: profile, decoder: decoder, timing: timingOptions, format: format,
+        tracer: tracer, profile: profile, decoder: decoder, timing: timingOptions, format: format,
         slowCalls: slowCalls.map {
           SlowCallPrinter(
             format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
             threshold: $0.thresholdNanoseconds, timeSplit: request.splitTime)
-        }, record: record)
+        }, record: record, waitSiteNamer: WaitSiteNamer(tracer: tracer))
     } catch {
       throw Failure.tracer(error)
     }

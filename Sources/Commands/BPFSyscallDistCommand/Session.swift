@@ -19,6 +19,8 @@ public struct Session {
   let slowCalls: SlowCallPrinter?
   /// With --record: each print's counts since the previous one, as JSON.
   let record: RecordFile?
+  /// With --off-cpu: names the places calls blocked at.
+  let waitSiteNamer: WaitSiteNamer
 
   /// Without a print due, the kernel's hashes are still emptied this often (seconds), so that a
   /// run of any length keeps room for new keys.
@@ -110,7 +112,8 @@ public struct Session {
 
   private func snapshot(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) -> Snapshot {
     var snapshot = counts.snapshot(
-      profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight)
+      profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight,
+      waitSiteName: waitSiteNamer.name, waitSitesPerKey: tracer.request.waitSitesPerKey)
     snapshot.cost = cost
     return snapshot
   }

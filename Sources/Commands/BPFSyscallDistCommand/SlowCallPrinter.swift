@@ -86,16 +86,6 @@ final class SlowCallPrinter {
     return report
   }
 
-  /// A kernel stack taken at sched_switch starts in the tool's own program and the tracepoint's
-  /// call of it: those frames say nothing of the call, and go.
-  static func withoutTracer(_ frames: [Frame]) -> [Frame] {
-    let prefixes = ["bpf_trace_run", "__bpf_trace_", "__traceiter_", "bpf_prog_"]
-    let tracer = frames.prefix { frame in
-      frame.module == "bpf" || prefixes.contains { frame.function?.hasPrefix($0) ?? false }
-    }
-    return Array(frames.dropFirst(tracer.count))
-  }
-
   private func stack(_ stack: StackAddresses, user pid: UInt32?) -> StackReport {
     switch stack {
     case .notTaken: return .notTaken
@@ -109,7 +99,7 @@ final class SlowCallPrinter {
         guard let symbols = kernelSymbols else {
           return .frames(addresses.map { Frame(address: $0, function: nil) }, note: "/proc/kallsyms is not readable")
         }
-        return .frames(Self.withoutTracer(symbols.frames(addresses)), note: nil)
+        return .frames(KernelFrames.withoutTracer(symbols.frames(addresses)), note: nil)
       }
       let (frames, exited) = userSymbols.frames(addresses, pid: pid)
       return .frames(frames, note: exited ? "the process had exited: its frames could not be named" : nil)

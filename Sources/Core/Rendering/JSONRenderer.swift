@@ -6,14 +6,15 @@ import Snapshots
 ///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
 ///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
-///     "compat":…},"errors_not_itemized":…,"extremes_lost":…,"switches_unseen":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
+///     "compat":…},"errors_not_itemized":…,"extremes_lost":…,"switches_unseen":…,"wait_sites_lost":…,"kernel_skipped":…,"returns_missed":…,"slow_calls":…,
 ///     "slow_calls_dropped":…},"max_concurrent":…,
 ///   "cost":{"elapsed_ns":…,"run_time_ns":…,"counted_calls":…,"ns_per_counted_call":…,
 ///     "share_of_one_cpu":…,"programs":[{"program":…,"runs":…,"run_time_ns":…}]} (--cost, last print only),
 ///   "histograms":[{"key":…,"raw":…,"outcome":…,"title":…,"count":…,"sum_ns":…,"min_ns":…,
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
 ///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
-///     "max_concurrent":…,"on_cpu_ns":…,"runnable_ns":…,"blocked_ns":…,"errors":{"ENOENT":…},
+///     "max_concurrent":…,"on_cpu_ns":…,"runnable_ns":…,"blocked_ns":…,
+///     "wait_sites":[{"site":…,"blocked_ns":…,"count":…}],"errors":{"ENOENT":…},
 ///     "buckets":[{"low":…,"high":…,"count":…}]}]}`.
 /// Schema 3 added the time split (null without --off-cpu); schema 2 readers ignore it.
 /// Times are in `unit` but `*_ns`. Each percentile's true value (by nearest rank) lies within
@@ -56,6 +57,7 @@ public struct JSONRenderer: Sendable {
           ("errors_not_itemized", String(accounting.errorsNotItemized)),
           ("extremes_lost", String(accounting.extremesLost)),
           ("switches_unseen", String(accounting.switchesUnseen)),
+          ("wait_sites_lost", String(accounting.waitSitesLost)),
           ("kernel_skipped", String(accounting.kernelSkipped)),
           ("returns_missed", String(accounting.returnsMissed)),
           ("slow_calls", String(accounting.slowCalls)),
@@ -63,7 +65,8 @@ public struct JSONRenderer: Sendable {
         ])
       ),
       ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),
-    ] + (snapshot.cost.map { [("cost", CostRenderer.json($0, self))] } ?? []) + [
+    ] + (snapshot.cost.map { [("cost", CostRenderer.json($0, self))] } ?? [])
+      + (snapshot.waitSites.isEmpty ? [] : [("wait_sites", waitSites(snapshot.waitSites))]) + [
       ("histograms", "[" + histograms.joined(separator: ",") + "]"),
     ])
   }
@@ -107,10 +110,17 @@ public struct JSONRenderer: Sendable {
           ),
           ("relative_error", errors.contains { $0 == nil } ? "null" : number(errors.compactMap { $0 }.max() ?? 0)),
           ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
-        ] + timeSplit(histogram) + [
+        ] + timeSplit(histogram) + [("wait_sites", waitSites(series.waitSites))] + [
           ("errors", object(series.failures.map { (string($0.name), String($0.count)) }, quoted: true)),
           ("buckets", "[" + buckets.joined(separator: ",") + "]"),
         ])
+  }
+
+  /// `[{"site":…,"blocked_ns":…,"count":…}]`, longest first (empty without --off-cpu).
+  func waitSites(_ sites: [NamedWaitSite]) -> String {
+    "[" + sites.map { site in
+      object([("site", string(site.site)), ("blocked_ns", String(site.totals.nanoseconds)), ("count", String(site.totals.count))])
+    }.joined(separator: ",") + "]"
   }
 
   /// `on_cpu_ns`, `runnable_ns` and `blocked_ns`, null without --off-cpu.

@@ -17,7 +17,20 @@ public struct TextRenderer: Sendable {
       out += render(series, unit: snapshot.unit)
       out += "\n"
     }
+    if let line = Self.waitSitesLine(snapshot.waitSites, prefix: "Blocked in, every call: ") { out += line + "\n\n" }
     return out
+  }
+
+  /// `blocked in: 97% __mutex_lock <- bpf_fd_array_map_update_elem <- map_update_elem (200),
+  /// ...`: the three longest sites, each a share of all the blocked time of `sites`, with how
+  /// many stretches blocked there.
+  static func waitSitesLine(_ sites: [NamedWaitSite], prefix: String) -> String? {
+    let total = sites.reduce(UInt64(0)) { $0 &+ $1.totals.nanoseconds }
+    guard total > 0 else { return nil }
+    let shown = sites.prefix(3).map { site in
+      "\(Int((Double(site.totals.nanoseconds) / Double(total) * 100).rounded()))% \(site.site) (\(site.totals.count))"
+    }
+    return prefix + shown.joined(separator: ", ") + (sites.count > 3 ? ", and \(sites.count - 3) more" : "")
   }
 
   public func render(_ series: Series, unit: TimeUnit) -> String {
@@ -47,6 +60,7 @@ public struct TextRenderer: Sendable {
       out += "\n"
     }
     if let line = Self.timeSplitLine(histogram) { out += line + "\n" }
+    if let line = Self.waitSitesLine(series.waitSites, prefix: "     blocked in: ") { out += line + "\n" }
     if !series.failures.isEmpty {
       out += "     failed: " + series.failures.map { "\($0.name) \($0.count)" }.joined(separator: ", ") + "\n"
     }
@@ -154,6 +168,9 @@ public enum AccountingLine {
     }
     if accounting.extremesLost > 0 {
       line += "; \(accounting.extremesLost) updates of a largest, smallest or most-at-once value lost to other CPUs (those may be low)"
+    }
+    if accounting.waitSitesLost > 0 {
+      line += "; \(accounting.waitSitesLost) blocked stretches kept by no wait site (the wait sites map was full or busy)"
     }
     if accounting.switchesUnseen > 0 {
       line += "; \(accounting.switchesUnseen) context switches of traced threads unseen (their time off CPU rebuilt from the scheduler's runtime)"

@@ -3,9 +3,11 @@ import Profiles
 
 extension Counts {
   /// The snapshot users read: keys decoded, titles filled in, sorted by key. `inFlight` is the
-  /// number of calls running at the print (from the counters since attach).
+  /// number of calls running at the print (from the counters since attach). `waitSiteName`
+  /// names a wait site's stack (--off-cpu); `waitSitesPerKey`: its key is the series' own.
   public func snapshot(
-    profile: Profile, decoder: KeyDecoder, timestamp: Double, since: Double = 0, inFlight: UInt64 = 0
+    profile: Profile, decoder: KeyDecoder, timestamp: Double, since: Double = 0, inFlight: UInt64 = 0,
+    waitSiteName: (Int64) -> String = { _ in "" }, waitSitesPerKey: Bool = false
   ) -> Snapshot {
     let series = histograms.keys.sorted().map { countKey -> Series in
       let counts = histograms[countKey]!
@@ -18,18 +20,28 @@ extension Counts {
         .map { (name: UAPINames.errnoName($0.key.errno), count: $0.value) }
         .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
       var concurrency: UInt64?
-      if case .number(let raw) = countKey.key { concurrency = maxConcurrent[raw] }
-      return Series(
+      var sites: [NamedWaitSite] = []
+      if case .number(let raw) = countKey.key {
+        concurrency = maxConcurrent[raw]
+        // a key split by outcome shares its sites: they go with the first (ok) series
+        if waitSitesPerKey, countKey.outcome ?? 0 == 0 {
+          sites = NamedWaitSite.named(waitSites.filter { $0.key.key == raw }.map { ($0.key.stack, $0.value) }, waitSiteName)
+        }
+      }
+      var series = Series(
         rawKey: rawKey, keyName: name, outcome: outcome, title: title, maxConcurrent: concurrency,
         failures: errnos,
         histogram: Histogram(
           layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
           minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds, timeSplit: counts.timeSplit))
+      series.waitSites = sites
+      return series
     }
     var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
       layout: profile.layout, series: series, accounting: accounting(inFlight: inFlight), timestamp: timestamp,
       since: since, maxConcurrent: maxConcurrentOverall)
+    if !waitSitesPerKey { snapshot.waitSites = NamedWaitSite.named(waitSites.map { ($0.key.stack, $0.value) }, waitSiteName) }
     snapshot.profileDescription = profile.description
     snapshot.exportRange = profile.exportRange
     return snapshot

@@ -145,6 +145,8 @@ public struct Counts: Equatable, Sendable {
   public var maxConcurrent: [UInt64: UInt64] = [:]
   /// The same for the whole probe, when keys are not known at entry.
   public var maxConcurrentOverall: UInt64?
+  /// --off-cpu: blocked time by wait site over the span.
+  public var waitSites: [WaitSiteKey: WaitTotals] = [:]
 
   public init() {}
 
@@ -157,6 +159,7 @@ public struct Counts: Equatable, Sendable {
     returnsMissed &+= later.returnsMissed
     maxConcurrent = later.maxConcurrent
     maxConcurrentOverall = later.maxConcurrentOverall
+    waitSites.merge(later.waitSites) { $0.adding($1) }
   }
 
   /// Every call of the span, counted or not and why; `inFlight`: the calls running at its end.
@@ -173,6 +176,7 @@ public struct Counts: Equatable, Sendable {
     accounting.errorsNotItemized = stats[.SD_STAT_ERRORS_FULL]
     accounting.extremesLost = stats[.SD_STAT_EXTREME_LOST]
     accounting.switchesUnseen = stats[.SD_STAT_SWITCH_UNSEEN]
+    accounting.waitSitesLost = stats[.SD_STAT_WAIT_LOST]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
     accounting.slowCalls = stats[.SD_STAT_SLOW]

@@ -28,7 +28,7 @@ public enum KeyNumber: Equatable, Sendable, CustomStringConvertible {
 public struct Series: Equatable, Sendable {
   public static func == (a: Series, b: Series) -> Bool {
     a.rawKey == b.rawKey && a.keyName == b.keyName && a.outcome == b.outcome && a.title == b.title
-      && a.maxConcurrent == b.maxConcurrent && a.histogram == b.histogram
+      && a.maxConcurrent == b.maxConcurrent && a.histogram == b.histogram && a.waitSites == b.waitSites
       && a.failures.elementsEqual(b.failures) { $0.name == $1.name && $0.count == $1.count }
   }
 
@@ -44,6 +44,8 @@ public struct Series: Equatable, Sendable {
   /// Failed calls of this series by errno name, most first.
   public var failures: [(name: String, count: UInt64)]
   public var histogram: Histogram
+  /// --off-cpu, keys known at entry: where this key's calls blocked, longest first.
+  public var waitSites: [NamedWaitSite] = []
 
   public init(
     rawKey: KeyNumber?, keyName: String, outcome: Outcome? = nil, title: String,
@@ -97,6 +99,9 @@ public struct Accounting: Equatable, Sendable {
   /// Slow-call mode: a traced thread's leaving or return to a CPU the sched_switch hook missed;
   /// its time off CPU was rebuilt from the scheduler's runtime (man page, BUGS).
   public var switchesUnseen: UInt64 = 0
+  /// --off-cpu: blocked stretches whose wait site the kernel could not keep (its map full or
+  /// busy): their time is in the split, not under a site.
+  public var waitSitesLost: UInt64 = 0
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.
   public var kernelSkipped: UInt64 = 0
@@ -140,6 +145,7 @@ public struct Accounting: Equatable, Sendable {
     sum.errorsNotItemized &+= errorsNotItemized
     sum.extremesLost &+= extremesLost
     sum.switchesUnseen &+= switchesUnseen
+    sum.waitSitesLost &+= waitSitesLost
     sum.kernelSkipped &+= kernelSkipped
     sum.returnsMissed &+= returnsMissed
     sum.slowCalls &+= slowCalls
@@ -171,6 +177,8 @@ public struct Snapshot: Equatable, Sendable {
   public var maxConcurrent: UInt64?
   /// With --cost: what the tool's programs cost, since they were loaded.
   public var cost: ToolCost?
+  /// --off-cpu, keys found only at exit: where all the probe's calls blocked, longest first.
+  public var waitSites: [NamedWaitSite] = []
 
   public init(
     profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,

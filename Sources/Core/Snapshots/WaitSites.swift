@@ -1,0 +1,51 @@
+/// Where calls blocked (--off-cpu): the kernel's sums of blocked time by the call's key as known
+/// at entry and the kernel stack its thread left the CPU with.
+public struct WaitSiteKey: Hashable, Sendable {
+  /// The call's key at entry (an argument, the syscall; 0 when the key is found at exit).
+  public var key: UInt64
+  /// The `stacks` id; below 0: the stack was not taken or was lost.
+  public var stack: Int64
+
+  public init(key: UInt64, stack: Int64) {
+    self.key = key
+    self.stack = stack
+  }
+}
+
+/// Blocked time at one site, and how many stretches of it.
+public struct WaitTotals: Equatable, Sendable {
+  public var nanoseconds: UInt64
+  public var count: UInt64
+
+  public init(nanoseconds: UInt64, count: UInt64) {
+    self.nanoseconds = nanoseconds
+    self.count = count
+  }
+
+  public func adding(_ other: WaitTotals) -> WaitTotals {
+    WaitTotals(nanoseconds: nanoseconds &+ other.nanoseconds, count: count &+ other.count)
+  }
+}
+
+/// A wait site as users read it: its frames named, its blocked time.
+public struct NamedWaitSite: Equatable, Sendable {
+  /// `__mutex_lock <- bpf_fd_array_map_update_elem <- map_update_elem`.
+  public var site: String
+  public var totals: WaitTotals
+
+  public init(site: String, totals: WaitTotals) {
+    self.site = site
+    self.totals = totals
+  }
+
+  /// Sites summed by name (several stacks can end in the same frames), longest first.
+  public static func named(_ sites: [(stack: Int64, totals: WaitTotals)], _ name: (Int64) -> String) -> [NamedWaitSite] {
+    var byName: [String: WaitTotals] = [:]
+    for (stack, totals) in sites {
+      let site = name(stack)
+      byName[site] = byName[site].map { $0.adding(totals) } ?? totals
+    }
+    return byName.map { NamedWaitSite(site: $0.key, totals: $0.value) }
+      .sorted { $0.totals.nanoseconds == $1.totals.nanoseconds ? $0.site < $1.site : $0.totals.nanoseconds > $1.totals.nanoseconds }
+  }
+}
