@@ -93,9 +93,9 @@ let package = Package(
     // The profile loader under libFuzzer (scripts/fuzz.sh); built normally it replays inputs.
     .executableTarget(name: "profile-fuzzer", dependencies: ["Profiles"], path: "Sources/Tools/profile-fuzzer"),
 
-    .testTarget(name: "HistogramsTests", dependencies: ["Histograms"]),
+    .testTarget(name: "HistogramsTests", dependencies: ["Histograms"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "ProfilesTests", dependencies: ["Profiles", "YAMLReading"], exclude: ["Fixtures"]),
+      name: "ProfilesTests", dependencies: ["Profiles", "Histograms", "YAMLReading"], exclude: ["Fixtures"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Histograms", "Profiles", "CSyscallDist"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Snapshots", "Histograms", "Symbols"], exclude: ["Fixtures"]),
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),

@@ -171,6 +171,39 @@ static __always_inline void sd_step_log2_linear(const int split)
 	sd_count(cpu, (__u64)sub * (exp - bits + 1) + ((lat >> (exp - bits)) - sub), split);
 }
 
+/* Prometheus native histogram and OpenTelemetry exponential buckets: slot 0 is 0 ns, the others
+ * the buckets (2^((k-1)/2^schema), 2^(k/2^schema)] s from the one of 1 ns up. A value's power of
+ * two of ns narrows it to the slots from exp_octave_slot[i] to the next power's; halving them
+ * against `exp_upper` finds the first whose upper bound holds it. Counts ns whatever the unit. */
+static __always_inline void sd_step_exponential(const int split)
+{
+	struct sd_cpu *cpu = sd_cpu();
+	__u32 low, high, mid, octave, i;
+	__u64 ns, *upper;
+
+	if (!cpu)
+		return;
+	ns = cpu->event.ns;
+	if (!ns) {
+		sd_count(cpu, 0, split);
+		return;
+	}
+	octave = sd_log2l(ns) & 63;
+	low = cfg.exp_octave_slot[octave];
+	high = octave < 63 ? cfg.exp_octave_slot[(octave + 1) & 63] : cfg.bucket_slots - 1;
+	for (i = 0; i < SD_EXP_SEARCH_STEPS && low < high; i++) {
+		mid = low + (high - low) / 2;
+		upper = bpf_map_lookup_elem(&exp_upper, &mid);
+		if (!upper)
+			break;
+		if (*upper >= ns)
+			high = mid;
+		else
+			low = mid + 1;
+	}
+	sd_count(cpu, low, split);
+}
+
 /* Hands the finished call to the profile's bucket step. */
 static __always_inline void sd_dispatch(void *ctx, struct sd_cpu *cpu)
 {
@@ -180,8 +213,10 @@ static __always_inline void sd_dispatch(void *ctx, struct sd_cpu *cpu)
 		sd_step_log2(0);
 	else if (cfg.bucket_kind == SD_BUCKET_LINEAR)
 		sd_step_linear(0);
-	else
+	else if (cfg.bucket_kind == SD_BUCKET_LOG2_LINEAR)
 		sd_step_log2_linear(0);
+	else
+		sd_step_exponential(0);
 #else
 	bpf_tail_call(ctx, &bucket_steps, cfg.bucket_kind);
 	sd_stat(cpu, SD_STAT_DISPATCH);
@@ -194,8 +229,10 @@ static __always_inline void sd_dispatch(void *ctx, struct sd_cpu *cpu)
 	SEC(sec) int prefix##_log2(void *ctx) { sd_step_log2(0); return 0; }           \
 	SEC(sec) int prefix##_linear(void *ctx) { sd_step_linear(0); return 0; }       \
 	SEC(sec) int prefix##_log2lin(void *ctx) { sd_step_log2_linear(0); return 0; } \
+	SEC(sec) int prefix##_exp(void *ctx) { sd_step_exponential(0); return 0; }     \
 	SEC(sec) int prefix##_log2_split(void *ctx) { sd_step_log2(1); return 0; }     \
 	SEC(sec) int prefix##_linear_split(void *ctx) { sd_step_linear(1); return 0; } \
-	SEC(sec) int prefix##_log2lin_split(void *ctx) { sd_step_log2_linear(1); return 0; }
+	SEC(sec) int prefix##_log2lin_split(void *ctx) { sd_step_log2_linear(1); return 0; } \
+	SEC(sec) int prefix##_exp_split(void *ctx) { sd_step_exponential(1); return 0; }
 
 #endif

@@ -108,6 +108,16 @@ struct {
 	__type(value, struct sd_wait);
 } wait_sites SEC(".maps");
 
+/* Exponential buckets: the largest latency in ns each slot holds (slot 0, the zero bucket: 0),
+ * filled by user space after load from the same rule Prometheus and OpenTelemetry bucket by.
+ * One copy for every key and CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* the layout's slots, set before load */
+	__type(key, __u32);
+	__type(value, __u64);
+} exp_upper SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SD_BUCKET_KINDS);

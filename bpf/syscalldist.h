@@ -41,8 +41,9 @@ enum SD_CLOSED sd_bucket_kind {
 	SD_BUCKET_LOG2 = 0,
 	SD_BUCKET_LINEAR = 1,
 	SD_BUCKET_LOG2_LINEAR = 2,
+	SD_BUCKET_EXPONENTIAL = 3,
 };
-#define SD_BUCKET_KINDS 3
+#define SD_BUCKET_KINDS 4
 
 /* Dense: keys below key_count index a per-CPU array. Sparse (pids, comms, raw values): a hash. */
 enum SD_CLOSED sd_storage {
@@ -52,7 +53,10 @@ enum SD_CLOSED sd_storage {
 
 enum sd_limits {
 	SD_LOG2_SLOTS = 64,       /* a log2 layout's slots: one per power of two of a __u64 */
-	SD_MAX_BUCKET_SLOTS = 1024, /* the most slots a profile's layout may have */
+	SD_MAX_BUCKET_SLOTS = 1024, /* the most slots a linear or log2-linear layout may have */
+	/* exponential: the halvings that find a value's bucket among those that meet its power of
+	 * two of nanoseconds (at most 2^schema + 1 of them, schema <= 8) */
+	SD_EXP_SEARCH_STEPS = 9,
 	/* words a series keeps after its bucket counters: the latency sum, the largest latency and
 	 * the smallest latency stored inverted (~ns), so that an untouched 0 means "none yet" */
 	SD_SERIES_EXTRA_WORDS = 3,
@@ -118,6 +122,8 @@ struct sd_settings {
 	__u32 bucket_kind; /* enum sd_bucket_kind */
 	__u32 bucket_slots;
 	__u32 sub_bucket_bits; /* log2-linear: 2^bits sub-buckets per power of two */
+	/* exponential: the slot of 2^i ns, for each i; the slots' upper bounds are `exp_upper` */
+	__u32 exp_octave_slot[64];
 	__u64 unit_ns;         /* latency is divided by this before bucketing */
 	__u64 linear_min;      /* in units */
 	__u64 linear_step;     /* in units, > 0 */

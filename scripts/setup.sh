@@ -7,15 +7,28 @@ set -eu
 # arm64 kernel headers (a second source, independent of the vendored tables, to check the arm64
 # syscall table against), debootstrap and lintian for the package test, and for serve's tests a
 # real Prometheus (started by the tests on loopback, never as a service) and curl; bpftool, a
-# second reading of the kernel's BTF to check the task offsets against
-packages="bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl"
+# second reading of the kernel's BTF to check the task offsets against; python3-venv for the
+# tests' venv (below)
+packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "setup: installing$missing" >&2
-as_root=""
-[ "$(id -u)" = 0 ] || as_root=sudo
-$as_root apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "setup: installing$missing" >&2
+	as_root=""
+	[ "$(id -u)" = 0 ] || as_root=sudo
+	$as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The tests' references that Debian does not package, pinned, in a venv of Debian's python3:
+# the OpenTelemetry SDK (its exponential histogram mapping).
+venv="$(dirname "$0")/../.build-tests/venv"
+pins="opentelemetry-sdk==1.45.2"
+if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
+	echo "setup: making $venv ($pins)" >&2
+	rm -rf "$venv"
+	/usr/bin/python3 -m venv "$venv"
+	"$venv/bin/pip" install -q --disable-pip-version-check $pins
+	echo "$pins" >"$venv/pins"
+fi

@@ -82,8 +82,8 @@ final class ComparisonTests: XCTestCase {
       ("", "f is empty: no print was recorded"),
       ("{\"schema\":2,\"profile\":\"p\",\"unit\":\"us\"", "f is truncated: its last line is not a whole JSON object"),
       ("hello\n", "f line 1 is not a recorded print of bpfsyscalldist -j"),
-      (print([]).replacingOccurrences(of: "\"schema\":2", with: "\"schema\":4"),
-       "f line 1 is of JSON schema 4, newer than this tool reads (3): compare with a newer bpfsyscalldist"),
+      (print([]).replacingOccurrences(of: "\"schema\":2", with: "\"schema\":5"),
+       "f line 1 is of JSON schema 5, newer than this tool reads (4): compare with a newer bpfsyscalldist"),
       (print([]) + print([]).replacingOccurrences(of: "\"profile\":\"p\"", with: "\"profile\":\"q\""),
        "f line 2 is another profile's or layout's (q, log2 in us) than line 1's"),
     ]

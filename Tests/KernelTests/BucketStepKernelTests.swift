@@ -34,7 +34,7 @@ final class BucketStepKernelTests: XCTestCase {
   func testTheSplitStepsPlaceEveryValueAndSumTheParts() throws {
     guard BPFFeatures.runsMainObject else { return XCTAssertThrowsError(try tracer("{buckets: log2, unit: ns}", splitTime: true)) }
     for layout in ["{buckets: log2, unit: ns}", "{buckets: log2-linear, log2-linear: {sub_buckets: 4}, unit: ns}",
-                   "{buckets: linear, linear: {min: 50, max: 250, step: 25}, unit: ns}"] {
+                   "{buckets: linear, linear: {min: 50, max: 250, step: 25}, unit: ns}", "{buckets: exponential, unit: ns}"] {
       let (tracer, profile) = try tracer(layout, splitTime: true)
       var mirror = Histogram(layout: profile.layout)
       var (blocked, runnable): (UInt128, UInt128) = (0, 0)
@@ -69,6 +69,30 @@ final class BucketStepKernelTests: XCTestCase {
       let kernel = try XCTUnwrap(try tracer.collect().histograms.values.first, layout)
       XCTAssertEqual(kernel.buckets, mirror.counts, layout)
       XCTAssertEqual(kernel.buckets.reduce(0, +), UInt64(Self.values.count), layout)
+    }
+  }
+
+  /// Exponential buckets: the kernel's halving search against the rule, at every bucket's last ns
+  /// and the ns after it (a sample of them at schema 8), at powers of two and the extremes.
+  func testTheKernelPlacesEveryValueInItsExponentialBucket() throws {
+    for (schema, every) in [(-4, 1), (-1, 1), (0, 1), (3, 1), (8, 23)] {
+      let layout = "{buckets: exponential, schema: \(schema), unit: ms}"
+      let (tracer, profile) = try tracer(layout)
+      let uppers = try XCTUnwrap(profile.layout.exponentialScale).uppers
+      var values = Self.values
+      for slot in stride(from: 1, to: uppers.count - 1, by: every) { values += [uppers[slot], uppers[slot] + 1] }
+      var mirror = Histogram(layout: profile.layout)
+      for value in values {
+        try tracer.runBucketStep(latency: value, key: 0, cpu: 0)
+        mirror.record(value)
+      }
+      tracer.detach()
+      let kernel = try XCTUnwrap(try tracer.collect().histograms.values.first, layout)
+      XCTAssertEqual(kernel.buckets.count, uppers.count, layout)
+      let differences = kernel.buckets.indices.filter { kernel.buckets[$0] != mirror.counts[$0] }
+      XCTAssertEqual(differences, [], "\(layout): slots where the kernel and the rule disagree")
+      XCTAssertEqual(kernel.buckets.reduce(0, +), UInt64(values.count), layout)
+      XCTAssertEqual(kernel.sumNanoseconds, values.reduce(UInt128(0)) { $0 + UInt128($1) } % (1 << 64), "counted in ns, not ms")
     }
   }
 

@@ -132,6 +132,20 @@ final class CommandLineUsageTests: XCTestCase {
     }
   }
 
+  func testBadBucketFlagsAreOneLineNamingTheFix() throws {
+    for (argument, said) in [
+      ("exponential:9", "the exponential schema must be from -4 to 8 (got 9)"),
+      ("exponential:x", "'x' is not a whole number"), ("linear", "linear buckets need min, max and step"),
+      ("hdr", "expected log2, log2-linear[:SUB_BUCKETS] or exponential[:SCHEMA]"),
+      ("log2-linear:3", "log2-linear takes 1, 2, 4, 8 or 16 sub-buckets (got 3)"),
+    ] {
+      let result = try ToolRun.complete(["--buckets", argument, "-d", "1"])
+      XCTAssertEqual(result.status, 2, "\(argument): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+      XCTAssertTrue(result.stderr.contains("--buckets \(argument): \(said)"), result.stderr)
+    }
+  }
+
   /// openat's key already is the outcome: splitting by outcome would repeat the label.
   func testSplittingAProfileKeyedByOutcomeIsRefused() throws {
     let result = try ToolRun.complete(["--profile", "openat", "--split-outcome"])

@@ -118,6 +118,30 @@ final class ProfileKernelTests: XCTestCase {
     }
   }
 
+  /// The same sleeps in exponential buckets, counted in ns whatever the unit: a 30 ms sleep is
+  /// in bucket -40 of schema 3, (1e9 * 2^(-41/8), 1e9 * 2^-5] ns, or (measured longer) a later one.
+  func testSleepsLandInTheirExponentialBucket() throws {
+    for unit in ["us", "s"] {
+      let workload = try Workload("sleep", "30", "20")
+      let (snapshot, report) = try run(profileText: sleepProfile(buckets: "exponential\n  schema: 3", unit: unit), workload: workload)
+      let histogram = try XCTUnwrap(snapshot.series.first?.histogram)
+      let measured = try XCTUnwrap(report["measured_ns"] as? [Int]).map { UInt64($0) }
+      XCTAssertEqual(histogram.total, 20)
+      let slot = histogram.layout.slot(for: 30_000_000)
+      XCTAssertEqual(histogram.layout.exponentialScale?.index(ofSlot: slot), -40)
+      XCTAssertEqual(histogram.layout.bounds(ofSlot: slot).low, 28_656_377)
+      XCTAssertEqual(histogram.layout.bounds(ofSlot: slot).high, 31_250_000)
+      let context = "\(unit): \(histogram.counts.enumerated().filter { $0.element > 0 }), measured \(measured)"
+      let certain = measured.filter { histogram.layout.slot(for: $0) == slot }.count
+      XCTAssertGreaterThanOrEqual(histogram.counts[slot], UInt64(certain), context)
+      let latest = histogram.layout.slot(for: measured.max()!)
+      XCTAssertEqual(histogram.counts[slot...latest].reduce(0, +), 20, context)
+      let p50 = try XCTUnwrap(histogram.percentile(0.5, unit: .ns))
+      let truth = measured.sorted()[9]
+      XCTAssertTrue(30_000_000 <= p50.high && p50.low <= truth, "the median's bound \(p50) against 30 ms and the measured \(truth)")
+    }
+  }
+
   /// Each of the six argument registers, on each syscall hook, is the key it should be.
   func testEveryArgumentIsReadOnEveryHook() throws {
     for method in [ProbeMethod.tracepoint, .btfTracepoint, .rawTracepoint] {

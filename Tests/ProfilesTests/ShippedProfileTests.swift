@@ -59,6 +59,26 @@ final class ShippedProfileTests: XCTestCase {
     XCTAssertFalse(compat.shared)
   }
 
+  /// A per-CPU map's value holds at most 32 KiB (the kernel's PCPU_MIN_UNIT_SIZE): an exponential
+  /// series of schema 6 and up (4,098 slots and more) is larger, so it is shared even on 2 CPUs,
+  /// or kept in the hash where there are no atomics. Schema 5 (2,050 slots) stays per CPU.
+  func testSeriesTooLargeForAPerCPUValueAreShared() throws {
+    var profile = try ProfileLoader(enumSource: nil).load(text: ProfileCatalog.builtIn["bpfsyscalldist"]!, file: "b")
+    profile.layout = .exponential(schema: 5)
+    XCTAssertFalse(CountStorage(for: profile, enumerators: [:], cpus: 2).shared)
+    for schema in 6...8 {
+      profile.layout = .exponential(schema: schema)
+      let storage = CountStorage(for: profile, enumerators: [:], cpus: 2)
+      XCTAssertGreaterThan(storage.wordsPerSeries * 8, 32 << 10)
+      XCTAssertTrue(storage.shared, "schema \(schema)")
+      XCTAssertEqual(CountStorage(for: profile, enumerators: [:], cpus: 2, atomics: false).keySpace, .sparse)
+    }
+    // the default profile at the default schema on 128 CPUs: still within its 16 MiB goal
+    profile.layout = .exponential(schema: ExponentialScale.defaultSchema)
+    let large = CountStorage(for: profile, enumerators: [:], cpus: 128)
+    XCTAssertLessThanOrEqual(large.histogramBytes + large.errorBytes, 16 << 20)
+  }
+
   /// The goals at 128 possible CPUs: the default profile's histograms and errors within 16 MiB,
   /// syscalldist's within 32 MiB; and neither grows past its 16 MiB budget at 256 (shared then).
   func testKernelMemoryStaysWithinItsGoalsOnLargeHosts() throws {

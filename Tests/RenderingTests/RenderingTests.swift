@@ -109,7 +109,7 @@ final class RenderingTests: XCTestCase {
 
   func testJSONHasSchemaStableKeyOrderAndRawBuckets() throws {
     let json = JSONRenderer().render(Self.snapshot([Self.seedSeries()]))
-    XCTAssertTrue(json.hasPrefix(#"{"schema":3,"profile":"bpfsyscalldist","timestamp":1700000000.5,"unit":"us","buckets":"log2","key_label":"cmd","accounting":{"counted":54,"dropped":0,"#), json)
+    XCTAssertTrue(json.hasPrefix(#"{"schema":4,"profile":"bpfsyscalldist","timestamp":1700000000.5,"unit":"us","buckets":"log2","bucket_schema":null,"key_label":"cmd","accounting":{"counted":54,"dropped":0,"#), json)
     let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     let series = try XCTUnwrap((object["histograms"] as? [[String: Any]])?.first)
     XCTAssertEqual(series["key"] as? String, "BPF_PROG_LOAD")

@@ -24,9 +24,10 @@ final class SyscallDistObjectTests: XCTestCase {
   }
 
   /// Each bucket kind's step is the one its tail-call index names (`SD_BUCKET_STEPS` in the C:
-  /// `_log2`, `_linear`, `_log2lin` at 0, 1, 2; the same with `_split` for --off-cpu).
+  /// `_log2`, `_linear`, `_log2lin`, `_exp` at 0, 1, 2, 3; the same with `_split` for --off-cpu).
   func testEachMethodsStepsMatchTheirTailCallIndex() {
-    let suffixes: [sd_bucket_kind: String] = [.SD_BUCKET_LOG2: "_log2", .SD_BUCKET_LINEAR: "_linear", .SD_BUCKET_LOG2_LINEAR: "_log2lin"]
+    let suffixes: [sd_bucket_kind: String] = [.SD_BUCKET_LOG2: "_log2", .SD_BUCKET_LINEAR: "_linear", .SD_BUCKET_LOG2_LINEAR: "_log2lin", .SD_BUCKET_EXPONENTIAL: "_exp",
+    ]
     for method in ProbeMethod.allCases {
       for kind in BucketLayout.Kind.allCases {
         let suffix = suffixes[SyscallDistObject.tailCallIndex(kind)]!

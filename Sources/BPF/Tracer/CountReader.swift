@@ -172,7 +172,7 @@ struct CountReader {
     bytes.withUnsafeMutableBytes { raw in
       for cpu in 0..<Map.possibleCPUs {
         let event = sd_event(
-          latency: latency, ns: latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0,
+          latency: latency, ns: request.profile.layout.bucketsNanoseconds ? latency : latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0,
           blocked_ns: blocked, runnable_ns: runnable)
         raw.storeBytes(of: event, toByteOffset: cpu * stride, as: sd_event.self)
       }

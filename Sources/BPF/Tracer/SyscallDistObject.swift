@@ -23,6 +23,8 @@ enum SyscallDistObject {
     /// --off-cpu: blocked time by call key and kernel stack.
     case waitSites = "wait_sites"
     case bucketSteps = "bucket_steps"
+    /// Exponential buckets: each slot's largest ns.
+    case expUpper = "exp_upper"
     /// Per-thread starts: task storage, or (compat build) a hash by thread id.
     case starts
 
@@ -64,6 +66,7 @@ enum SyscallDistObject {
           case .log2: name = "log2"
           case .linear: name = "linear"
           case .log2Linear: name = "log2lin"
+          case .exponential: name = "exp"
           }
           return split ? name + "_split" : name
         }
@@ -97,6 +100,7 @@ enum SyscallDistObject {
     case .log2: return .SD_BUCKET_LOG2
     case .linear: return .SD_BUCKET_LINEAR
     case .log2Linear: return .SD_BUCKET_LOG2_LINEAR
+    case .exponential: return .SD_BUCKET_EXPONENTIAL
     }
   }
 }

@@ -54,7 +54,12 @@ extension Tracer {
       settings.linear_step = step
     }
     if case .log2Linear(let bits) = layout { settings.sub_bucket_bits = bits }
-    settings.unit_ns = profile.unit.nanoseconds
+    if let scale = layout.exponentialScale {
+      withUnsafeMutableBytes(of: &settings.exp_octave_slot) { raw in
+        for (octave, slot) in scale.octaveSlots.enumerated() { raw.storeBytes(of: slot, toByteOffset: octave * 4, as: UInt32.self) }
+      }
+    }
+    settings.unit_ns = layout.bucketsNanoseconds ? 1 : profile.unit.nanoseconds
     settings.split_outcome = request.splitOutcome ? 1 : 0
     settings.track_concurrency = request.trackConcurrency ? 1 : 0
     settings.concurrency_per_key = request.trackConcurrency && request.concurrencyPerKey ? 1 : 0

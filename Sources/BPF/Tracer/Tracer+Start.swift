@@ -65,6 +65,10 @@ extension Tracer {
         }
       }
       let object = try open.load()
+      if let scale = request.profile.layout.exponentialScale {
+        let table = try object.map(.expUpper)
+        for (slot, upper) in scale.uppers.enumerated() { try table.set(withUnsafeBytes(of: upper) { Array($0) }, at: UInt32(slot)) }
+      }
       try object.map(.bucketSteps).setProgram(
         try object.program(step), at: SyscallDistObject.tailCallIndex(kind).rawValue)
       if let cgroup {
@@ -116,6 +120,7 @@ extension Tracer {
     for map in [SyscallDistObject.MapName.errors0, .errors1] {
       try open.setMaxEntries(storage.errorEntries, of: map)
     }
+    if let scale = request.profile.layout.exponentialScale { try open.setMaxEntries(scale.slotCount, of: .expUpper) }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {
       try open.setMaxEntries(keyCount, of: .concurrency)
     }

@@ -101,7 +101,13 @@ public struct BPFSyscallDist: ParsableCommand {
 
   /// The profile a name or file gives, shown in the unit `--ns`, `-u` or `-m` asks for.
   func loadProfile(_ argument: String, _ catalog: ProfileCatalog, _ btf: VmlinuxBTF?) throws -> Profile {
-    let profile = try ProfileLookup.profile(argument, catalog, btf)
+    var profile = try ProfileLookup.profile(argument, catalog, btf)
+    if let buckets = profileOptions.buckets {
+      switch BucketLayout.parse(flag: buckets) {
+      case .success(let layout): profile.layout = layout
+      case .failure(let problem): throw Failure.usage("--buckets \(buckets): \(problem)")
+      }
+    }
     guard let (flag, unit) = outputOptions.unitOverride else { return profile }
     guard let shown = profile.showing(unit) else {
       guard case .linear(let min, let max, let step) = profile.layout else { return profile }

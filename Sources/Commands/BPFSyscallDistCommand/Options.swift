@@ -23,6 +23,13 @@ struct ProfileOptions: ParsableArguments {
   @Flag(name: .long, help: "A histogram per key and outcome: ok, or each errno the calls failed with.")
   var splitOutcome = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Bucket the profile's calls another way: \(BucketLayout.flagForms). exponential is Prometheus' native and OpenTelemetry's (schema -4 to 8, default 3: every value within 4.4% of its bucket's middle).",
+      valueName: "kind[:n]"))
+  var buckets: String?
+
   @Flag(
     name: .long,
     help: "Also keep the most threads inside the call at once, per key (two atomic operations per call).")

@@ -18,6 +18,7 @@ enum ProfileSummary {
     var buckets = "\(layout.kind.rawValue), \(layout.slotCount) slots"
     if case .linear(let min, let max, let step) = layout { buckets += " (min \(min), max \(max), step \(step))" }
     if case .log2Linear(let bits) = layout { buckets += " (\(1 << bits) sub-buckets)" }
+    if case .exponential(let schema) = layout { buckets += " (schema \(schema))" }
     return """
       profile:     \(profile.name)
       description: \(profile.description)

@@ -26,7 +26,9 @@ public struct RecordedSeries: Equatable, Sendable {
     title = printed.title
     for bucket in printed.buckets {
       // a unit's bucket [low, high] holds every ns value up to the next unit's start
-      let key = Bucket(low: bucket.low &* scale, high: bucket.high.map { ($0 &+ 1) &* scale })
+      let key =
+        bucket.low_ns.map { Bucket(low: $0, high: bucket.high_ns.map { $0 &+ 1 }) }
+        ?? Bucket(low: (bucket.low ?? 0) &* scale, high: bucket.high.map { ($0 &+ 1) &* scale })
       buckets[key, default: 0] &+= bucket.count
     }
     count &+= printed.count

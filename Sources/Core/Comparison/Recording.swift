@@ -14,7 +14,7 @@ public struct Recording: Sendable {
   public var series: [SeriesName: RecordedSeries]
 
   /// The newest JSON schema this reads.
-  public static let schema = 3
+  public static let schema = 4
 
   public static func load(_ file: String) throws(RecordingError) -> Recording {
     let data: Data
@@ -48,8 +48,8 @@ public struct Recording: Sendable {
       guard print.schema <= Self.schema else {
         throw fail("line \(index + 1) is of JSON schema \(print.schema), newer than this tool reads (\(Self.schema)): compare with a newer bpfsyscalldist")
       }
-      if let first, first.profile != print.profile || first.unit != print.unit || first.buckets != print.buckets {
-        throw fail("line \(index + 1) is another profile's or layout's (\(print.profile), \(print.buckets) in \(print.unit)) than line 1's")
+      if let first, first.profile != print.profile || first.unit != print.unit || first.layout != print.layout {
+        throw fail("line \(index + 1) is another profile's or layout's (\(print.profile), \(print.layout) in \(print.unit)) than line 1's")
       }
       guard let unit = TimeUnit(rawValue: print.unit) else { throw fail("line \(index + 1) has an unknown unit '\(print.unit)'") }
       first = first ?? print
@@ -60,7 +60,7 @@ public struct Recording: Sendable {
     let head = first!
     profile = head.profile
     unit = TimeUnit(rawValue: head.unit)!
-    bucketKind = head.buckets
+    bucketKind = head.layout
     keyLabel = head.key_label
     prints = lines.count
     series = merged
@@ -72,8 +72,12 @@ public struct Recording: Sendable {
     var profile: String
     var unit: String
     var buckets: String
+    var bucket_schema: Int?
     var key_label: String
     var histograms: [PrintedHistogram]
+
+    /// The kind, and an exponential layout's schema (`exponential:3`).
+    var layout: String { bucket_schema.map { "\(buckets):\($0)" } ?? buckets }
   }
 
   struct PrintedHistogram: Decodable {
@@ -88,9 +92,12 @@ public struct Recording: Sendable {
     var buckets: [PrintedBucket]
   }
 
+  /// In the unit (`low`, `high`), or for exponential buckets in whole ns (`low_ns`, `high_ns`).
   struct PrintedBucket: Decodable {
-    var low: UInt64
+    var low: UInt64?
     var high: UInt64?
+    var low_ns: UInt64?
+    var high_ns: UInt64?
     var count: UInt64
   }
 }

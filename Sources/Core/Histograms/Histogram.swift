@@ -67,15 +67,9 @@ public struct Histogram: Equatable, Sendable {
         seen += count
         continue
       }
-      // the bucket's values in units, as nanoseconds: the kernel bucketed ns / unit
-      let (low, high) = layout.bounds(ofSlot: slot)
-      let (lowProduct, lowOverflow) = low.multipliedReportingOverflow(by: unit.nanoseconds)
-      var lowNs = lowOverflow ? UInt64.max : lowProduct
-      var highNs = UInt64.max
-      if let high, high < .max {
-        let (end, overflow) = (high + 1).multipliedReportingOverflow(by: unit.nanoseconds)
-        if !overflow { highNs = end - 1 }
-      }
+      // the bucket's values as nanoseconds: the kernel bucketed ns / unit
+      let bounds = layout.nanosecondBounds(ofSlot: slot, unit: unit)
+      var (lowNs, highNs) = (bounds.low, bounds.high ?? .max)
       if let minimum = minNanoseconds { lowNs = Swift.max(lowNs, minimum) }
       if let maximum = maxNanoseconds { highNs = Swift.min(highNs, maximum) }
       highNs = Swift.max(highNs, lowNs)
@@ -95,9 +89,9 @@ public struct Histogram: Equatable, Sendable {
     }
     var sum = 0.0
     for (slot, count) in counts.enumerated() where count > 0 {
-      let (low, high) = layout.bounds(ofSlot: slot)
+      let (low, high) = layout.nanosecondBounds(ofSlot: slot, unit: unit)
       sum += (Double(low) + Double(high ?? low)) / 2 * Double(count)
     }
-    return sum / Double(total)
+    return sum / Double(total) / Double(unit.nanoseconds)
   }
 }

@@ -49,7 +49,7 @@ public struct CountStorage: Equatable, Sendable {
     errorEntries = limits.maxErrors
     sparseEntries = limits.maxKeys ?? KeySpace.sparseSeries(layout: profile.layout)
     let keys = splitOutcome ? nil : KeySpace.denseKeys(for: profile, enumerators: enumerators)
-    if let keys, Self.arrayBytes(keys: keys, words: words, copies: cpus) <= KeySpace.denseBudget {
+    if let keys, words * 8 <= Self.perCPUValueLimit, Self.arrayBytes(keys: keys, words: words, copies: cpus) <= KeySpace.denseBudget {
       (keySpace, shared) = (.dense(keyCount: keys), false)
     } else if let keys, atomics, Self.arrayBytes(keys: keys, words: words, copies: 1) <= KeySpace.denseBudget {
       (keySpace, shared) = (.dense(keyCount: keys), true)
@@ -57,6 +57,10 @@ public struct CountStorage: Equatable, Sendable {
       (keySpace, shared) = (.sparse, atomics)
     }
   }
+
+  /// The largest value a per-CPU map may have (the kernel's PCPU_MIN_UNIT_SIZE): an exponential
+  /// series of schema 6 and up is larger, and is then shared or kept in a hash.
+  static let perCPUValueLimit = 32 << 10
 
   /// The bytes the histograms pin: both generations.
   public var histogramBytes: Int {

@@ -232,7 +232,7 @@ struct ProfileBuilder: YAMLReader {
     guard let node else { return (.log2, .us) }
     guard
       let histogram = fields(
-        of: node, in: "'histogram'", allowed: ["buckets", "unit", "linear", "log2-linear", "export"],
+        of: node, in: "'histogram'", allowed: ["buckets", "unit", "linear", "log2-linear", "schema", "export"],
         required: [])
     else { return (nil, nil) }
     var unit: TimeUnit? = .us
@@ -258,7 +258,18 @@ struct ProfileBuilder: YAMLReader {
           at: extra.location)
       }
     }
+    if let schemaNode = histogram["schema"], kind != .exponential {
+      error("'schema' needs 'buckets: exponential' (buckets are \(kind.rawValue))", at: schemaNode.location)
+    }
     switch kind {
+    case .exponential:
+      guard let schemaNode = histogram["schema"] else { return (.exponential(schema: ExponentialScale.defaultSchema), unit) }
+      guard let schema = integer(schemaNode, "'schema'").map(Int.init) else { return (nil, unit) }
+      guard ExponentialScale.schemas.contains(schema) else {
+        error("'schema' must be from -4 to 8 (got \(schema)); 3 puts any value within 4.4% of its bucket's middle", at: schemaNode.location)
+        return (nil, unit)
+      }
+      return (.exponential(schema: schema), unit)
     case .linear:
       guard let linearNode = histogram["linear"] else {
         error("'buckets: linear' needs 'linear: {min: ..., max: ..., step: ...}'", at: node.location)

@@ -1,8 +1,8 @@
 import Histograms
 import Snapshots
 
-/// One JSON object per print (`-j`), keys in a fixed order. Schema 2:
-/// `{"schema":3,"profile":…,"timestamp":…,"unit":…,"buckets":…,"key_label":…,
+/// One JSON object per print (`-j`), keys in a fixed order. Schema 4:
+/// `{"schema":4,"profile":…,"timestamp":…,"unit":…,"buckets":…,"bucket_schema":…,"key_label":…,
 ///   "accounting":{"counted":…,"dropped":…,"key_out_of_range":…,"map_full":…,"map_busy":…,
 ///     "dispatch_failed":…,
 ///     "in_flight":…,"not_counted":{"abandoned":…,"replaced":…,"mismatched":…,"no_storage":…,
@@ -17,6 +17,10 @@ import Snapshots
 ///     "wait_sites":[{"site":…,"blocked_ns":…,"count":…}],"errors":{"ENOENT":…},
 ///     "buckets":[{"low":…,"high":…,"count":…}]}]}`.
 /// Schema 3 added the time split (null without --off-cpu); schema 2 readers ignore it.
+/// Schema 4 added exponential buckets (`"buckets":"exponential"`, `"bucket_schema":N`, null for
+/// other kinds): each bucket is then `{"index":…,"low_ns":…,"high_ns":…,"count":…}`, `index` the
+/// Prometheus bucket key (upper bound 2^(index/2^N) s; null for the zero bucket, 0 ns), and the
+/// whole ns it holds from `low_ns` to `high_ns`, exact where the profile's unit would round.
 /// Times are in `unit` but `*_ns`. Each percentile's true value (by nearest rank) lies within
 /// `low`…`high`, from its bucket and the exact min and max; `relative_error` is the most the
 /// three estimates can be off relative to the truth (null when unbounded). Schema 1 gave
@@ -30,11 +34,12 @@ public struct JSONRenderer: Sendable {
     let histograms = snapshot.series.map { series(of: $0, unit: snapshot.unit) }
     let accounting = snapshot.accounting
     return object([
-      ("schema", "3"),
+      ("schema", "4"),
       ("profile", string(snapshot.profileName)),
       ("timestamp", number(snapshot.timestamp)),
       ("unit", string(snapshot.unit.rawValue)),
       ("buckets", string(snapshot.layout.kind.rawValue)),
+      ("bucket_schema", snapshot.layout.exponentialScale.map { String($0.schema) } ?? "null"),
       ("key_label", string(snapshot.keyLabel)),
       (
         "accounting",
@@ -73,14 +78,18 @@ public struct JSONRenderer: Sendable {
 
   func series(of series: Series, unit: TimeUnit) -> String {
     let histogram = series.histogram
+    let scale = histogram.layout.exponentialScale
     let buckets = histogram.counts.indices.filter { histogram.counts[$0] > 0 }.map { slot in
       let (low, high) = histogram.layout.bounds(ofSlot: slot)
+      guard let scale else {
+        return object([("low", String(low)), ("high", high.map(String.init) ?? "null"), ("count", String(histogram.counts[slot]))])
+      }
       return object([
-        ("low", String(low)), ("high", high.map(String.init) ?? "null"),
-        ("count", String(histogram.counts[slot])),
+        ("index", slot == 0 ? "null" : String(scale.index(ofSlot: slot))), ("low_ns", String(low)),
+        ("high_ns", high.map(String.init) ?? "null"), ("count", String(histogram.counts[slot])),
       ])
     }
-    let scale = Double(unit.nanoseconds)
+    let unitScale = Double(unit.nanoseconds)
     let percentiles = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)].map { label, fraction in
       (label, histogram.percentile(fraction, unit: unit))
     }
@@ -97,14 +106,14 @@ public struct JSONRenderer: Sendable {
         ("max_ns", histogram.maxNanoseconds.map(String.init) ?? "null"),
         ("mean", histogram.mean(in: unit).map(number) ?? "null"),
       ]
-        + percentiles.map { ($0.0, $0.1.map { number($0.estimate / scale) } ?? "null") }
+        + percentiles.map { ($0.0, $0.1.map { number($0.estimate / unitScale) } ?? "null") }
         + [
           (
             "percentiles",
             object(
               percentiles.compactMap { label, percentile in
                 percentile.map { p in
-                  (label, object([("value", number(p.estimate / scale)), ("low", number(Double(p.low) / scale)), ("high", number(Double(p.high) / scale))]))
+                  (label, object([("value", number(p.estimate / unitScale)), ("low", number(Double(p.low) / unitScale)), ("high", number(Double(p.high) / unitScale))]))
                 }
               })
           ),

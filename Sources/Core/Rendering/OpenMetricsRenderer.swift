@@ -141,6 +141,10 @@ public struct BucketSet: Sendable {
 
   /// `range`: the bounds (in seconds) to export, others folded into the next bucket up.
   public init(_ layout: BucketLayout, unit: TimeUnit, range: ClosedRange<Double>? = nil) {
+    if let scale = layout.exponentialScale {
+      bounds = Self.powersOfTwo(scale, range: range)
+      return
+    }
     let horizon = OpenMetricsRenderer.horizonSeconds * 1e9 / Double(unit.nanoseconds)
     var bounds: [(Int, String)] = []
     for slot in 0..<layout.slotCount {
@@ -155,6 +159,19 @@ public struct BucketSet: Sendable {
       bounds.append((slot, ExpositionRenderer.number(le)))
     }
     self.bounds = bounds
+  }
+
+  /// Exponential buckets as classic ones: a bound at each power of two of seconds (every bucket
+  /// below schema 0), exact since those are bucket bounds too, up to the horizon.
+  static func powersOfTwo(_ scale: ExponentialScale, range: ClosedRange<Double>?) -> [(lastSlot: Int, le: String)] {
+    let perBound = 1 << max(0, scale.schema)
+    return (1..<scale.slotCount).compactMap { slot in
+      let index = scale.index(ofSlot: slot)
+      guard index % perBound == 0 else { return nil }
+      let le = scale.upperSeconds(ofIndex: index)
+      guard le < OpenMetricsRenderer.horizonSeconds, range?.contains(le) ?? true else { return nil }
+      return (slot, ExpositionRenderer.number(le))
+    }
   }
 
   /// The double nearest to a whole number of nanoseconds in seconds, whose shortest form is then

@@ -1,3 +1,4 @@
+import Foundation
 import Histograms
 import Snapshots
 
@@ -37,20 +38,16 @@ public struct TextRenderer: Sendable {
     let histogram = series.histogram
     var out = "Histogram for \(series.title) (sum \(histogram.total)):\n"
     guard let occupied = histogram.occupiedSlots else { return out }
-    let first = histogram.layout == .log2 ? 0 : occupied.lowerBound
-    let last = occupied.upperBound
-    let highest = histogram.counts[first...last].max() ?? 0
+    let rows = Self.rows(histogram, occupied: occupied, unit: unit)
+    let highest = rows.map(\.count).max() ?? 0
     // bcc widens the columns and halves the bars when the last occupied log2 slot is above 32
-    let lastBounds = histogram.layout.bounds(ofSlot: last)
-    let wide = histogram.layout == .log2 ? last > 32 : max(String(lastBounds.low).count, String(lastBounds.high ?? 0).count) > 10
+    let wide = histogram.layout == .log2 ? occupied.upperBound > 32 : max(rows.last!.low.count, rows.last!.high.count) > 10
     let valueWidth = wide ? 20 : 10
     let stars = wide ? 20 : 40
     out += pad("", wide ? 15 : 5) + pad(unit.columnTitle, wide ? 29 : 19) + " : count         distribution\n"
-    for slot in first...last {
-      let (low, high) = histogram.layout.bounds(ofSlot: slot)
-      let count = histogram.counts[slot]
+    for (low, high, count) in rows {
       let bar = highest == 0 ? 0 : Int(count * UInt64(stars) / highest)
-      out += padLeft(String(low), valueWidth) + " -> " + pad(high.map(String.init) ?? "inf", valueWidth)
+      out += padLeft(low, valueWidth) + " -> " + pad(high, valueWidth)
       out += " : " + pad(String(count), 13) + " |"
       out += String(repeating: "*", count: bar) + String(repeating: " ", count: stars - bar) + "|\n"
     }
@@ -65,6 +62,46 @@ public struct TextRenderer: Sendable {
       out += "     failed: " + series.failures.map { "\($0.name) \($0.count)" }.joined(separator: ", ") + "\n"
     }
     return out
+  }
+
+  /// The rows to print: a slot each (log2 from 0, as bcc), from the first occupied to the last;
+  /// exponential buckets folded into one row per power of two of seconds (their bounds at
+  /// schema 0 and up; below, a row per bucket), `low` excluded and `high` included, in `unit`.
+  static func rows(_ histogram: Histogram, occupied: ClosedRange<Int>, unit: TimeUnit) -> [(low: String, high: String, count: UInt64)] {
+    guard let scale = histogram.layout.exponentialScale else {
+      return ((histogram.layout == .log2 ? 0 : occupied.lowerBound)...occupied.upperBound).map { slot in
+        let (low, high) = histogram.layout.bounds(ofSlot: slot)
+        return (String(low), high.map(String.init) ?? "inf", histogram.counts[slot])
+      }
+    }
+    let perRow = 1 << max(0, scale.schema)
+    // row r holds the buckets of indices ((r - 1) * perRow, r * perRow]: r = ceil(index / perRow)
+    func row(ofSlot slot: Int) -> Int {
+      let above = scale.index(ofSlot: slot) + perRow - 1
+      return above >= 0 ? above / perRow : (above - perRow + 1) / perRow
+    }
+    var rows: [(low: String, high: String, count: UInt64)] = []
+    var current: Int?
+    for slot in occupied {
+      let index = slot == 0 ? Int.min : row(ofSlot: slot)
+      if index != current {
+        current = index
+        if slot == 0 {
+          rows.append(("0", "0", 0))
+        } else {
+          let high = scale.upperSeconds(ofIndex: index * perRow)
+          let low = scale.upperSeconds(ofIndex: (index - 1) * perRow)
+          rows.append((Self.bound(low, unit), Self.bound(high, unit), 0))
+        }
+      }
+      rows[rows.count - 1].count += histogram.counts[slot]
+    }
+    return rows
+  }
+
+  /// A bucket bound in seconds, in `unit`, to four significant digits.
+  static func bound(_ seconds: Double, _ unit: TimeUnit) -> String {
+    String(format: "%.4g", seconds * 1e9 / Double(unit.nanoseconds))
   }
 
   /// `time in calls: 3% on CPU, 2% waiting for a CPU, 95% blocked` (--off-cpu): shares of the
@@ -102,7 +139,7 @@ public struct TextRenderer: Sendable {
       let percent = Int((errors.compactMap { $0 }.max() ?? 0) * 100 + 0.999_999)
       bound = percent == 0 ? "exact" : "±\(percent)%"
     }
-    return "     " + parts.joined(separator: ", ") + " (\(bound), \(histogram.layout.kind.rawValue))"
+    return "     " + parts.joined(separator: ", ") + " (\(bound), \(histogram.layout.name))"
   }
 
   func pad(_ text: String, _ width: Int) -> String {
