@@ -77,6 +77,30 @@ final class ComparisonTests: XCTestCase {
     }
   }
 
+  /// Exponential recordings (schema 4) carry whole-ns bounds: 30 ms sleeps in bucket -40 of
+  /// schema 3 against 40 ms ones in -37 are slower; schema 3 against schema 2 is refused.
+  func testExponentialRunsCompareByTheirWholeNanosecondBounds() throws {
+    func exponential(_ schema: Int, _ bucket: (index: Int, low: Int, high: Int), _ ns: Int) -> String {
+      print([("sleep", [(0, nil, 0)], ns, ns, 0)])
+        .replacingOccurrences(of: "\"schema\":2", with: "\"schema\":4")
+        .replacingOccurrences(of: "\"buckets\":\"log2\"", with: "\"buckets\":\"exponential\",\"bucket_schema\":\(schema)")
+        .replacingOccurrences(
+          of: "{\"low\":0,\"high\":null,\"count\":0}",
+          with: "{\"index\":\(bucket.index),\"low_ns\":\(bucket.low),\"high_ns\":\(bucket.high),\"count\":10}")
+        .replacingOccurrences(of: "\"count\":0,", with: "\"count\":10,")
+    }
+    let before = try Recording(text: exponential(3, (-40, 28_656_377, 31_250_000), 30_000_000), file: "b")
+    let after = try Recording(text: exponential(3, (-37, 37_162_723, 40_526_236), 40_000_000), file: "a")
+    XCTAssertEqual(before.bucketKind, "exponential:3")
+    let comparison = try Comparison(before, after)
+    XCTAssertEqual(comparison.rows.first?.percentiles.map(\.verdict), [.slower, .slower, .slower])
+    XCTAssertEqual(comparison.rows.first?.percentiles.first?.before, 30_000_000...30_000_000)
+    let coarser = try Recording(text: exponential(2, (-20, 26_278_013, 31_250_000), 30_000_000), file: "c")
+    XCTAssertThrowsError(try Comparison(before, coarser)) { error in
+      XCTAssertEqual("\(error)", "cannot compare: b has exponential:3 buckets in us, c exponential:2 in us; compare runs of the same profile")
+    }
+  }
+
   func testFilesThatAreNoRecordingAreOneLine() {
     let cases: [(String, String)] = [
       ("", "f is empty: no print was recorded"),
