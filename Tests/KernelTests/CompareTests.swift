@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// `compare` on runs whose truth the workload knows: sleeps of 2 ms then 10 ms are slower at every
-/// percentile; the same sleeps twice show no difference at the median; every verdict agrees with
-/// the workload's own clocks; a gate fails only the slower pair.
+/// percentile; a run against itself shows no difference; every verdict on the same sleeps twice
+/// agrees with the workload's own clocks; a gate fails only the slower pair.
 final class CompareTests: XCTestCase {
   /// Records a run of `sleep MS 100` with the clock_nanosleep profile, printed as text; returns
   /// the file and the sleeps as the workload timed them, sorted.
@@ -35,16 +35,13 @@ final class CompareTests: XCTestCase {
       XCTAssertGreaterThan(percentile(ten.measured, fraction), percentile(two.measured, fraction), name)
     }
     XCTAssertEqual((series["before"] as? [String: Any])?["count"] as? Int, 100)
-    // the same sleeps twice: the median never differs (it is far from a bucket line); a tail
-    // percentile may, by a scheduling delay over a bucket line: a true verdict about the two
-    // runs, so the workload's own clocks must agree with it
-    let same = try ToolRun.complete(["compare", two.file, twoAgain.file, "-j"])
-    XCTAssertEqual(same.status, 0, same.stderr)
-    let sameSeries = try XCTUnwrap(
-      ((try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])?["series"] as? [[String: Any]])?.first)
-    let sameVerdicts = try XCTUnwrap(sameSeries["verdicts"] as? [String: String])
-    XCTAssertEqual(sameVerdicts["p50"], "no difference the buckets can show")
-    for (name, fraction) in [("p90", 0.9), ("p99", 0.99)] {
+    // a run against itself: the same calls, no difference at any percentile
+    XCTAssertEqual(try verdictsOf(two.file, two.file), ["p50": "no difference the buckets can show", "p90": "no difference the buckets can show", "p99": "no difference the buckets can show"])
+    // the same sleeps twice: on an idle host no percentile differs; a loaded one (the emulated
+    // guests of the kernel matrix) may delay one run's calls over a bucket line: a true verdict
+    // about the two runs, so the workload's own clocks must agree with it
+    let sameVerdicts = try verdictsOf(two.file, twoAgain.file)
+    for (name, fraction) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
       let (before, after) = (percentile(two.measured, fraction), percentile(twoAgain.measured, fraction))
       switch sameVerdicts[name] {
       case "slower": XCTAssertGreaterThan(after, before, "\(name) slower, but not by the workload's clocks")
@@ -57,7 +54,16 @@ final class CompareTests: XCTestCase {
     XCTAssertEqual(gated.status, 1, gated.stderr)
     let breaches = gated.stderr.split(separator: "\n").filter { $0.hasPrefix("bpfsyscalldist: breach: p99 of syscall(clock_nanosleep): ") }
     XCTAssertEqual(breaches.count, 1, gated.stderr)
-    XCTAssertEqual(try ToolRun.complete(["compare", two.file, twoAgain.file, "--fail-if", "p50 > +10%"]).status, 0)
+    XCTAssertEqual(try ToolRun.complete(["compare", two.file, two.file, "--fail-if", "p50 > +10%"]).status, 0)
+  }
+
+  /// `compare A B -j`'s verdicts of the one series.
+  func verdictsOf(_ before: String, _ after: String) throws -> [String: String] {
+    let run = try ToolRun.complete(["compare", before, after, "-j"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let series = try XCTUnwrap(
+      ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["series"] as? [[String: Any]])?.first)
+    return try XCTUnwrap(series["verdicts"] as? [String: String])
   }
 
   func testBadFilesAndGatesAreOneLine() throws {

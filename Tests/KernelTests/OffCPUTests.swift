@@ -39,8 +39,10 @@ final class OffCPUTests: XCTestCase {
     let (sum, onCPU, runnable, blocked) = try parts(series)
     XCTAssertEqual(series["count"] as? Int, 50)
     XCTAssertEqual(onCPU + runnable + blocked, sum, "the parts are the latency")
-    // a 2 ms sleep is asleep for 2 ms, however long a loaded host then makes it wait for a CPU
-    XCTAssertGreaterThanOrEqual(blocked, 50 * 1_900_000, "a sleep is asleep: \(series)")
+    // most of a 2 ms sleep is asleep, however long a loaded host then makes it wait for a CPU
+    // (not all of it: a host that stalls the guest's CPU lets the timer run while the guest
+    // believes the thread on CPU, the slow-call test says more)
+    XCTAssertGreaterThanOrEqual(blocked, 50 * 1_000_000, "a sleep is asleep: \(series)")
     // where: the first wait site is the nanosleep, at least a stretch a call
     let site = try XCTUnwrap((series["wait_sites"] as? [[String: Any]])?.first, "\(series)")
     XCTAssertTrue((site["site"] as? String ?? "").contains("nanosleep"), "\(site)")
@@ -95,7 +97,10 @@ final class OffCPUTests: XCTestCase {
     XCTAssertTrue(line.contains("% on CPU, ") && line.contains("% waiting for a CPU, "), String(line))
   }
 
-  /// With --slower-than, each slow call's line has its own split instead of OFF-CPU.
+  /// With --slower-than, each slow call's line has its own split instead of OFF-CPU: the lines'
+  /// parts add up to the histogram's. (Not each sleep's 2 ms as blocked: where the host stalls a
+  /// guest's CPU, as in the emulated kernel matrix, the timer may run out while the guest
+  /// believes the thread still on CPU, before it ever sleeps.)
   func testSlowCallLinesCarryTheirOwnSplit() throws {
     guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
     let workload = try Workload("sleep", "2", "10")
@@ -105,12 +110,19 @@ final class OffCPUTests: XCTestCase {
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     let calls = tool.jsonObjects.filter { $0["type"] as? String == "slow_call" }
     XCTAssertEqual(calls.count, 10, tool.stdout)
+    var (runnableSum, blockedSum) = (0, 0)
     for call in calls {
       let (latency, runnable, blocked) = (call["latency_ns"] as? Int ?? 0, call["runnable_ns"] as? Int ?? -1, call["blocked_ns"] as? Int ?? -1)
+      XCTAssertGreaterThanOrEqual(latency, 2_000_000, "a 2 ms sleep: \(call)")
       XCTAssertGreaterThanOrEqual(runnable, 0)
+      XCTAssertGreaterThanOrEqual(blocked, 0)
       XCTAssertLessThanOrEqual(runnable + blocked, latency)
-      XCTAssertGreaterThanOrEqual(blocked, 1_900_000, "a 2 ms sleep is asleep for 2 ms: \(call)")
+      (runnableSum, blockedSum) = (runnableSum + runnable, blockedSum + blocked)
     }
+    let series = try XCTUnwrap(tool.jsonObjects.flatMap { $0["histograms"] as? [[String: Any]] ?? [] }.first { $0["key"] as? String == "0" })
+    XCTAssertEqual(series["count"] as? Int, 10)
+    XCTAssertEqual(series["blocked_ns"] as? Int, blockedSum, "the lines' blocked time is the histogram's")
+    XCTAssertEqual(series["runnable_ns"] as? Int, runnableSum, "the lines' waiting time is the histogram's")
   }
 
   /// The origin case: 200 threads updating and deleting one PROG_ARRAY that a loaded program
