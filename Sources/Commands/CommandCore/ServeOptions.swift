@@ -67,6 +67,15 @@ public struct ServeOptions: ParsableArguments {
       valueName: "duration"))
   public var requestTimeout: String = "10s"
 
+  @Option(
+    help: ArgumentHelp(
+      "Bucket every profile's calls another way: \(BucketLayout.flagForms). exponential is exported as a Prometheus native histogram to scrapers that ask for protobuf (Prometheus with --enable-feature=native-histograms), as classic buckets at each power of two of seconds otherwise.",
+      valueName: "kind[:n]"))
+  public var buckets: String?
+
+  /// `--buckets` as a layout (validated).
+  public var bucketLayout: BucketLayout? { buckets.flatMap { try? BucketLayout.parse(flag: $0).get() } }
+
   @Flag(
     name: .customLong("off-cpu"),
     help: "Also export where each call's time went: _call_time_seconds_total by state (on_cpu, runnable, blocked), every profile.")
@@ -101,6 +110,9 @@ public struct ServeOptions: ParsableArguments {
       low > high
     {
       throw ValidationError("--min-bucket is above --max-bucket")
+    }
+    if let buckets, case .failure(let problem) = BucketLayout.parse(flag: buckets) {
+      throw ValidationError("--buckets \(buckets): \(problem)")
     }
     if let listen, Self.address(listen) == nil {
       throw ValidationError("--listen takes HOST:PORT, [IPv6]:PORT or PORT, e.g. 127.0.0.1:\(Self.defaultPort)")

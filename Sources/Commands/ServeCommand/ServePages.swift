@@ -1,6 +1,7 @@
 import CommandCore
 import Histograms
 import MetricsServer
+import ProtobufExposition
 import Rendering
 import Snapshots
 import Synchronization
@@ -45,7 +46,8 @@ final class ServePages: MetricsPages {
   func metrics(_ format: ExpositionFormat) -> Page {
     state.withLock { state in
       if let cached = state.cache[format], cached.version == state.version { return cached.page }
-      let page = Page(ExpositionRenderer().renderBytes(families(state.profiles), as: format))
+      let families = families(state.profiles)
+      let page = Page(format == .protobuf ? ProtobufExposition.render(families) : ExpositionRenderer().renderBytes(families, as: format))
       state.cache[format] = (state.version, page)
       return page
     }

@@ -61,6 +61,7 @@ struct ServePlan {
     let cgroups = CgroupPaths()
     for source in sources {
       var entry = try Self.entry(source, configFile: configFile, catalog: catalog, btf: btf, cgroups: cgroups)
+      if let layout = options.bucketLayout { (entry.profile.layout, entry.request.profile.layout) = (layout, layout) }
       entry.request.measureCost = options.cost
       entry.request.splitTime = options.offCPU || entry.profile.offCPU
       // compared as the exposition writes them: "a-b" and "a.b" are both a_b

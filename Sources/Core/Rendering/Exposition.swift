@@ -1,18 +1,52 @@
-/// Prometheus' two text formats: OpenMetrics 1.0, which Prometheus asks for, and the 0.0.4 text
-/// format every other scraper (and `curl`) gets.
+import Foundation
+
+/// Prometheus' exposition formats: OpenMetrics 1.0, which Prometheus asks for; its protobuf
+/// (`MetricFamily` messages, length-delimited), which it asks for first with native histograms
+/// on and which alone carries them (`ProtobufExposition`, serve only); and the 0.0.4 text format
+/// every other scraper (and `curl`) gets.
 public enum ExpositionFormat: Sendable, Equatable {
   case openMetrics
   case prometheus
+  case protobuf
 
-  /// The format an `Accept` header asks for: OpenMetrics when it names it, else 0.0.4.
+  /// The format an `Accept` header prefers, by its q-values (1 when unsaid), among the three;
+  /// on a tie, the one that says the most (protobuf, then OpenMetrics); 0.0.4 when it names
+  /// none of them.
   public init(accept: String?) {
-    self = accept?.contains("application/openmetrics-text") == true ? .openMetrics : .prometheus
+    var best: (format: ExpositionFormat, q: Double)?
+    for range in (accept ?? "").split(separator: ",") {
+      let parameters = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+      guard let type = parameters.first?.lowercased() else { continue }
+      let value = { (name: String) in parameters.dropFirst().first { $0.lowercased().hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } }
+      let format: ExpositionFormat
+      switch type {
+      case "application/vnd.google.protobuf":
+        guard value("proto") == "io.prometheus.client.MetricFamily", value("encoding") == "delimited" else { continue }
+        format = .protobuf
+      case "application/openmetrics-text": format = .openMetrics
+      case "text/plain": format = .prometheus
+      default: continue
+      }
+      let q = value("q").flatMap(Double.init) ?? 1
+      guard q > 0 else { continue }
+      if best == nil || q > best!.q || (q == best!.q && format.preference > best!.format.preference) { best = (format, q) }
+    }
+    self = best?.format ?? .prometheus
+  }
+
+  private var preference: Int {
+    switch self {
+    case .protobuf: return 2
+    case .openMetrics: return 1
+    case .prometheus: return 0
+    }
   }
 
   public var contentType: String {
     switch self {
     case .openMetrics: return "application/openmetrics-text; version=1.0.0; charset=utf-8"
     case .prometheus: return "text/plain; version=0.0.4; charset=utf-8"
+    case .protobuf: return "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
     }
   }
 }
@@ -57,6 +91,34 @@ public struct MetricFamily: Sendable {
   public mutating func add(_ suffix: String, _ labels: String, le: String? = nil, _ value: Value) {
     samples.append(Sample(suffix: suffix, labels: labels, le: le, value: value))
   }
+
+  /// A histogram's native buckets, by its series' labels: the protobuf exposition sends those
+  /// instead of the `le` buckets (exponential layouts only).
+  public var nativeBuckets: [String: NativeBuckets] = [:]
+}
+
+/// An exponential layout's counts as a Prometheus native histogram: the zero bucket (0 ns, zero
+/// threshold 0) and each bucket with a count, by increasing index (Prometheus' bucket key).
+public struct NativeBuckets: Sendable, Equatable {
+  public var schema: Int
+  public var zeroCount: UInt64
+  public var buckets: [Bucket]
+
+  public struct Bucket: Sendable, Equatable {
+    public var index: Int
+    public var count: UInt64
+
+    public init(index: Int, count: UInt64) {
+      self.index = index
+      self.count = count
+    }
+  }
+
+  public init(schema: Int, zeroCount: UInt64, buckets: [Bucket]) {
+    self.schema = schema
+    self.zeroCount = zeroCount
+    self.buckets = buckets
+  }
 }
 
 /// Label sets, escaped once per series.
@@ -99,6 +161,7 @@ public struct ExpositionRenderer: Sendable {
 
   /// The page as UTF-8, which is what a server sends: `serve` never makes a String of it.
   public func renderBytes(_ families: [MetricFamily], as format: ExpositionFormat) -> [UInt8] {
+    precondition(format != .protobuf, "the protobuf exposition is ProtobufExposition's (serve links it)")
     // bytes: appending to a String a dozen times a line cost 40% of a scrape's time
     // (bench/serve-render.sh)
     var out: [UInt8] = []
@@ -110,7 +173,7 @@ public struct ExpositionRenderer: Sendable {
         write("# TYPE \(family.name) \(family.kind.rawValue)\n")
         if let unit = family.unit { write("# UNIT \(family.name) \(unit)\n") }
         write("# HELP \(family.name) \(help(family.help, quotes: true))\n")
-      case .prometheus:
+      case .prometheus, .protobuf:
         let name = family.kind == .counter ? family.name + "_total" : family.name
         write("# HELP \(name) \(help(family.help, quotes: false))\n# TYPE \(name) \(family.kind.rawValue)\n")
       }

@@ -50,6 +50,12 @@ public struct OpenMetricsRenderer: Sendable {
         latency.add("_bucket", labels, le: le, .count(cumulative))
       }
       latency.add("_bucket", labels, le: "+Inf", .count(histogram.total))
+      if let scale = histogram.layout.exponentialScale {
+        let occupied = histogram.counts.indices.dropFirst().filter { histogram.counts[$0] > 0 }
+        latency.nativeBuckets[labels] = NativeBuckets(
+          schema: scale.schema, zeroCount: histogram.counts[0],
+          buckets: occupied.map { NativeBuckets.Bucket(index: scale.index(ofSlot: $0), count: histogram.counts[$0]) })
+      }
       if let sum = histogram.sumNanoseconds { latency.add("_sum", labels, .number(Double(sum) / 1e9)) }
       latency.add("_count", labels, .count(histogram.total))
       latency.add("_created", labels, createdAt)

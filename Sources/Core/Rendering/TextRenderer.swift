@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Histograms
 import Snapshots
 
@@ -99,9 +99,14 @@ public struct TextRenderer: Sendable {
     return rows
   }
 
-  /// A bucket bound in seconds, in `unit`, to four significant digits.
+  /// A bucket bound in seconds, in `unit`, to four significant digits (not String(format:),
+  /// whose CoreFoundation code needs a glibc newer than the release binary may).
   static func bound(_ seconds: Double, _ unit: TimeUnit) -> String {
-    String(format: "%.4g", seconds * 1e9 / Double(unit.nanoseconds))
+    let value = seconds * 1e9 / Double(unit.nanoseconds)
+    let decimals = 3 - Int(log10(value).rounded(.down))  // powers of ten up to 10^22 are exact
+    let power = pow(10, Double(abs(decimals)))
+    let text = (decimals >= 0 ? (value * power).rounded(.toNearestOrEven) / power : (value / power).rounded(.toNearestOrEven) * power).description
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
   }
 
   /// `time in calls: 3% on CPU, 2% waiting for a CPU, 95% blocked` (--off-cpu): shares of the
