@@ -6,7 +6,8 @@
 # a change is judged against the code it replaces; "armed" is the shipped build with --slower-than
 # set but never reached (10 s), which also loads the sched_switch hook (its cost per context
 # switch is its own line); "offcpu" is --off-cpu (the split steps, and the sched_switch and
-# sched_wakeup hooks, each its own line); "serve" is the same program run by `bpfsyscalldist serve`. The stats
+# sched_wakeup hooks, each its own line); "exp3" and "exp8" are exponential buckets at schema 3
+# and 8 (the step's halving search, and at 8 a series every CPU shares); "serve" is the same program run by `bpfsyscalldist serve`. The stats
 # add their own two clock reads per run, the same to all. Prints one line per program and round,
 # then the median per-call cost (enter + exit + step) of each variant and hook.
 # With PROFILES=1, also each shipped profile as shipped, on N calls of its own syscall (the
@@ -61,6 +62,8 @@ for round in $(seq "$ROUNDS"); do
 		measure tail "$TOOL" --probe-method "$method"
 		measure armed "$TOOL" --probe-method "$method" --slower-than 10s
 		measure offcpu "$TOOL" --probe-method "$method" --off-cpu
+		measure exp3 "$TOOL" --probe-method "$method" --buckets exponential:3
+		measure exp8 "$TOOL" --probe-method "$method" --buckets exponential:8
 		measure serve "$TOOL" serve --listen 127.0.0.1:0 --probe-method "$method"
 		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
 	done | tee -a "$out"

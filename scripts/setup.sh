@@ -22,9 +22,9 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 # The tests' references that Debian does not package, pinned, in a venv of Debian's python3:
-# the OpenTelemetry SDK (its exponential histogram mapping).
+# the OpenTelemetry SDK (its exponential histogram mapping) and opentelemetry-proto (an OTLP receiver).
 venv="$(dirname "$0")/../.build-tests/venv"
-pins="opentelemetry-sdk==1.45.2"
+pins="opentelemetry-sdk==1.45.2 opentelemetry-proto==1.45.2"
 if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
 	echo "setup: making $venv ($pins)" >&2
 	rm -rf "$venv"

@@ -119,7 +119,7 @@ cat >"$CACHE/guest.sh" <<'GUEST'
 #!/bin/sh
 # inside the guest: the real-kernel tests against the packaged release binary (under emulation
 # it starts in half the debug one's time), then that binary alone (one self-contained file). Not
-# run here: the unit tests, CommandLineUsageTests, and serve's HTTP and Prometheus classes, which no kernel
+# run here: the unit tests, CommandLineUsageTests, and serve's HTTP, Prometheus and OTLP classes, which no kernel
 # changes (the tracer under serve is what every other class tests; make test runs them all).
 root=$1 out=$2
 cd "$root" || exit 1
@@ -128,7 +128,7 @@ tests=.build/debug/bpfsyscalldistPackageTests.xctest
 if [ -n "${3:-}" ]; then # many CPUs: the classes that size and read the maps
 	classes=$3
 else
-	classes=$($tests --list-tests | grep '^KernelTests\.' | cut -d/ -f1 | sort -u | grep -v -E '\.(CommandLineUsageTests|ServeTests|ServeHardeningTests|PrometheusTests|HostScaleTests)$' | paste -sd,)
+	classes=$($tests --list-tests | grep '^KernelTests\.' | cut -d/ -f1 | sort -u | grep -v -E '\.(CommandLineUsageTests|ServeTests|ServeHardeningTests|PrometheusTests|OTLPTests|HostScaleTests)$' | paste -sd,)
 fi
 cat /sys/devices/system/cpu/possible >"$out/possible"
 cat /sys/devices/system/cpu/online >"$out/online"

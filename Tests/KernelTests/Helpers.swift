@@ -315,8 +315,8 @@ final class ServeRun {
   let tool: ToolRun
   let port: Int
 
-  init(_ arguments: [String]) throws {
-    tool = try ToolRun(["serve", "--listen", "127.0.0.1:0"] + arguments)
+  init(_ arguments: [String], environment: [String: String]? = nil) throws {
+    tool = try ToolRun(["serve", "--listen", "127.0.0.1:0"] + arguments, environment: environment)
     try tool.waitUntilAttached()
     let line = tool.stderr.split(separator: "\n").first { $0.hasPrefix("note: serving http://127.0.0.1:") }
     port = line.flatMap { Int($0.split(separator: ":")[3].split(separator: "/")[0]) } ?? 0
@@ -344,6 +344,12 @@ final class ServeRun {
 
   @discardableResult
   func stop(with signal: Int32 = SIGTERM) -> Int32 { tool.stop(with: signal) }
+}
+
+/// A free port on loopback, from the kernel.
+func freeLoopbackPort() throws -> Int {
+  Int(try python("import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1])")
+    .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
 }
 
 /// Runs Debian's python3 (which has `prometheus_client`) on `script` with `arguments`, `input` on

@@ -4,12 +4,6 @@ import XCTest
 /// A real Prometheus (Debian's, on loopback, scraping every second) scrapes `serve` while
 /// workloads of known truth run; its HTTP API then says what it stored.
 final class PrometheusTests: XCTestCase {
-  /// A free port on loopback, from the kernel.
-  func freePort() throws -> Int {
-    Int(try python("import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1])")
-      .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-  }
-
   /// Prometheus scraping `target` every `interval`, until the returned run is stopped.
   func startPrometheus(scraping target: Int, interval: String = "1s", features: [String] = []) throws -> (run: ToolRun, api: String) {
     let directory = Scratch.directory.appending(path: "prometheus-\(UUID().uuidString)").path
@@ -20,7 +14,7 @@ final class PrometheusTests: XCTestCase {
         - job_name: bpfsyscalldist
           static_configs: [{targets: ["127.0.0.1:\(target)"]}]
       """.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-    let port = try freePort()
+    let port = try freeLoopbackPort()
     let run = try ToolRun(
       [
         "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",

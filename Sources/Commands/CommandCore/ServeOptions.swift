@@ -76,6 +76,15 @@ public struct ServeOptions: ParsableArguments {
   /// `--buckets` as a layout (validated).
   public var bucketLayout: BucketLayout? { buckets.flatMap { try? BucketLayout.parse(flag: $0).get() } }
 
+  @Option(
+    help: ArgumentHelp(
+      "Also push every profile's counts, as OTLP over HTTP (protobuf, cumulative exponential histograms), to this receiver, e.g. http://127.0.0.1:4318/v1/metrics. Without it, OTEL_METRICS_EXPORTER=otlp pushes to OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/metrics, default http://localhost:4318); OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read either way.",
+      valueName: "url"))
+  public var otlpEndpoint: String?
+
+  @Option(help: ArgumentHelp("How often to push OTLP (default: OTEL_METRIC_EXPORT_INTERVAL milliseconds, else 60s).", valueName: "duration"))
+  public var otlpInterval: String?
+
   @Flag(
     name: .customLong("off-cpu"),
     help: "Also export where each call's time went: _call_time_seconds_total by state (on_cpu, runnable, blocked), every profile.")
@@ -101,7 +110,10 @@ public struct ServeOptions: ParsableArguments {
       throw ValidationError("--config gives each profile its own filters: use it alone, or --profile with the filter flags")
     }
     if let maxSeries, !(1...1_000_000).contains(maxSeries) { throw ValidationError("--max-series must be from 1 to 1000000") }
-    for (flag, value) in [("--series-idle", seriesIdle), ("--request-timeout", requestTimeout), ("--min-bucket", minBucket), ("--max-bucket", maxBucket)] {
+    for (flag, value) in [
+      ("--series-idle", seriesIdle), ("--request-timeout", requestTimeout), ("--min-bucket", minBucket), ("--max-bucket", maxBucket),
+      ("--otlp-interval", otlpInterval),
+    ] {
       if let value, (TimeUnit.nanoseconds(parsing: value) ?? 0) == 0 {
         throw ValidationError("\(flag) takes a duration with its unit: ns, us, ms or s (e.g. 10s)")
       }

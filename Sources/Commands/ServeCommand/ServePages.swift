@@ -1,6 +1,7 @@
 import CommandCore
 import Histograms
 import MetricsServer
+import OTLPMetrics
 import ProtobufExposition
 import Rendering
 import Snapshots
@@ -26,6 +27,8 @@ final class ServePages: MetricsPages {
     /// Bumped by every change: a cached page of an older version is rendered anew.
     var version = 0
     var cache: [ExpositionFormat: (version: Int, page: Page)] = [:]
+    /// With an OTLP push: what it did so far.
+    var otlp: OTLPRequest.Outcomes?
   }
 
   private let state = Mutex(State())
@@ -46,14 +49,33 @@ final class ServePages: MetricsPages {
   func metrics(_ format: ExpositionFormat) -> Page {
     state.withLock { state in
       if let cached = state.cache[format], cached.version == state.version { return cached.page }
-      let families = families(state.profiles)
+      let families = families(state.profiles, otlp: state.otlp)
       let page = Page(format == .protobuf ? ProtobufExposition.render(families) : ExpositionRenderer().renderBytes(families, as: format))
       state.cache[format] = (state.version, page)
       return page
     }
   }
 
-  private func families(_ profiles: [Exposed]) -> [MetricFamily] {
+  /// The OTLP push's outcomes, for the pages.
+  func update(otlp outcomes: OTLPRequest.Outcomes) {
+    state.withLock { state in
+      state.otlp = outcomes
+      state.version += 1
+    }
+  }
+
+  /// Every profile's counts since the start, as an OTLP export takes them.
+  func otlpProfiles() -> [OTLPRequest.Profile] {
+    let now = Clock.wall()
+    return state.withLock { state in
+      state.profiles.map { exposed in
+        let (snapshot, created) = exposed.counts.snapshot(at: now)
+        return OTLPRequest.Profile(snapshot: snapshot, starts: created)
+      }
+    }
+  }
+
+  private func families(_ profiles: [Exposed], otlp: OTLPRequest.Outcomes?) -> [MetricFamily] {
     let now = Clock.wall()
     var families: [MetricFamily] = []
     let renderer = OpenMetricsRenderer()
@@ -66,6 +88,15 @@ final class ServePages: MetricsPages {
         cost.countedCalls = snapshot.accounting.counted  // both since the profile attached
         families += CostRenderer.families(cost, profileName: snapshot.profileName, since: exposed.counts.since)
       }
+    }
+    if let otlp {
+      var exports = MetricFamily(
+        name: "bpfsyscalldist_otlp_exports", kind: .counter,
+        help: "OTLP pushes since serve started, by result: sent, failed (refused, down or no answer in time), skipped (backing off).")
+      for (result, count) in [("sent", otlp.sent), ("failed", otlp.failed), ("skipped", otlp.skipped)] {
+        exports.add("_total", Labels.render([("result", result)]), .count(count))
+      }
+      families.append(exports)
     }
     return families
   }

@@ -2,6 +2,7 @@ import CommandCore
 import BPFKit
 import Histograms
 import MetricsServer
+import OTLPMetrics
 import Profiles
 import Rendering
 import Snapshots
@@ -23,6 +24,7 @@ final class ServeSession {
   private let pages = ServePages(version: Release.version)
   private let server: MetricsServer
   private var served: [Served] = []
+  private let pusher: OTLPPusher?
   private var limits: (series: Int, idleSeconds: Double, buckets: ClosedRange<Double>?)
   /// Profiles whose last collection failed: said once, not every second, until one succeeds.
   private var failing: Set<String> = []
@@ -34,6 +36,9 @@ final class ServeSession {
     self.options = options
     LibbpfLog.install(verbose: options.verbose)
     let plan = try ServePlan(options)
+    let pushConfig = try Self.pushConfig(options, plan)
+    let pages = self.pages
+    pusher = pushConfig.map { OTLPPusher($0, pages: pages, since: Clock.wall()) }
     limits = Self.limits(plan, options)
     let (host, port) = ServeOptions.address(plan.listen ?? "127.0.0.1:\(ServeOptions.defaultPort)")!
     do {
@@ -51,7 +56,46 @@ final class ServeSession {
       throw error
     }
     pages.update { $0 = served.map(exposed) }
+    if let pusher, let pushConfig {
+      Output.status("note: pushing OTLP to \(pusher.endpoint) every \(Double(pushConfig.intervalMilliseconds) / 1000)s")
+      pusher.start()
+    }
     Output.status("Serving. Hit Ctrl-C to end.")
+  }
+
+  /// The OTLP push the flags and the environment ask for, if any; refused in one line when it
+  /// cannot be, or when a profile is not on exponential buckets (the histograms OTLP carries).
+  private static func pushConfig(_ options: ServeOptions, _ plan: ServePlan) throws -> OTLPConfig? {
+    let environment = Self.environment()
+    guard options.otlpEndpoint != nil || options.otlpInterval != nil || environment["OTEL_METRICS_EXPORTER"] == "otlp" else { return nil }
+    let interval = options.otlpInterval.flatMap(TimeUnit.nanoseconds(parsing:)).map { Int(max(1, $0 / 1_000_000)) }
+    var name = [CChar](repeating: 0, count: 256)
+    gethostname(&name, name.count - 1)
+    let config: OTLPConfig
+    do {
+      config = try OTLPConfig(
+        endpoint: options.otlpEndpoint, intervalMilliseconds: interval, environment: environment,
+        hostName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    } catch {
+      throw Failure.usage(error.description)
+    }
+    if let log2 = plan.entries.first(where: { $0.profile.layout.exponentialScale == nil }) {
+      throw Failure.usage(
+        "OTLP carries exponential histograms; profile \(log2.metricName) is on \(log2.profile.layout.name) buckets: add --buckets exponential")
+    }
+    return config
+  }
+
+  /// The process's environment variables.
+  private static func environment() -> [String: String] {
+    var variables: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+      let text = String(cString: pointer)
+      if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+      entry += 1
+    }
+    return variables
   }
 
   /// The series limit, the idle time and the bucket range a plan and the flags give.
@@ -96,6 +140,8 @@ final class ServeSession {
     while true {
       let signal = Signals.waitForSignal(seconds: Self.collectSeconds)
       if signal == SIGINT || signal == SIGTERM {
+        collect()
+        pusher?.stop()  // after one last push
         server.close()
         served.removeAll()  // detaches
         return
