@@ -57,6 +57,32 @@ final class CompareTests: XCTestCase {
     XCTAssertEqual(try ToolRun.complete(["compare", two.file, two.file, "--fail-if", "p50 > +10%"]).status, 0)
   }
 
+  /// An -i run's recording as a heatmap: a column per interval the file holds, every call in it.
+  func testAHeatmapHasAColumnPerRecordedInterval() throws {
+    let file = Scratch.directory.appending(path: "heatmap-\(UUID().uuidString).json").path
+    let workload = try Workload("sleep", "3", "100")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "-p", String(workload.pid), "-i", "0.2", "--record", file])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let prints = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count
+    XCTAssertGreaterThan(prints, 1)
+    let run = try ToolRun.complete(["heatmap", file, "--color", "never"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let lines = run.stdout.split(separator: "\n")
+    XCTAssertTrue(lines.first?.hasPrefix("Heatmap for syscall(clock_nanosleep): 100 calls in \(prints) intervals") == true, run.stdout)
+    let rows = lines.filter { $0.hasSuffix("|") }
+    XCTAssertFalse(rows.isEmpty, run.stdout)
+    for row in rows { XCTAssertEqual(row.split(separator: "|", omittingEmptySubsequences: false)[1].count, prints, String(row)) }
+    let unknown = try ToolRun.complete(["heatmap", file, "--key", "nope"])
+    XCTAssertEqual(unknown.status, 2)
+    XCTAssertEqual(unknown.stderr, "bpfsyscalldist: error: \(file) has no series keyed 'nope'\n")
+    let colour = try ToolRun.complete(["heatmap", file, "--color", "always"], environment: ["NO_COLOR": "1"])
+    XCTAssertTrue(colour.stdout.contains("\u{1B}[48;5;"), "always is always")
+    let plain = try ToolRun.complete(["heatmap", file], environment: ["NO_COLOR": "1"])
+    XCTAssertFalse(plain.stdout.contains("\u{1B}"), "NO_COLOR, and no terminal")
+  }
+
   /// `compare A B -j`'s verdicts of the one series.
   func verdictsOf(_ before: String, _ after: String) throws -> [String: String] {
     let run = try ToolRun.complete(["compare", before, after, "-j"])

@@ -21,7 +21,7 @@ public struct BPFSyscallDist: ParsableCommand {
       the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
       over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: Release.version, subcommands: [ServeEntry.self, CompareCommand.self])
+    version: Release.version, subcommands: [ServeEntry.self, CompareCommand.self, HeatmapCommand.self])
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
@@ -160,6 +160,9 @@ extension BPFSyscallDist {
     // parsed as a command of its own: the trace mode's options (-j among them) are not its
     if arguments.first == CompareCommand.configuration.commandName {
       CommandRunner.run(CompareCommand.self, Array(arguments.dropFirst()))
+    }
+    if arguments.first == HeatmapCommand.configuration.commandName {
+      CommandRunner.run(HeatmapCommand.self, Array(arguments.dropFirst()))
     }
     CommandRunner.run(Self.self, arguments)
   }

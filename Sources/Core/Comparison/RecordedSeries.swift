@@ -9,6 +9,20 @@ public struct RecordedSeries: Equatable, Sendable {
     public var high: UInt64?
 
     public static func < (a: Bucket, b: Bucket) -> Bool { a.low < b.low }
+
+    public init(low: UInt64, high: UInt64?) {
+      (self.low, self.high) = (low, high)
+    }
+
+    /// A printed bucket in ns: a unit's bucket [low, high] holds every ns value up to the next
+    /// unit's start; an exponential one says its whole ns.
+    init(_ printed: Recording.PrintedBucket, scale: UInt64) {
+      if let low = printed.low_ns {
+        self.init(low: low, high: printed.high_ns.map { $0 &+ 1 })
+      } else {
+        self.init(low: (printed.low ?? 0) &* scale, high: printed.high.map { ($0 &+ 1) &* scale })
+      }
+    }
   }
 
   /// The series' heading as the run printed it: `syscall(clock_nanosleep)`.
@@ -25,11 +39,7 @@ public struct RecordedSeries: Equatable, Sendable {
     let scale = unit.nanoseconds
     title = printed.title
     for bucket in printed.buckets {
-      // a unit's bucket [low, high] holds every ns value up to the next unit's start
-      let key =
-        bucket.low_ns.map { Bucket(low: $0, high: bucket.high_ns.map { $0 &+ 1 }) }
-        ?? Bucket(low: (bucket.low ?? 0) &* scale, high: bucket.high.map { ($0 &+ 1) &* scale })
-      buckets[key, default: 0] &+= bucket.count
+      buckets[Bucket(bucket, scale: scale), default: 0] &+= bucket.count
     }
     count &+= printed.count
     sumNanoseconds = sumNanoseconds.flatMap { sum in printed.sum_ns.map { sum &+ $0 } }

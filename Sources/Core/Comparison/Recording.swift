@@ -12,6 +12,14 @@ public struct Recording: Sendable {
   public var keyLabel: String
   public var prints: Int
   public var series: [SeriesName: RecordedSeries]
+  /// Each print as it was (an `-i` run's intervals, in order): the heatmap's columns.
+  public var columns: [Column] = []
+
+  /// One print: when it was made, and each series' bucket counts of its interval.
+  public struct Column: Sendable {
+    public var timestamp: Double
+    public var buckets: [SeriesName: [RecordedSeries.Bucket: UInt64]]
+  }
 
   /// The newest JSON schema this reads.
   public static let schema = 4
@@ -37,6 +45,7 @@ public struct Recording: Sendable {
     guard !lines.isEmpty else { throw fail("is empty: no print was recorded") }
     var first: Print?
     var merged: [SeriesName: RecordedSeries] = [:]
+    var columns: [Column] = []
     for (index, line) in lines.enumerated() {
       let print: Print
       do {
@@ -53,9 +62,15 @@ public struct Recording: Sendable {
       }
       guard let unit = TimeUnit(rawValue: print.unit) else { throw fail("line \(index + 1) has an unknown unit '\(print.unit)'") }
       first = first ?? print
+      var column = Column(timestamp: print.timestamp ?? 0, buckets: [:])
       for histogram in print.histograms {
-        merged[SeriesName(key: histogram.key, outcome: histogram.outcome), default: RecordedSeries()].add(histogram, unit: unit)
+        let name = SeriesName(key: histogram.key, outcome: histogram.outcome)
+        merged[name, default: RecordedSeries()].add(histogram, unit: unit)
+        for bucket in histogram.buckets {
+          column.buckets[name, default: [:]][RecordedSeries.Bucket(bucket, scale: unit.nanoseconds), default: 0] &+= bucket.count
+        }
       }
+      columns.append(column)
     }
     let head = first!
     profile = head.profile
@@ -64,12 +79,14 @@ public struct Recording: Sendable {
     keyLabel = head.key_label
     prints = lines.count
     series = merged
+    self.columns = columns
   }
 
   /// The part of a print this reads.
   struct Print: Decodable {
     var schema: Int
     var profile: String
+    var timestamp: Double?
     var unit: String
     var buckets: String
     var bucket_schema: Int?
