@@ -3,8 +3,10 @@
 # 450 active keys (sd-workload many-syscalls), in both formats. A page is rendered at most once
 # between two collections (one a second): scrapes 1.1 s apart each render a page, scrapes back to
 # back get the cached one; the difference is the render. Prints medians over ROUNDS scrapes, the
-# page's size and series, and the render cost per series.
+# page's size and series, and the render cost per series. BUCKETS=exponential[:N] runs serve with
+# --buckets (then the protobuf exposition carries native histograms: one series a key, no le).
 #   bench/serve-render.sh            # ROUNDS=20
+#   BUCKETS=exponential bench/serve-render.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-20}
@@ -16,7 +18,7 @@ trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; rm -rf "$work"' EXIT
 "$WL" --stop many-syscalls 20 >"$work/workload.json" &
 wpid=$!
 until [ "$(cut -d' ' -f3 /proc/$wpid/stat 2>/dev/null)" = T ]; do sleep 0.01; done
-"$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist -p "$wpid" 2>"$work/serve.err" &
+"$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist ${BUCKETS:+--buckets "$BUCKETS"} -p "$wpid" 2>"$work/serve.err" &
 serve=$!
 wait_attached "$work/serve.err" "$serve"
 port=$(serve_port "$work/serve.err")
@@ -27,7 +29,8 @@ sleep 2 # two collections: every call is in the counts
 python3 - "$port" "$ROUNDS" <<'PY'
 import http.client, statistics, sys, time
 port, rounds = int(sys.argv[1]), int(sys.argv[2])
-for name, accept in [("openmetrics", "application/openmetrics-text"), ("0.0.4", "text/plain")]:
+protobuf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+for name, accept in [("openmetrics", "application/openmetrics-text"), ("0.0.4", "text/plain"), ("protobuf", protobuf)]:
     connection = http.client.HTTPConnection("127.0.0.1", port)
     def scrape():
         start = time.perf_counter()
@@ -40,7 +43,8 @@ for name, accept in [("openmetrics", "application/openmetrics-text"), ("0.0.4", 
         took, body = scrape()
         rendered.append(took)
         cached.append(scrape()[0])  # the same page, from the cache
-    series = body.count(b"_latency_seconds_count{")
+    # the text formats' _count samples; the protobuf page has the same keys
+    series = body.count(b"_latency_seconds_count{") or series
     render = statistics.median(rendered) - statistics.median(cached)
     print(f"{name:12} scrape that renders {statistics.median(rendered):6.2f} ms, cached {statistics.median(cached):5.2f} ms: "
           f"render {render:5.2f} ms for {series} series ({render * 1000 / series:.1f} us a series), page {len(body) / 1024:.0f} KiB")
