@@ -36,12 +36,17 @@ final class ExponentialScaleTests: XCTestCase {
     XCTAssertEqual(layout.bounds(ofSlot: slot).high, 31_250_000)
   }
 
-  /// Every bucket's bounds meet the next one's, and the kernel's table rises.
-  func testTheTableCoversEveryNanosecondOnce() {
+  /// The kernel's table: each slot's entry is the largest ns the rule puts there (the ns after
+  /// it is in a later slot), and a slot no whole ns falls in repeats the one before's.
+  func testEachTableEntryIsTheLargestNanosecondOfItsSlot() {
     for schema in ExponentialScale.schemas {
-      let uppers = ExponentialScale.of(schema: schema).uppers
-      XCTAssertEqual(uppers.first, 0)
-      XCTAssertTrue(zip(uppers, uppers.dropFirst()).allSatisfy { $0 <= $1 }, "schema \(schema)")
+      let scale = ExponentialScale.of(schema: schema)
+      XCTAssertEqual(scale.uppers.first, 0)
+      for (slot, upper) in scale.uppers.enumerated().dropFirst() where upper < .max {
+        if upper == scale.uppers[slot - 1] { continue }  // no whole ns: narrower than a nanosecond
+        XCTAssertEqual(scale.slot(for: upper), slot, "schema \(schema) slot \(slot)")
+        XCTAssertGreaterThan(scale.slot(for: upper + 1), slot, "schema \(schema) slot \(slot)")
+      }
     }
   }
 

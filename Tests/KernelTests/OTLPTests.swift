@@ -122,6 +122,31 @@ final class OTLPTests: XCTestCase {
     XCTAssertTrue(serve.tool.stderr.contains("works again"), serve.tool.stderr)
   }
 
+  /// A receiver that takes the connection and never answers: each push ends at the timeout,
+  /// counted as failed, while serve goes on answering scrapes; SIGTERM still ends it cleanly.
+  func testASilentReceiverCostsOnlyTheTimeout() throws {
+    let port = try freeLoopbackPort()
+    let silent = try ToolRun(
+      ["-c", "import socket, sys, time\ns = socket.socket()\ns.bind(('127.0.0.1', int(sys.argv[1])))\ns.listen(64)\n"
+        + "held = []\nwhile True:\n    c, _ = s.accept()\n    held.append(c)\n", String(port)], executable: "/usr/bin/python3")
+    defer { silent.stop(with: SIGTERM) }
+    let profile = try temporaryProfile("version: 1\nname: sleeps\nprobe: {syscall: clock_nanosleep}\nhistogram: {buckets: exponential}\n")
+    var environment = ProcessInfo.processInfo.environment
+    environment["OTEL_EXPORTER_OTLP_TIMEOUT"] = "300"
+    let serve = try ServeRun(
+      ["--profile", profile, "--comm", "sd-otlp", "--otlp-endpoint", "http://127.0.0.1:\(port)/v1/metrics", "--otlp-interval", "200ms"],
+      environment: environment)
+    let deadline = Date().addingTimeInterval(60)
+    var page = ""
+    repeat {
+      usleep(300_000)
+      page = try serve.metrics()
+    } while !page.contains(#"bpfsyscalldist_otlp_exports_total{result="failed"} 2"#) && Date() < deadline
+    XCTAssertTrue(page.contains(#"bpfsyscalldist_otlp_exports_total{result="sent"} 0"#), page)
+    XCTAssertTrue(serve.tool.stderr.contains("no answer in time"), serve.tool.stderr)
+    XCTAssertEqual(serve.stop(), 0, serve.tool.stderr)
+  }
+
   func testBadOTLPSettingsAreOneLine() throws {
     for (arguments, environment, said) in [
       (["--otlp-endpoint", "https://collector:4318"], [:], "--otlp-endpoint https://collector:4318: expected http://HOST[:PORT][/PATH]"),

@@ -99,6 +99,7 @@ final class ProtobufExpositionTests: XCTestCase {
     XCTAssertEqual(ExpositionFormat(accept: "application/openmetrics-text;version=1.0.0,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5"), .openMetrics)
     XCTAssertEqual(ExpositionFormat(accept: "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"), .prometheus)
     XCTAssertEqual(ExpositionFormat(accept: "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"), .prometheus)
+    XCTAssertEqual(ExpositionFormat(accept: "application/vnd.google.protobuf; proto=\"io.prometheus.client.MetricFamily\"; encoding=\"delimited\""), .protobuf)
     XCTAssertEqual(ExpositionFormat(accept: "*/*"), .prometheus)
     XCTAssertEqual(ExpositionFormat(accept: nil), .prometheus)
   }

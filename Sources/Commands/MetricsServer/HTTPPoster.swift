@@ -29,8 +29,9 @@ public final class HTTPPoster {
 
   deinit { try? group.syncShutdownGracefully() }
 
-  /// The answer's status code.
-  public func post(path: String, headers: [(String, String)], body: [UInt8]) throws -> Int {
+  /// The answer's status code, within `timeoutMilliseconds` (else the poster's timeout).
+  public func post(path: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int? = nil) throws -> Int {
+    let timeout = timeoutMilliseconds.map { TimeAmount.milliseconds(Int64($0)) } ?? self.timeout
     let loop = group.next()
     let answer = loop.makePromise(of: Int.self)
     let deadline = loop.scheduleTask(in: timeout) { answer.fail(PostError.timedOut) }

@@ -49,13 +49,14 @@ final class OTLPPusher: Sendable {
     while true {
       _ = wake.wait(timeout: .now() + interval)
       let stopping = state.withLock { $0.stopping }
-      let now = Clock.wall()
+      let now = Clock.monotonic()
       if !stopping && now < resumeAt {
         record { $0.skipped += 1 }
         continue
       }
       do {
-        let status = try push(at: now)
+        // the last push, at stop, waits 2 s at most: a receiver that is down does not hold serve
+        let status = try push(at: Clock.wall(), timeoutMilliseconds: stopping ? min(2000, config.timeoutMilliseconds) : nil)
         guard (200..<300).contains(status) else { throw Refused(status: status) }
         record { $0.sent += 1 }
         if failing { Output.status("note: OTLP push to \(endpoint) works again") }
@@ -67,7 +68,8 @@ final class OTLPPusher: Sendable {
         backoff = min(max(interval, 10), backoff == 0 ? interval : backoff * 2)
         resumeAt = now + backoff
       }
-      if stopping { break }
+      // a stop asked for while this push waited: that push was the last
+      if stopping || state.withLock({ $0.stopping }) { break }
     }
     done.signal()
   }
@@ -77,11 +79,11 @@ final class OTLPPusher: Sendable {
     var description: String { "HTTP status \(status)" }
   }
 
-  private func push(at now: Double) throws -> Int {
+  private func push(at now: Double, timeoutMilliseconds: Int?) throws -> Int {
     let outcomes = state.withLock { $0.outcomes }
     let body = OTLPRequest.encode(pages.otlpProfiles(), resource: config.resource.map { ($0.key, $0.value) }, version: Release.version, now: now, since: since, outcomes: outcomes)
     let headers = [("Content-Type", "application/x-protobuf"), ("User-Agent", "bpfsyscalldist/\(Release.version)")] + config.headers.map { ($0.key, $0.value) }
-    return try poster.withLock { try $0.post(path: config.path, headers: headers, body: body) }
+    return try poster.withLock { try $0.post(path: config.path, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds) }
   }
 
   private func record(_ change: (inout OTLPRequest.Outcomes) -> Void) {

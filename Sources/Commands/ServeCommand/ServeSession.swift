@@ -67,7 +67,8 @@ final class ServeSession {
   /// cannot be, or when a profile is not on exponential buckets (the histograms OTLP carries).
   private static func pushConfig(_ options: ServeOptions, _ plan: ServePlan) throws -> OTLPConfig? {
     let environment = Self.environment()
-    guard options.otlpEndpoint != nil || options.otlpInterval != nil || environment["OTEL_METRICS_EXPORTER"] == "otlp" else { return nil }
+    let exporters = (environment["OTEL_METRICS_EXPORTER"] ?? "").split(separator: ",").map { $0.trimmingPrefix(" ") }
+    guard options.otlpEndpoint != nil || options.otlpInterval != nil || exporters.contains("otlp") else { return nil }
     let interval = options.otlpInterval.flatMap(TimeUnit.nanoseconds(parsing:)).map { Int(max(1, $0 / 1_000_000)) }
     var name = [CChar](repeating: 0, count: 256)
     gethostname(&name, name.count - 1)
@@ -79,11 +80,16 @@ final class ServeSession {
     } catch {
       throw Failure.usage(error.description)
     }
+    try Self.checkPushable(plan)
+    return config
+  }
+
+  /// OTLP carries exponential histograms only: every profile pushed must be on them.
+  private static func checkPushable(_ plan: ServePlan) throws {
     if let log2 = plan.entries.first(where: { $0.profile.layout.exponentialScale == nil }) {
       throw Failure.usage(
         "OTLP carries exponential histograms; profile \(log2.metricName) is on \(log2.profile.layout.name) buckets: add --buckets exponential")
     }
-    return config
   }
 
   /// The process's environment variables.
@@ -191,6 +197,7 @@ final class ServeSession {
     }
     do {
       let plan = try ServePlan(options)
+      if pusher != nil { try Self.checkPushable(plan) }
       let newLimits = Self.limits(plan, options)
       var next: [Served] = []
       var kept: [String: Int] = [:]

@@ -87,11 +87,13 @@ public struct Histogram: Equatable, Sendable {
     if let sumNanoseconds {
       return Double(sumNanoseconds) / Double(unit.nanoseconds) / Double(total)
     }
+    // each call at its bucket's midpoint, in the unit the kernel bucketed (ns for exponential)
+    let bucketUnit = layout.bucketsNanoseconds ? TimeUnit.ns : unit
     var sum = 0.0
     for (slot, count) in counts.enumerated() where count > 0 {
-      let (low, high) = layout.nanosecondBounds(ofSlot: slot, unit: unit)
+      let (low, high) = layout.bounds(ofSlot: slot)
       sum += (Double(low) + Double(high ?? low)) / 2 * Double(count)
     }
-    return sum / Double(total) / Double(unit.nanoseconds)
+    return sum / Double(total) * Double(bucketUnit.nanoseconds) / Double(unit.nanoseconds)
   }
 }

@@ -17,7 +17,11 @@ public enum ExpositionFormat: Sendable, Equatable {
     for range in (accept ?? "").split(separator: ",") {
       let parameters = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
       guard let type = parameters.first?.lowercased() else { continue }
-      let value = { (name: String) in parameters.dropFirst().first { $0.lowercased().hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } }
+      // a parameter's value, unquoted (RFC 9110 allows either)
+      let value = { (name: String) in
+        parameters.dropFirst().first { $0.lowercased().hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+          .map { $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()) : $0 }
+      }
       let format: ExpositionFormat
       switch type {
       case "application/vnd.google.protobuf":

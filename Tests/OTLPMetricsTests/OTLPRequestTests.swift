@@ -1,0 +1,52 @@
+import Histograms
+import OTLPMetrics
+import Snapshots
+import SwiftProtobuf
+import XCTest
+
+/// An export read back, valued by hand: OpenTelemetry's bucket index i holds (2^(i/8), 2^((i+1)/8)]
+/// s at scale 3, Prometheus' key i + 1.
+final class OTLPRequestTests: XCTestCase {
+  func testAPointIsTheSeriesExactlyWithDenseBucketsFromItsOffset() throws {
+    // 30 ms x 2 in Prometheus key -40 (OpenTelemetry index -41), 40 ms in key -37 (index -38),
+    // one 0 ns call; keys -39 and -38 hold nothing, and are zeros in the dense counts
+    var histogram = Histogram(
+      layout: .exponential(schema: 3), sumNanoseconds: 100_000_000, minNanoseconds: 0, maxNanoseconds: 40_000_000)
+    for value: UInt64 in [30_000_000, 30_000_000, 40_000_000, 0] { histogram.record(value) }
+    var series = Series(rawKey: nil, keyName: "clock_nanosleep", title: "t", histogram: histogram)
+    series.failures = [(name: "EINTR", count: 2)]
+    let snapshot = Snapshot(
+      profileName: "sleeps", keyLabel: "syscall", unit: .us, layout: .exponential(schema: 3), series: [series],
+      accounting: Accounting(counted: 4), timestamp: 20, since: 10)
+    var outcomes = OTLPRequest.Outcomes()
+    outcomes.failed = 3
+    let bytes = OTLPRequest.encode(
+      [OTLPRequest.Profile(snapshot: snapshot, starts: [10.5])], resource: [("service.name", "s")], version: "v", now: 20,
+      since: 10, outcomes: outcomes)
+    let request = try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest(serializedBytes: bytes)
+    let metrics = try XCTUnwrap(request.resourceMetrics.first?.scopeMetrics.first?.metrics)
+    XCTAssertEqual(metrics.map(\.name), ["sleeps.latency", "sleeps.errors", "bpfsyscalldist.otlp.exports"])
+    XCTAssertEqual(metrics[0].unit, "s")
+    let histogramData = metrics[0].exponentialHistogram
+    XCTAssertEqual(histogramData.aggregationTemporality, .cumulative)
+    let point = try XCTUnwrap(histogramData.dataPoints.first)
+    XCTAssertEqual(point.attributes.map { [$0.key, $0.value.stringValue] }, [["syscall", "clock_nanosleep"]])
+    XCTAssertEqual(point.startTimeUnixNano, 10_500_000_000)
+    XCTAssertEqual(point.timeUnixNano, 20_000_000_000)
+    XCTAssertEqual(point.count, 4)
+    XCTAssertEqual(point.scale, 3)
+    XCTAssertEqual(point.zeroCount, 1)
+    XCTAssertEqual(point.positive.offset, -41)
+    XCTAssertEqual(point.positive.bucketCounts, [2, 0, 0, 1])
+    XCTAssertEqual(point.sum, 0.1)
+    XCTAssertEqual(point.min, 0)
+    XCTAssertEqual(point.max, 0.04)
+    let errors = try XCTUnwrap(metrics[1].sum.dataPoints.first)
+    XCTAssertTrue(metrics[1].sum.isMonotonic)
+    XCTAssertEqual(errors.asInt, 2)
+    XCTAssertEqual(errors.attributes.map(\.key), ["syscall", "errno"])
+    let failed = metrics[2].sum.dataPoints.first { $0.attributes.first?.value.stringValue == "failed" }
+    XCTAssertEqual(failed?.asInt, 3)
+    XCTAssertEqual(request.resourceMetrics.first?.resource.attributes.first?.value.stringValue, "s")
+  }
+}
