@@ -34,6 +34,21 @@ public struct RecordedSeries: Equatable, Sendable {
   public var minNanoseconds: UInt64?
   public var maxNanoseconds: UInt64?
   public var errors: UInt64 = 0
+  /// With --off-cpu: the calls' time on CPU, waiting for a CPU and blocked (nil without).
+  public var timeSplit: TimeSplitTotals?
+  /// With --off-cpu: where the calls blocked, by site (kernel frames, innermost first).
+  public var waitSites: [String: WaitSiteTotals] = [:]
+
+  public struct TimeSplitTotals: Equatable, Sendable {
+    public var onCPUNanoseconds: UInt64 = 0
+    public var runnableNanoseconds: UInt64 = 0
+    public var blockedNanoseconds: UInt64 = 0
+  }
+
+  public struct WaitSiteTotals: Equatable, Sendable {
+    public var blockedNanoseconds: UInt64 = 0
+    public var count: UInt64 = 0
+  }
 
   mutating func add(_ printed: Recording.PrintedHistogram, unit: TimeUnit) {
     let scale = unit.nanoseconds
@@ -46,6 +61,17 @@ public struct RecordedSeries: Equatable, Sendable {
     minNanoseconds = [minNanoseconds, printed.min_ns].compactMap { $0 }.min()
     maxNanoseconds = [maxNanoseconds, printed.max_ns].compactMap { $0 }.max()
     errors &+= printed.errors.values.reduce(0, &+)
+    if let onCPU = printed.on_cpu_ns, let runnable = printed.runnable_ns, let blocked = printed.blocked_ns {
+      var split = timeSplit ?? TimeSplitTotals()
+      split.onCPUNanoseconds &+= onCPU
+      split.runnableNanoseconds &+= runnable
+      split.blockedNanoseconds &+= blocked
+      timeSplit = split
+    }
+    for site in printed.wait_sites ?? [] {
+      waitSites[site.site, default: WaitSiteTotals()].blockedNanoseconds &+= site.blocked_ns
+      waitSites[site.site, default: WaitSiteTotals()].count &+= site.count
+    }
   }
 
   /// Failed calls over all calls; nil without calls.

@@ -2,7 +2,8 @@ import FoundationEssentials
 import Histograms
 
 /// A run as `-j` or `--record` wrote it: one JSON object (schema 2) per print, each with what was
-/// counted since the previous one, merged here per series over the whole run.
+/// counted since the previous one, merged here per series over the whole run; and the slow calls
+/// between them (`"type":"slow_call"` lines), in the order they ended.
 public struct Recording: Sendable {
   public var file: String
   public var profile: String
@@ -14,6 +15,7 @@ public struct Recording: Sendable {
   public var series: [SeriesName: RecordedSeries]
   /// Each print as it was (an `-i` run's intervals, in order): the heatmap's columns.
   public var columns: [Column] = []
+  public var slowCalls: [RecordedSlowCall] = []
 
   /// One print: when it was made, and each series' bucket counts of its interval.
   public struct Column: Sendable {
@@ -49,7 +51,13 @@ public struct Recording: Sendable {
     for (index, line) in lines.enumerated() {
       let print: Print
       do {
-        print = try JSONDecoder().decode(Print.self, from: Data(line.utf8))
+        switch try JSONDecoder().decode(LineType.self, from: Data(line.utf8)).type {
+        case "slow_call":
+          slowCalls.append(try JSONDecoder().decode(RecordedSlowCall.self, from: Data(line.utf8)))
+          continue
+        case "folded_stacks": continue  // the slow calls' stacks, folded: each call is there already
+        default: print = try JSONDecoder().decode(Print.self, from: Data(line.utf8))
+        }
       } catch {
         let truncated = index == lines.count - 1 && !text.hasSuffix("\n")
         throw fail(truncated ? "is truncated: its last line is not a whole JSON object" : "line \(index + 1) is not a recorded print of bpfsyscalldist -j")
@@ -72,14 +80,19 @@ public struct Recording: Sendable {
       }
       columns.append(column)
     }
-    let head = first!
+    guard let head = first else { throw fail("holds no print, only slow calls") }
     profile = head.profile
     unit = TimeUnit(rawValue: head.unit)!
     bucketKind = head.layout
     keyLabel = head.key_label
-    prints = lines.count
+    prints = columns.count
     series = merged
     self.columns = columns
+  }
+
+  /// What a line is: a print has no `type`.
+  struct LineType: Decodable {
+    var type: String?
   }
 
   /// The part of a print this reads.
@@ -107,6 +120,16 @@ public struct Recording: Sendable {
     var max_ns: UInt64?
     var errors: [String: UInt64]
     var buckets: [PrintedBucket]
+    var on_cpu_ns: UInt64?
+    var runnable_ns: UInt64?
+    var blocked_ns: UInt64?
+    var wait_sites: [PrintedWaitSite]?
+  }
+
+  struct PrintedWaitSite: Decodable {
+    var site: String
+    var blocked_ns: UInt64
+    var count: UInt64
   }
 
   /// In the unit (`low`, `high`), or for exponential buckets in whole ns (`low_ns`, `high_ns`).
