@@ -8,8 +8,8 @@ set -eu
 # syscall table against), debootstrap and lintian for the package test, and for serve's tests a
 # real Prometheus (started by the tests on loopback, never as a service) and curl; bpftool, a
 # second reading of the kernel's BTF to check the task offsets against; python3-venv for the
-# tests' venv (below)
-packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl"
+# tests' venv (below); chromium and its chromedriver, the real browser the report tests open pages in
+packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl chromium chromium-driver"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -22,9 +22,10 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 # The tests' references that Debian does not package, pinned, in a venv of Debian's python3:
-# the OpenTelemetry SDK (its exponential histogram mapping) and opentelemetry-proto (an OTLP receiver).
+# the OpenTelemetry SDK (its exponential histogram mapping), opentelemetry-proto (an OTLP receiver)
+# and selenium (drives Debian's chromium through its chromedriver, for the report's tests).
 venv="$(dirname "$0")/../.build-tests/venv"
-pins="opentelemetry-sdk==1.45.2 opentelemetry-proto==1.45.2"
+pins="opentelemetry-sdk==1.45.2 opentelemetry-proto==1.45.2 selenium==4.27.1"
 if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
 	echo "setup: making $venv ($pins)" >&2
 	rm -rf "$venv"

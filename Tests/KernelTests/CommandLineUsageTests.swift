@@ -61,7 +61,7 @@ final class CommandLineUsageTests: XCTestCase {
   }
 
   func testEveryHelpFlagIsInTheManPageAndItRendersWithoutWarnings() throws {
-    let help = try ["--help", "serve --help", "compare --help", "heatmap --help"].map { try ToolRun.complete($0.split(separator: " ").map(String.init)).stdout }
+    let help = try ["--help", "serve --help", "compare --help", "heatmap --help", "report --help"].map { try ToolRun.complete($0.split(separator: " ").map(String.init)).stdout }
       .joined()
     let manPage = Products.packageRoot.appending(path: "man/bpfsyscalldist.8").path
     let source = try String(contentsOfFile: manPage, encoding: .utf8)

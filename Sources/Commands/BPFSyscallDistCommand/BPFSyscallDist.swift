@@ -21,7 +21,7 @@ public struct BPFSyscallDist: ParsableCommand {
       the default is every syscall by name. 'bpfsyscalldist serve' serves profiles to Prometheus \
       over HTTP ('bpfsyscalldist serve --help'). See bpfsyscalldist(8) and bpfsyscalldist-profile(5).
       """,
-    version: Release.version, subcommands: [ServeEntry.self, CompareCommand.self, HeatmapCommand.self])
+    version: Release.version, subcommands: [ServeEntry.self, CompareCommand.self, HeatmapCommand.self, ReportCommand.self])
 
   @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
   @OptionGroup(title: "Filters") var filterOptions: FilterOptions
@@ -74,7 +74,9 @@ public struct BPFSyscallDist: ParsableCommand {
     let cgroups = CgroupPaths()
     let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
     let session: Session
-    let record = try outputOptions.record.map { try RecordFile(path: $0) }
+    let recorder = RunRecorder(
+      file: try outputOptions.record.map { try RecordFile(path: $0) },
+      report: try outputOptions.report.map { try ReportFile(path: $0, flag: "--report") })
     do {
       let tracer = try Tracer(request)
       session = Session(
@@ -82,8 +84,8 @@ public struct BPFSyscallDist: ParsableCommand {
         slowCalls: slowCalls.map {
           SlowCallPrinter(
             format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
-            threshold: $0.thresholdNanoseconds, timeSplit: request.splitTime)
-        }, record: record, waitSiteNamer: WaitSiteNamer(tracer: tracer))
+            threshold: $0.thresholdNanoseconds, timeSplit: request.splitTime, recorder: recorder)
+        }, recorder: recorder, waitSiteNamer: WaitSiteNamer(tracer: tracer))
     } catch {
       throw Failure.tracer(error)
     }
@@ -163,6 +165,9 @@ extension BPFSyscallDist {
     }
     if arguments.first == HeatmapCommand.configuration.commandName {
       CommandRunner.run(HeatmapCommand.self, Array(arguments.dropFirst()))
+    }
+    if arguments.first == ReportCommand.configuration.commandName {
+      CommandRunner.run(ReportCommand.self, Array(arguments.dropFirst()))
     }
     CommandRunner.run(Self.self, arguments)
   }

@@ -97,9 +97,16 @@ struct OutputOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Also write each print as a JSON object (what -j prints) to this file, whatever the format: for 'bpfsyscalldist compare'.",
+      "Also write each print as a JSON object (what -j prints), and each slow call, to this file, whatever the format: for 'bpfsyscalldist compare', 'heatmap' and 'report'.",
       valueName: "file"))
   var record: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "At the end, write the run as one self-contained HTML page (histograms, heatmaps, time split, slow calls' flame graph) to this file.",
+      valueName: "file.html"))
+  var report: String?
 
   @Flag(
     name: .long,

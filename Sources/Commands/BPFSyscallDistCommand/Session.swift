@@ -17,8 +17,8 @@ public struct Session {
   let format: OutputFormat
   /// With --slower-than: prints each slow call as it ends.
   let slowCalls: SlowCallPrinter?
-  /// With --record: each print's counts since the previous one, as JSON.
-  let record: RecordFile?
+  /// With --record or --report: each print's counts since the previous one, as JSON.
+  let recorder: RunRecorder?
   /// With --off-cpu: names the places calls blocked at.
   let waitSiteNamer: WaitSiteNamer
 
@@ -65,8 +65,8 @@ public struct Session {
       if printDue || last {
         let cost = last ? try measuredCost(countedCalls: run.counted) : nil
         try show(pending, since: since, inFlight: runStats.inFlight, cost: cost)
-        if let record {
-          try record.append(JSONRenderer().render(snapshot(sincePrint, since: since, inFlight: runStats.inFlight, cost: cost)))
+        if let recorder {
+          try recorder.append(JSONRenderer().render(snapshot(sincePrint, since: since, inFlight: runStats.inFlight, cost: cost)))
           sincePrint = Counts()
         }
         if let cost, format == .text { costLines = CostRenderer.text(cost) }
@@ -83,6 +83,7 @@ public struct Session {
       }
     }
     try slowCalls?.finish()
+    try recorder?.finish()
     if format == .text { Output.status(AccountingLine.render(run)) }
     if let costLines { Output.status(costLines) }
   }

@@ -18,14 +18,20 @@ final class SlowCallPrinter {
   let text: SlowCallTextRenderer
   /// Seconds to add to CLOCK_MONOTONIC for the wall clock.
   private let wallClockOffset: Double
-  private lazy var kernelSymbols = Kallsyms()
+  /// Read before the run when stacks are asked for: reading /proc/kallsyms takes long enough
+  /// (0.4 s in a debug build) to hold up the first `-i` prints if it waited for the first stack.
+  private let kernelSymbols: Kallsyms?
   private let userSymbols = UserSymbols()
   private var folded = FoldedStacks()
+  /// With --record or --report: each call as its JSON line.
+  private let recorder: RunRecorder?
 
   init(
     format: OutputFormat, stacks: SlowCallFlags.StackFormat?, decoder: KeyDecoder, keyLabel: String, threshold: UInt64,
-    timeSplit: Bool
+    timeSplit: Bool, recorder: RunRecorder?
   ) {
+    self.recorder = recorder
+    kernelSymbols = stacks == nil ? nil : Kallsyms()
     self.format = format
     self.stacks = stacks
     self.decoder = decoder
@@ -44,6 +50,7 @@ final class SlowCallPrinter {
     for call in calls {
       let report = self.report(call)
       if stacks == .folded { folded.add(report) }
+      try recorder?.append(JSONRenderer().render(report))
       switch format {
       case .json: batch += JSONRenderer().render(report) + "\n"
       default:
