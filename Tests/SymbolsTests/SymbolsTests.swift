@@ -2,7 +2,7 @@ import Foundation
 import Symbols
 import XCTest
 
-final class KernelSymbolsTests: XCTestCase {
+final class KallsymsTests: XCTestCase {
   let kallsyms = Array(
     """
     ffffffff81000000 T _stext
