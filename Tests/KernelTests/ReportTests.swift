@@ -83,7 +83,7 @@ final class ReportTests: XCTestCase {
     XCTAssertEqual(compared.status, 0, compared.stderr)
     try compared.stdout.write(toFile: verdicts, atomically: true, encoding: .utf8)
     XCTAssertTrue(compared.stdout.contains("\"slower\""), compared.stdout)
-    try browse(["compare", page, verdicts, Self.artefacts.appending(path: "report-compare.png").path])
+    try browse(["compare", page, verdicts, before, after, Self.artefacts.appending(path: "report-compare.png").path])
   }
 
   /// Files that are no recording: one line naming the file, exit 2, and the page that was there
@@ -93,14 +93,15 @@ final class ReportTests: XCTestCase {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let page = directory + "/page.html"
     try "the previous page".write(toFile: page, atomically: true, encoding: .utf8)
-    let (empty, truncated, newer) = (scratch("empty.json"), scratch("truncated.json"), scratch("newer.json"))
+    let (empty, truncated, newer, other) = (scratch("empty.json"), scratch("truncated.json"), scratch("newer.json"), scratch("other.json"))
+    try "{\"schema\":1,\"profile\":\"p\",\"series\":[]}\n".write(toFile: other, atomically: true, encoding: .utf8)  // compare -j's
     try "".write(toFile: empty, atomically: true, encoding: .utf8)
     try "{\"schema\":4,\"profile\":".write(toFile: truncated, atomically: true, encoding: .utf8)
     try "{\"schema\":99,\"profile\":\"p\",\"unit\":\"us\",\"buckets\":\"log2\",\"key_label\":\"k\",\"histograms\":[]}\n".write(toFile: newer, atomically: true, encoding: .utf8)
     for (file, problem) in [
       (empty, "is empty: no print was recorded"), (truncated, "is truncated: its last line is not a whole JSON object"),
       (newer, "line 1 is of JSON schema 99, newer than this tool reads (4): compare with a newer bpfsyscalldist"),
-      ("/nonexistent.json", "cannot be read: no such file"),
+      ("/nonexistent.json", "cannot be read: no such file"), (other, "line 1 is not a recorded print of bpfsyscalldist -j"),
     ] {
       let run = try ToolRun.complete(["report", file, "-o", page])
       XCTAssertEqual(run.status, 2, run.stderr)
@@ -111,6 +112,12 @@ final class ReportTests: XCTestCase {
     let unwritable = try ToolRun.complete(["report", empty, "-o", "/nonexistent/dir/page.html"])
     XCTAssertEqual(unwritable.stderr, "bpfsyscalldist: error: -o /nonexistent/dir/page.html: cannot be written (No such file or directory)\n")
     XCTAssertEqual(unwritable.status, 2)
+    let itself = try ToolRun.complete(["report", other, "-o", other])
+    XCTAssertEqual(itself.stderr, "bpfsyscalldist: error: -o \(other) is \(other), a recording: write the page elsewhere\n")
+    XCTAssertEqual(itself.status, 2)
+    let folder = try ToolRun.complete(["--report", directory, "-d", "1"])
+    XCTAssertEqual(folder.stderr, "bpfsyscalldist: error: --report \(directory): is a directory\n")
+    XCTAssertEqual(folder.status, 2)
     let traced = try ToolRun.complete(["--report", "/nonexistent/dir/page.html", "-d", "1"])
     XCTAssertEqual(traced.stderr, "bpfsyscalldist: error: --report /nonexistent/dir/page.html: cannot be written (No such file or directory)\n")
     XCTAssertEqual(traced.status, 2)

@@ -23,7 +23,7 @@ final class ReportPageTests: XCTestCase {
   }
 
   func testTheDataIsTheRecordingsMergedWithEveryIntervalKept() throws {
-    let page = ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
+    let page = try ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
     let run = try XCTUnwrap((try data(page)["runs"] as? [[String: Any]])?.first)
     XCTAssertEqual(run["timestamps"] as? [Double], [100, 101])
     let series = try XCTUnwrap((run["series"] as? [[String: Any]])?.first)
@@ -47,7 +47,7 @@ final class ReportPageTests: XCTestCase {
 
   func testMarkupInRecordedStringsCannotLeaveTheData() throws {
     let hostile = recording.replacingOccurrences(of: "cmd(K)", with: "</script><img src=x onerror=alert(1)>&amp;")
-    let page = ReportPage.render([try Recording(text: hostile, file: "r.json")], comparison: nil, generator: "g")
+    let page = try ReportPage.render([try Recording(text: hostile, file: "r.json")], comparison: nil, generator: "g")
     XCTAssertFalse(page.contains("<img"))
     XCTAssertEqual(page.components(separatedBy: "</script>").count, 3, "the data's and the script's ends only")
     let series = try XCTUnwrap(((try data(page)["runs"] as? [[String: Any]])?.first?["series"] as? [[String: Any]])?.first)
@@ -55,25 +55,40 @@ final class ReportPageTests: XCTestCase {
   }
 
   func testThePolicyAllowsNoFetchAndOnlyThePagesOwnScriptAndStyle() throws {
-    let one = ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
+    let one = try ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
     let policy = try XCTUnwrap(one.split(separator: "\n").first { $0.contains("Content-Security-Policy") })
-    XCTAssertTrue(policy.contains("default-src 'none'"), String(policy))
     let nonce = try XCTUnwrap(policy.firstMatch(of: /'nonce-([0-9a-f]{32})'/)?.1)
+    XCTAssertEqual(
+      String(policy),
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'nonce-\(nonce)'; style-src 'nonce-\(nonce)'; base-uri 'none'; form-action 'none'\">")
     XCTAssertTrue(one.contains("<script nonce=\"\(nonce)\">") && one.contains("<style nonce=\"\(nonce)\">"))
     let withoutNamespace = one.replacingOccurrences(of: "\"http://www.w3.org/2000/svg\"", with: "")
     XCTAssertFalse(withoutNamespace.contains("http:") || withoutNamespace.contains("https:") || withoutNamespace.contains("src="), "no address to fetch")
-    let other = ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
+    let other = try ReportPage.render([try Recording(text: recording, file: "r.json")], comparison: nil, generator: "g")
     XCTAssertNil(other.range(of: String(nonce)), "a nonce per page")
   }
 
   func testTwoRunsCarryTheComparison() throws {
     let (before, after) = (try Recording(text: recording, file: "b.json"), try Recording(text: recording, file: "a.json"))
-    let page = ReportPage.render([before, after], comparison: try Comparison(before, after), generator: "g")
+    let page = try ReportPage.render([before, after], comparison: try Comparison(before, after), generator: "g")
     let comparison = try XCTUnwrap(try data(page)["comparison"] as? [String: Any])
     XCTAssertEqual((comparison["series"] as? [[String: Any]])?.first?["verdicts"] as? [String: String], [
       "p50": "no difference the buckets can show", "p90": "no difference the buckets can show", "p99": "no difference the buckets can show",
     ])
     XCTAssertEqual((try data(page)["runs"] as? [Any])?.count, 2)
+  }
+
+  /// Buckets a bad or hostile file says: one line, never a trap on their arithmetic.
+  func testBucketsThatEndBeforeTheyStartAreRefusedAndTheLastNanosecondIsOpen() throws {
+    let top = recording.replacingOccurrences(of: "{\"low\":4096,\"high\":8191,\"count\":1}", with: "{\"low\":4096,\"high\":18446744073709551615,\"count\":1}")
+    let series = try XCTUnwrap(try Recording(text: top, file: "t.json").series[SeriesName(key: "k")])
+    XCTAssertEqual(series.buckets[RecordedSeries.Bucket(low: 4_096_000, high: nil)], 1, "a bucket to the last ns there is: open")
+    for bad in ["{\"low\":4096,\"high\":2048,\"count\":1}", "{\"low\":18446744073709551615,\"high\":null,\"count\":1}", "{\"low_ns\":9,\"high_ns\":8,\"count\":1}"] {
+      let text = recording.replacingOccurrences(of: "{\"low\":4096,\"high\":8191,\"count\":1}", with: bad)
+      XCTAssertThrowsError(try Recording(text: text, file: "b.json"), bad) { error in
+        XCTAssertEqual((error as? RecordingError)?.description, "b.json line 3 has a bucket that ends before it starts, or starts past 2^64 - 1 ns")
+      }
+    }
   }
 
   func testARecordingOfSlowCallsAloneIsNoRun() {

@@ -27,6 +27,7 @@ struct ReportCommand: ParsableCommand {
       throw Failure.usage("'report' must be the first word: bpfsyscalldist report RUN [AFTER] -o PAGE.html")
     }
     let page = try ReportFile(path: output, flag: "-o")
+    if let input = files.first(where: page.isFile) { throw Failure.usage("-o \(output) is \(input), a recording: write the page elsewhere") }
     let runs: [Recording]
     let comparison: Comparison?
     do {
@@ -37,6 +38,10 @@ struct ReportCommand: ParsableCommand {
     } catch let error as ComparisonError {
       throw Failure.usage(error.description)
     }
-    try page.write(ReportPage.render(runs, comparison: comparison, generator: "bpfsyscalldist \(Release.version)"))
+    do {
+      try page.write(try ReportPage.render(runs, comparison: comparison, generator: "bpfsyscalldist \(Release.version)"))
+    } catch let error as ReportError {
+      throw Failure.runtime("-o \(output): \(error.problem)")
+    }
   }
 }

@@ -30,7 +30,11 @@ final class RunRecorder {
     } catch {
       throw Failure.runtime("--report \(report.path): the run recorded nothing to show (\(error.problem))")
     }
-    try report.write(ReportPage.render([recording], comparison: nil, generator: "bpfsyscalldist \(Release.version)"))
+    do {
+      try report.write(try ReportPage.render([recording], comparison: nil, generator: "bpfsyscalldist \(Release.version)"))
+    } catch let error as ReportError {
+      throw Failure.runtime("--report \(report.path): \(error.problem)")
+    }
     Output.status("Wrote the report to \(report.path)")
   }
 }

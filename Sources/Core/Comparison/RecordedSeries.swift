@@ -15,12 +15,20 @@ public struct RecordedSeries: Equatable, Sendable {
     }
 
     /// A printed bucket in ns: a unit's bucket [low, high] holds every ns value up to the next
-    /// unit's start; an exponential one says its whole ns.
-    init(_ printed: Recording.PrintedBucket, scale: UInt64) {
-      if let low = printed.low_ns {
-        self.init(low: low, high: printed.high_ns.map { $0 &+ 1 })
-      } else {
-        self.init(low: (printed.low ?? 0) &* scale, high: printed.high.map { ($0 &+ 1) &* scale })
+    /// unit's start; an exponential one says its whole ns. One that ends at the last ns there is
+    /// is open; nil for one that ends before it starts or starts past 2^64 - 1 ns.
+    init?(_ printed: Recording.PrintedBucket, scale: UInt64) {
+      let (low, lowOverflow) = printed.low_ns.map { ($0, false) } ?? (printed.low ?? 0).multipliedReportingOverflow(by: scale)
+      let last: UInt64?? = printed.low_ns != nil ? printed.high_ns.map { .some($0) } : printed.high.map { high in
+        let (end, overflow) = (high &+ 1).multipliedReportingOverflow(by: scale)
+        return overflow || high == .max ? nil : end - 1
+      }
+      guard !lowOverflow else { return nil }
+      switch last {
+      case .none, .some(.none): self.init(low: low, high: nil)
+      case .some(.some(let end)):
+        guard end >= low else { return nil }
+        self.init(low: low, high: end == .max ? nil : end + 1)
       }
     }
   }
@@ -50,11 +58,11 @@ public struct RecordedSeries: Equatable, Sendable {
     public var count: UInt64 = 0
   }
 
-  mutating func add(_ printed: Recording.PrintedHistogram, unit: TimeUnit) {
-    let scale = unit.nanoseconds
+  /// One print's series, its buckets read already.
+  mutating func add(_ printed: Recording.PrintedHistogram, buckets read: [(Bucket, UInt64)]) {
     title = printed.title
-    for bucket in printed.buckets {
-      buckets[Bucket(bucket, scale: scale), default: 0] &+= bucket.count
+    for (bucket, count) in read {
+      buckets[bucket, default: 0] &+= count
     }
     count &+= printed.count
     sumNanoseconds = sumNanoseconds.flatMap { sum in printed.sum_ns.map { sum &+ $0 } }

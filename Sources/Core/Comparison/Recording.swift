@@ -73,9 +73,15 @@ public struct Recording: Sendable {
       var column = Column(timestamp: print.timestamp ?? 0, buckets: [:])
       for histogram in print.histograms {
         let name = SeriesName(key: histogram.key, outcome: histogram.outcome)
-        merged[name, default: RecordedSeries()].add(histogram, unit: unit)
-        for bucket in histogram.buckets {
-          column.buckets[name, default: [:]][RecordedSeries.Bucket(bucket, scale: unit.nanoseconds), default: 0] &+= bucket.count
+        let buckets = try histogram.buckets.map { printed throws(RecordingError) in
+          guard let bucket = RecordedSeries.Bucket(printed, scale: unit.nanoseconds) else {
+            throw fail("line \(index + 1) has a bucket that ends before it starts, or starts past 2^64 - 1 ns")
+          }
+          return (bucket, printed.count)
+        }
+        merged[name, default: RecordedSeries()].add(histogram, buckets: buckets)
+        for (bucket, count) in buckets {
+          column.buckets[name, default: [:]][bucket, default: 0] &+= count
         }
       }
       columns.append(column)

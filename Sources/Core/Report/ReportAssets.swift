@@ -21,6 +21,8 @@ enum ReportAssets {
     const range = (low, high, run) => String(low / run.unit_ns) + " – " + (high == null ? "∞" : String(high / run.unit_ns)) + " " + run.unit;
     const share = (part, whole) => whole > 0 ? (100 * part / whole).toFixed(1) + "%" : "–";
     const clock = (t) => { const d = new Date(t * 1000); return d.toLocaleTimeString("en-GB", {hour12: false}) + "." + String(d.getMilliseconds()).padStart(3, "0"); };
+    // the largest of many numbers (spreading them into Math.max fails past ~100k)
+    const largest = (values) => values.reduce((a, b) => b > a ? b : a, 0);
     const percentileCell = (p, run) => p ? h("td", {class: "percentile", "data-name": p.name, "data-low-ns": p.low_ns, "data-high-ns": p.high_ns}, range(p.low_ns, p.high_ns, run)) : h("td", {}, "–");
 
     function splitText(split) {
@@ -41,7 +43,7 @@ enum ReportAssets {
     }
 
     function histogram(series, run) {
-      const row = 16, label = 220, width = 420, most = Math.max(...series.buckets.map(b => b.count));
+      const row = 16, label = 220, width = 420, most = largest(series.buckets.map(b => b.count));
       const svg = s("svg", {class: "histogram", width: label + width + 80, height: row * series.buckets.length});
       series.buckets.forEach((b, i) => {
         const g = s("g", {class: "bucket", "data-low-ns": b.low_ns, "data-high-ns": b.high_ns, "data-count": b.count, transform: `translate(0,${i * row})`});
@@ -58,15 +60,20 @@ enum ReportAssets {
     function heatmap(series, run) {
       const columns = run.timestamps.length, rows = series.buckets.length, label = 220;
       const cell = Math.max(2, Math.min(14, Math.floor(720 / Math.max(1, columns)))), height = 12;
-      const most = Math.max(0, ...series.heat.map(c => c[2]));
+      const most = largest(series.heat.map(c => c[2]));
       const ceilings = [1, 2, 3, 4].map(k => k === 4 ? most : Math.max(1, Math.floor(Math.pow(most, k / 4))));
       const level = (n) => { const c = ceilings.find(x => n <= x) ?? ceilings[3]; return ceilings.lastIndexOf(c) + 1; };
       const svg = s("svg", {class: "heatmap", width: label + columns * cell + 4, height: rows * height + 4, "data-columns": columns});
-      series.buckets.forEach((b, i) => svg.append(s("text", {x: label - 6, y: (rows - i) * height - 2, "text-anchor": "end"}, range(b.low_ns, b.high_ns, run))));
+      series.buckets.forEach((b, i) => {
+        svg.append(s("text", {x: label - 6, y: (rows - i) * height - 2, "text-anchor": "end"}, range(b.low_ns, b.high_ns, run)));
+        // buckets between that held no call are not drawn: mark where rows skip them
+        const next = series.buckets[i + 1];
+        if (next && b.high_ns != null && next.low_ns !== b.high_ns + 1) svg.append(s("text", {class: "gap", x: label + 2, y: (rows - 1 - i) * height + 3}, "⋮"));
+      });
       const groups = run.timestamps.map((t, c) => s("g", {class: "column", "data-index": c, "data-time": t, transform: `translate(${label + c * cell},0)`}));
       for (const [c, b, n] of series.heat) {
         const bucket = series.buckets[b];
-        groups[c].append(s("rect", {class: "h" + level(n), y: (rows - 1 - b) * height, width: cell, height, "data-count": n},
+        groups[c].append(s("rect", {class: "h" + level(n), y: (rows - 1 - b) * height, width: cell, height, "data-count": n, "data-low-ns": bucket.low_ns},
           s("title", {}, `${clock(run.timestamps[c])}: ${n} calls in ${range(bucket.low_ns, bucket.high_ns, run)}`)));
       }
       svg.append(...groups);
@@ -74,7 +81,7 @@ enum ReportAssets {
       let low = 1;
       ceilings.forEach((high, k) => {
         if (high < low || most === 0) return;
-        legend.append(" ", s("svg", {width: 12, height: 12}, s("rect", {class: "h" + (k + 1), width: 12, height: 12})), ` ${low === high ? low : low + "–" + high}`);
+        legend.append(" ", s("svg", {width: 12, height: 12}, s("rect", {class: "h" + level(high), width: 12, height: 12})), ` ${low === high ? low : low + "–" + high}`);
         low = high + 1;
       });
       return h("div", {}, svg, legend, h("div", {class: "note"}, "rows: latency; columns: intervals, oldest first"));
@@ -83,12 +90,12 @@ enum ReportAssets {
     function seriesSection(run, r, series, i) {
       const section = h("section", {class: "series", id: `run${r}-series${i}`, "data-series": i});
       section.append(h("h3", {}, series.title));
-      section.append(h("p", {class: "facts"}, `${series.count} calls, ${series.errors} failed; min ${inUnit(series.min_ns, run)}, max ${inUnit(series.max_ns, run)}, sum ${inUnit(series.sum_ns, run)}`));
+      section.append(h("p", {class: "facts", "data-min-ns": series.min_ns, "data-max-ns": series.max_ns, "data-sum-ns": series.sum_ns}, `${series.count} calls, ${series.errors} failed; min ${inUnit(series.min_ns, run)}, max ${inUnit(series.max_ns, run)}, sum ${inUnit(series.sum_ns, run)}`));
       if (series.time_split) section.append(splitBar(series.time_split, run));
       if (series.wait_sites.length) {
         const table = h("table", {class: "wait-sites"}, h("tr", {}, h("th", {}, "blocked at"), h("th", {}, "blocked"), h("th", {}, "times"), h("th", {}, "share")));
         const blocked = series.time_split ? series.time_split.blocked_ns : 0;
-        for (const w of series.wait_sites) table.append(h("tr", {}, h("td", {}, w.site), h("td", {class: "number"}, inUnit(w.blocked_ns, run)), h("td", {class: "number"}, String(w.count)), h("td", {class: "number"}, share(w.blocked_ns, blocked))));
+        for (const w of series.wait_sites) table.append(h("tr", {class: "wait-site", "data-blocked-ns": w.blocked_ns, "data-count": w.count}, h("td", {}, w.site), h("td", {class: "number"}, inUnit(w.blocked_ns, run)), h("td", {class: "number"}, String(w.count)), h("td", {class: "number"}, share(w.blocked_ns, blocked))));
         section.append(h("h4", {}, "Where they blocked"), table);
       }
       section.append(h("h4", {}, "Distribution"), histogram(series, run));
@@ -163,12 +170,12 @@ enum ReportAssets {
           }
         };
         lay(focus, 0, chain.length);
-        const depth = Math.max(...placed.map(p => p[3])) + 1;
+        const depth = largest(placed.map(p => p[3])) + 1;
         svg.replaceChildren();
         svg.setAttribute("height", depth * row);
         svg.setAttribute("viewBox", `0 0 ${width} ${depth * row}`);
         for (const [n, x, w, d] of placed) {
-          const g = s("g", {class: "frame " + colour(n) + (n === focus ? " focus" : ""), "data-name": n.name, "data-value": n.value, transform: `translate(${x},${(depth - 1 - d) * row})`},
+          const g = s("g", {class: "frame " + colour(n) + (n === focus ? " focus" : ""), "data-name": n.name, "data-root": n === root ? "" : null, "data-value": n.value, transform: `translate(${x},${(depth - 1 - d) * row})`},
             s("rect", {width: w, height: row - 1}), s("title", {}, `${n.name}: ${amount(n.value)}, ${share(n.value, root.value)}`));
           if (w > 24) g.append(s("text", {x: 3, y: row - 5}, fit(n.name, w)));
           g.addEventListener("click", () => { focus = n; draw(); });
@@ -185,7 +192,7 @@ enum ReportAssets {
           for (const child of n.children.values()) walk(child, inside || hit);
         };
         walk(root, false);
-        for (const g of svg.querySelectorAll("g.frame")) g.classList.toggle("match", term !== "" && g.dataset.name !== "all" && g.dataset.name.toLowerCase().includes(term));
+        for (const g of svg.querySelectorAll("g.frame")) g.classList.toggle("match", term !== "" && g.dataset.root === undefined && g.dataset.name.toLowerCase().includes(term));
         status.textContent = term ? `matched: ${share(matched, root.value)} of the ${weight.value === "latency" ? "latency" : "calls"}` : "";
       }
       weight.addEventListener("change", () => { build(); draw(); });
@@ -215,11 +222,11 @@ enum ReportAssets {
       const section = h("section", {class: "comparison"}, h("h2", {}, "Before and after"), h("p", {class: "meta"}, `${c.before} → ${c.after}: a percentile is slower or faster only where the two runs' bounds do not overlap`));
       const table = h("table", {class: "ab"}, h("tr", {}, ...[c.key_label, "calls", "errors", "p50", "p90", "p99"].map(t => h("th", {}, t))));
       for (const row of c.series) {
-        table.append(h("tr", {class: "ab-row"}, h("td", {}, row.title), h("td", {class: "number"}, `${row.before.count} → ${row.after.count}`), h("td", {class: "number"}, `${row.before.errors} → ${row.after.errors}`),
+        table.append(h("tr", {class: "ab-row"}, h("td", {}, row.title), h("td", {class: "number counts"}, `${row.before.count} → ${row.after.count}`), h("td", {class: "number errors"}, `${row.before.errors} → ${row.after.errors}`),
           ...["p50", "p90", "p99"].map(name => {
             const [b, a, verdict] = [row.before[name], row.after[name], row.verdicts[name]];
             if (!b || !a) return h("td", {}, "–");
-            return h("td", {"data-name": name, "data-verdict": verdict}, `${range(b.low_ns, b.high_ns, run)} → ${range(a.low_ns, a.high_ns, run)} `, h("span", {class: "verdict-" + verdict.split(" ")[0]}, verdict));
+            return h("td", {"data-name": name, "data-verdict": verdict, "data-before": `${b.low_ns}..${b.high_ns}`, "data-after": `${a.low_ns}..${a.high_ns}`}, `${range(b.low_ns, b.high_ns, run)} → ${range(a.low_ns, a.high_ns, run)} `, h("span", {class: "verdict-" + verdict.split(" ")[0]}, verdict));
           })));
       }
       section.append(table);

@@ -7,11 +7,17 @@ import FoundationEssentials
 /// recordings can never carry), and the script puts every recorded string into the page as text.
 public enum ReportPage {
   /// The page of one run, or of two compared (before, after).
-  public static func render(_ runs: [Recording], comparison: Comparison?, generator: String) -> String {
+  public static func render(_ runs: [Recording], comparison: Comparison?, generator: String) throws(ReportError) -> String {
     let data = ReportData(generator: generator, runs: runs.map(ReportData.Run.init))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    var json = String(decoding: (try? encoder.encode(data)) ?? Data("{}".utf8), as: UTF8.self)
+    let encoded: Data
+    do {
+      encoded = try encoder.encode(data)
+    } catch {
+      throw ReportError(problem: "its data could not be encoded (\(error))")
+    }
+    var json = String(decoding: encoded, as: UTF8.self)
     if let comparison {
       json = String(json.dropLast()) + ",\"comparison\":" + ComparisonJSON.render(comparison, breaches: []) + "}"
     }
@@ -58,4 +64,10 @@ public enum ReportPage {
       return String(repeating: "0", count: 16 - hex.count) + hex
     }.joined()
   }
+}
+
+/// Why no page was made, in one line.
+public struct ReportError: Error, CustomStringConvertible {
+  public var problem: String
+  public var description: String { problem }
 }

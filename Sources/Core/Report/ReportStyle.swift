@@ -15,7 +15,7 @@ extension ReportAssets {
     svg text { font: 11px system-ui, sans-serif; fill: #222; }
     .bar { fill: #4a78b5; } .on-cpu { fill: #e07b39; } .runnable { fill: #e8c547; } .blocked { fill: #4a78b5; }
     .h1 { fill: #fff3b0; } .h2 { fill: #fdc95c; } .h3 { fill: #f08a3c; } .h4 { fill: #c81d25; }
-    .legend rect { stroke: #999; stroke-width: .5; }
+    .legend rect { stroke: #999; stroke-width: .5; } text.gap { fill: #888; }
     .flame-graph { width: 100%; max-width: 1200px; display: block; }
     .flame-graph g.frame { cursor: pointer; } .flame-graph g.frame:hover rect { stroke: #000; stroke-width: .5; }
     .u0 rect { fill: #e5533d; } .u1 rect { fill: #ec7f3c; } .u2 rect { fill: #f0a04b; } .u3 rect { fill: #e86a50; }

@@ -3,7 +3,8 @@ it against the recording it was made from, read here on its own (never through t
 
   check_report.py run PAGE RECORDING SCREENSHOT   numbers, heatmap columns, flame graph zoom, search
   check_report.py hostile PAGE SCREENSHOT COMM KEY  recorded strings are text: no alert, no element
-  check_report.py compare PAGE COMPARE_JSON SCREENSHOT  the A/B verdicts are compare -j's
+  check_report.py compare PAGE COMPARE_JSON BEFORE AFTER SCREENSHOT  compare -j's verdicts and
+                                                  bounds; each one-print run's percentiles its own
 
 Every mode also fails on any console message and on any network request. Prints one line per
 check passed; exits 1 naming the first that failed."""
@@ -108,21 +109,42 @@ def mode_run(page, recording, screenshot):
                 low, high = percentile([(l, h, n) for (l, h), n in merged.items()], count, low_min, high_max, int(name[1:]) / 100)
                 check((int(cell.get_attribute("data-low-ns")), int(cell.get_attribute("data-high-ns"))) == (low, high), "%s %s: %d..%d ns" % (title, name, low, high))
                 check(shown_bounds(cell.text) == (low / unit_ns, high / unit_ns), "%s %s shown as %s" % (title, name, cell.text))
-            if len(prints) == 1:  # one print: its own percentiles are the run's
-                for name, bounds in series[0]["percentiles"].items():
-                    cell = row.find_element(By.CSS_SELECTOR, "td.percentile[data-name=%s]" % name)
-                    check(shown_bounds(cell.text) == (float(bounds["low"]), float(bounds["high"])), "%s %s equals the print's" % (title, name))
         section = driver.find_element(By.CSS_SELECTOR, "section.series")
         title = section.find_element(By.TAG_NAME, "h3").text
         series = [(i, h) for i, p in enumerate(prints) for h in p["histograms"] if h["title"] == title]
         columns = section.find_elements(By.CSS_SELECTOR, "svg.heatmap g.column")
         check(len(columns) == len(prints), "%s: a heatmap column per recorded interval (%d)" % (title, len(prints)))
         for index, column in enumerate(columns):
-            shown = sum(int(r.get_attribute("data-count")) for r in column.find_elements(By.TAG_NAME, "rect"))
-            recorded = sum(h["count"] for i, h in series if i == index)
+            shown = {int(r.get_attribute("data-low-ns")): int(r.get_attribute("data-count")) for r in column.find_elements(By.TAG_NAME, "rect")}
+            recorded = {}
+            for i, h in series:
+                for b in h["buckets"] if i == index else []:
+                    low = bucket_ns(b, unit_ns)[0]
+                    recorded[low] = recorded.get(low, 0) + b["count"]
             if shown != recorded:
-                fail("%s: interval %d shows %d calls, the recording %d" % (title, index, shown, recorded))
-        print("ok: each column's cells add up to its print's calls")
+                fail("%s: interval %d shows %s, the recording %s" % (title, index, shown, recorded))
+        print("ok: each heatmap cell is its print's bucket and count")
+        merged = {}
+        for _, h in series:
+            for b in h["buckets"]:
+                low = bucket_ns(b, unit_ns)[0]
+                merged[low] = merged.get(low, 0) + b["count"]
+        bars = {int(g.get_attribute("data-low-ns")): int(g.get_attribute("data-count")) for g in section.find_elements(By.CSS_SELECTOR, "svg.histogram g.bucket")}
+        check(bars == merged, "%s: the histogram's bars are the recording's buckets merged" % title)
+        facts = section.find_element(By.CSS_SELECTOR, "p.facts")
+        check(int(facts.get_attribute("data-min-ns")) == min(h["min_ns"] for _, h in series), "the min is the recording's")
+        check(int(facts.get_attribute("data-max-ns")) == max(h["max_ns"] for _, h in series), "the max is the recording's")
+        check(int(facts.get_attribute("data-sum-ns")) == sum(h["sum_ns"] for _, h in series), "the sum is the recording's")
+        errors = sum(sum(h["errors"].values()) for _, h in series)
+        row = [r for r in rows if r.find_element(By.CSS_SELECTOR, "td.title").text == title][0]
+        check(int(row.find_element(By.CSS_SELECTOR, "td.errors").text) == errors, "the failed calls are the recording's (%d)" % errors)
+        sites = {}
+        for _, h in series:
+            for w in h.get("wait_sites") or []:
+                blocked, count = sites.get(w["site"], (0, 0))
+                sites[w["site"]] = (blocked + w["blocked_ns"], count + w["count"])
+        shown = {r.find_element(By.TAG_NAME, "td").get_attribute("textContent"): (int(r.get_attribute("data-blocked-ns")), int(r.get_attribute("data-count"))) for r in section.find_elements(By.CSS_SELECTOR, "tr.wait-site")}
+        check(shown == sites, "the wait sites are the recording's merged: %d" % len(sites))
         split = section.find_elements(By.CSS_SELECTOR, "div.time-split")
         if any(h["on_cpu_ns"] is not None for _, h in series):
             for field in ("on_cpu_ns", "runnable_ns", "blocked_ns"):
@@ -133,20 +155,25 @@ def mode_run(page, recording, screenshot):
             latencies = sorted((c["latency_ns"] for c in slow), reverse=True)[:200]
             shown = [int(td.get_attribute("data-ns")) for td in driver.find_elements(By.CSS_SELECTOR, "tr.slow-call td[data-ns]")]
             check(shown == latencies, "slow calls slowest first, their latencies the recording's")
-            check_flame(driver, len(slow), slow[0]["comm"][:4], narrow=False)
+            check_flame(driver, slow, slow[0]["comm"][:4], narrow=False, share="100.0%")
         driver.save_screenshot(screenshot)
     finally:
         driver.quit()
 
 
-def check_flame(driver, calls, term, narrow):
-    """A click zooms to a frame (one narrower than the graph where `narrow`), reset zooms out,
-    search highlights the frames holding `term`."""
-    graph = driver.find_element(By.CSS_SELECTOR, "svg.flame-graph")
-    root = graph.find_element(By.CSS_SELECTOR, "g.frame[data-name=all]")
-    check(int(root.get_attribute("data-value")) == calls, "the flame graph's root weighs every slow call (%d)" % calls)
+def check_flame(driver, calls, term, narrow, share):
+    """The root weighs the calls, or their latency; a click zooms to a frame (one narrower than
+    the graph where `narrow`), reset zooms out, search highlights the frames holding `term` and
+    says their `share`. Nothing of it logs to the console."""
+    graph = lambda: driver.find_element(By.CSS_SELECTOR, "svg.flame-graph")
+    root = lambda: graph().find_element(By.CSS_SELECTOR, "g.frame[data-root]")
+    check(int(root().get_attribute("data-value")) == len(calls), "the flame graph's root weighs every slow call (%d)" % len(calls))
+    weight = driver.find_element(By.CSS_SELECTOR, ".flame select")
+    weight.find_element(By.CSS_SELECTOR, "option[value=latency]").click()
+    check(int(root().get_attribute("data-value")) == sum(c["latency_ns"] for c in calls), "weighted by latency: their latencies' sum")
+    weight.find_element(By.CSS_SELECTOR, "option[value=calls]").click()
     width = lambda f: float(f.find_element(By.TAG_NAME, "rect").get_attribute("width"))
-    frames = [f for f in graph.find_elements(By.CSS_SELECTOR, "g.frame") if f.get_attribute("data-name") != "all" and width(f) >= 30]
+    frames = [f for f in graph().find_elements(By.CSS_SELECTOR, "g.frame") if f.get_attribute("data-root") is None and width(f) >= 30]
     narrower = [f for f in frames if width(f) < 1200]
     check(narrower or not narrow, "frames narrower than the graph")
     frame = max(narrower, key=width) if narrower else frames[-1]
@@ -158,11 +185,13 @@ def check_flame(driver, calls, term, narrow):
     driver.find_element(By.CSS_SELECTOR, "button.flame-reset").click()
     check(driver.find_element(By.CSS_SELECTOR, "svg.flame-graph g.frame.focus").get_attribute("data-name") == "all", "reset zooms out")
     driver.find_element(By.CSS_SELECTOR, "input.flame-search").send_keys(term)
-    matched = graph.find_elements(By.CSS_SELECTOR, "g.frame.match")
+    matched = graph().find_elements(By.CSS_SELECTOR, "g.frame.match")
     check(matched and all(term.lower() in m.get_attribute("data-name").lower() for m in matched), "search highlights the frames holding '%s'" % term)
-    others = [f for f in graph.find_elements(By.CSS_SELECTOR, "g.frame:not(.match)") if term.lower() in f.get_attribute("data-name").lower() and f.get_attribute("data-name") != "all"]
+    others = [f for f in graph().find_elements(By.CSS_SELECTOR, "g.frame:not(.match)") if term.lower() in f.get_attribute("data-name").lower() and f.get_attribute("data-root") is None]
     check(others == [], "and every frame holding it")
-    check(driver.find_element(By.CSS_SELECTOR, ".flame .status").text.startswith("matched: "), "and says their share")
+    status = driver.find_element(By.CSS_SELECTOR, ".flame .status").text
+    check(status == "matched: %s of the calls" % share, "and says their share: %s" % status)
+    check(driver.get_log("browser") == [], "no console message after the clicks and the search")
 
 
 def mode_hostile(page, screenshot, comm, key):
@@ -177,14 +206,17 @@ def mode_hostile(page, screenshot, comm, key):
         cells = [c.get_attribute("textContent") for c in driver.find_elements(By.CSS_SELECTOR, "tr.slow-call td.comm")]
         check(comm in cells, "the comm is shown as its text")
         check(key in [h.get_attribute("textContent") for h in driver.find_elements(By.CSS_SELECTOR, "section.series h3")], "the key is shown as its text")
-        check_flame(driver, len(driver.find_elements(By.CSS_SELECTOR, "tr.slow-call")), "read", narrow=True)
+        calls = [{"latency_ns": int(td.get_attribute("data-ns"))} for td in driver.find_elements(By.CSS_SELECTOR, "tr.slow-call td[data-ns]")]
+        # 3 of the 5 calls are under read_loop (which holds vfs_read and ksys_read): 60%
+        check_flame(driver, calls, "read", narrow=True, share="60.0%")
         driver.save_screenshot(screenshot)
     finally:
         driver.quit()
 
 
-def mode_compare(page, comparison, screenshot):
+def mode_compare(page, comparison, before, after, screenshot):
     expected = json.load(open(comparison))
+    runs = [read_lines(before), read_lines(after)]
     driver = browser()
     try:
         open_page(driver, page)
@@ -193,7 +225,22 @@ def mode_compare(page, comparison, screenshot):
         for row, series in zip(rows, expected["series"]):
             shown = {c.get_attribute("data-name"): c.get_attribute("data-verdict") for c in row.find_elements(By.CSS_SELECTOR, "td[data-verdict]")}
             check(shown == series["verdicts"], "%s: the verdicts are compare's %s" % (series["title"], series["verdicts"]))
-        check(len(driver.find_elements(By.CSS_SELECTOR, "section.run")) == 2, "both runs are shown")
+            for cell in row.find_elements(By.CSS_SELECTOR, "td[data-verdict]"):
+                name = cell.get_attribute("data-name")
+                for side in ("before", "after"):
+                    bounds = series[side][name]
+                    check(cell.get_attribute("data-" + side) == "%d..%d" % (bounds["low_ns"], bounds["high_ns"]), "%s %s %s: compare's bounds" % (series["title"], name, side))
+            check(row.find_element(By.CSS_SELECTOR, "td.counts").text == "%d → %d" % (series["before"]["count"], series["after"]["count"]), "the counts are compare's")
+        sections = driver.find_elements(By.CSS_SELECTOR, "section.run")
+        check(len(sections) == 2, "both runs are shown")
+        for section, lines in zip(sections, runs):
+            prints = [l for l in lines if "type" not in l]
+            check(len(prints) == 1, "a run of one print")
+            for histogram in prints[0]["histograms"]:
+                row = [r for r in section.find_elements(By.CSS_SELECTOR, "tr.key-row") if r.find_element(By.CSS_SELECTOR, "td.title").text == histogram["title"]][0]
+                for name, bounds in histogram["percentiles"].items():
+                    cell = row.find_element(By.CSS_SELECTOR, "td.percentile[data-name=%s]" % name)
+                    check(shown_bounds(cell.text) == (float(bounds["low"]), float(bounds["high"])), "%s %s equals the print's own %s" % (histogram["title"], name, bounds))
         driver.save_screenshot(screenshot)
     finally:
         driver.quit()
