@@ -83,6 +83,32 @@ final class CompareTests: XCTestCase {
     XCTAssertFalse(plain.stdout.contains("\u{1B}"), "NO_COLOR, and no terminal")
   }
 
+  /// `-i --heatmap`, not on a terminal: each interval appends the heatmap of the run so far, the
+  /// last with every call in a column per print; no histograms, no colour, no screen clearing.
+  func testALiveHeatmapDrawsTheRunSoFarEachInterval() throws {
+    let file = Scratch.directory.appending(path: "live-\(UUID().uuidString).json").path
+    let workload = try Workload("sleep", "3", "100")
+    let tool = try ToolRun(["--profile", "clock_nanosleep", "-p", String(workload.pid), "-i", "0.2", "--heatmap", "--record", file])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let prints = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count
+    let headers = tool.stdout.split(separator: "\n").filter { $0.hasPrefix("Heatmap for ") }
+    XCTAssertGreaterThan(headers.count, 1, tool.stdout)
+    XCTAssertTrue(headers.last?.hasPrefix("Heatmap for syscall(clock_nanosleep): 100 calls in \(prints) intervals") == true, tool.stdout)
+    XCTAssertFalse(tool.stdout.contains("Histogram for"), tool.stdout)
+    XCTAssertFalse(tool.stdout.contains("\u{1B}"), "no terminal: no colour and no clearing")
+    for (arguments, message) in [
+      (["--heatmap"], "--heatmap draws a column per interval: give -i SECONDS"),
+      (["--heatmap", "-i", "1", "-j"], "--heatmap draws text: drop -j or --format json (--record keeps the JSON)"),
+      (["--heatmap", "-i", "1", "--slower-than", "1ms"], "--heatmap redraws the screen each interval, over --slower-than's lines: keep them with --record or --report instead"),
+    ] {
+      let run = try ToolRun.complete(arguments + ["-d", "1"])
+      XCTAssertEqual(run.status, 2, run.stderr)
+      XCTAssertEqual(run.stderr, "bpfsyscalldist: error: \(message)\n")
+    }
+  }
+
   /// `compare A B -j`'s verdicts of the one series.
   func verdictsOf(_ before: String, _ after: String) throws -> [String: String] {
     let run = try ToolRun.complete(["compare", before, after, "-j"])

@@ -66,6 +66,13 @@ public struct BPFSyscallDist: ParsableCommand {
     if slowCalls != nil && format == .openmetrics {
       throw Failure.usage("--slower-than prints a line per call, which OpenMetrics cannot carry: use text or JSON")
     }
+    if outputOptions.heatmap {
+      guard timingOptions.interval != nil else { throw Failure.usage("--heatmap draws a column per interval: give -i SECONDS") }
+      guard format == .text else { throw Failure.usage("--heatmap draws text: drop -j or --format \(format.rawValue) (--record keeps the JSON)") }
+      guard slowCalls == nil else {
+        throw Failure.usage("--heatmap redraws the screen each interval, over --slower-than's lines: keep them with --record or --report instead")
+      }
+    }
     let request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
@@ -85,7 +92,7 @@ public struct BPFSyscallDist: ParsableCommand {
           SlowCallPrinter(
             format: format, stacks: slowCallFlags.stacks, decoder: decoder, keyLabel: profile.keyLabel,
             threshold: $0.thresholdNanoseconds, timeSplit: request.splitTime, recorder: recorder)
-        }, recorder: recorder, waitSiteNamer: WaitSiteNamer(tracer: tracer))
+        }, recorder: recorder, heatmap: outputOptions.heatmap ? LiveHeatmap() : nil, waitSiteNamer: WaitSiteNamer(tracer: tracer))
     } catch {
       throw Failure.tracer(error)
     }

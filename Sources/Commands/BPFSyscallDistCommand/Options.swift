@@ -85,6 +85,11 @@ struct OutputOptions: ParsableArguments {
   @Option(name: .long, help: "text, json or openmetrics.")
   var format: OutputFormat = .text
 
+  @Flag(
+    name: .long,
+    help: "With -i: each interval, draw the latency heatmap of the run so far (the three series with the most calls, a column per interval) instead of histograms; on a terminal, redrawn in place.")
+  var heatmap = false
+
   @Flag(name: .customLong("ns"), help: "Show nanoseconds, whatever the profile says.")
   var nanoseconds = false
 

@@ -19,6 +19,8 @@ public struct Session {
   let slowCalls: SlowCallPrinter?
   /// With --record or --report: each print's counts since the previous one, as JSON.
   let recorder: RunRecorder?
+  /// With --heatmap: draws each text print as a heatmap column instead.
+  let heatmap: LiveHeatmap?
   /// With --off-cpu: names the places calls blocked at.
   let waitSiteNamer: WaitSiteNamer
 
@@ -123,6 +125,7 @@ public struct Session {
     let snapshot = snapshot(counts, since: since, inFlight: inFlight, cost: cost)
     switch format {
     case .text:
+      if let heatmap { return try heatmap.show(adding: JSONRenderer().render(snapshot)) }
       if timing.timestamp { try Output.print(Self.clockLine()) }
       try Output.write(TextRenderer().render(snapshot))
     case .json:
