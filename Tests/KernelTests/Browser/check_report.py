@@ -109,6 +109,17 @@ def mode_run(page, recording, screenshot):
                 low, high = percentile([(l, h, n) for (l, h), n in merged.items()], count, low_min, high_max, int(name[1:]) / 100)
                 check((int(cell.get_attribute("data-low-ns")), int(cell.get_attribute("data-high-ns"))) == (low, high), "%s %s: %d..%d ns" % (title, name, low, high))
                 check(shown_bounds(cell.text) == (low / unit_ns, high / unit_ns), "%s %s shown as %s" % (title, name, cell.text))
+        search = driver.find_element(By.CSS_SELECTOR, "input.key-filter")
+        search.send_keys("no such key at all")
+        check(driver.find_elements(By.CSS_SELECTOR, "tr.key-row") == [], "a filter that matches nothing shows no row")
+        search.clear()
+        search.send_keys(titles[0][2:-2])
+        check(len(driver.find_elements(By.CSS_SELECTOR, "tr.key-row")) == 1, "one that matches a key shows its row")
+        search.clear()
+        search.send_keys(" ")
+        search.send_keys("\b")
+        rows = driver.find_elements(By.CSS_SELECTOR, "section.run table.keys tr.key-row")
+        check(len(rows) == len(titles), "and an empty one every row again")
         section = driver.find_element(By.CSS_SELECTOR, "section.series")
         title = section.find_element(By.TAG_NAME, "h3").text
         series = [(i, h) for i, p in enumerate(prints) for h in p["histograms"] if h["title"] == title]
