@@ -49,6 +49,36 @@ final class ComparisonTests: XCTestCase {
     XCTAssertEqual(comparison.onlyAfter, [SeriesName(key: "c")])
   }
 
+  /// One print on exponential buckets given as whole ns: (low_ns, high_ns, count).
+  func exponentialPrint(schema: Int, _ buckets: [(Int, Int, Int)]) -> String {
+    let count = buckets.map(\.2).reduce(0, +)
+    let listed = buckets.map { "{\"index\":0,\"low_ns\":\($0.0),\"high_ns\":\($0.1),\"count\":\($0.2)}" }.joined(separator: ",")
+    return "{\"schema\":4,\"profile\":\"p\",\"timestamp\":1,\"unit\":\"us\",\"buckets\":\"exponential\",\"bucket_schema\":\(schema),\"key_label\":\"k\","
+      + "\"histograms\":[{\"key\":\"a\",\"title\":\"t\",\"count\":\(count),\"sum_ns\":0,\"min_ns\":1000000,\"max_ns\":1900000,\"errors\":{},\"buckets\":[\(listed)]}]}\n"
+  }
+
+  /// Schema 0's bucket (2^-10, 2^-9] s is 976,563..1,953,125 ns; schema 1 splits it at
+  /// 2^-9.5 s = 1,381,067.69 ns. Folded, the finer run's two buckets are the coarser one's.
+  func testExponentialSchemasFoldIntoTheCoarserExactly() throws {
+    let fine = try Recording(text: exponentialPrint(schema: 1, [(976_563, 1_381_067, 2), (1_381_068, 1_953_125, 3)]), file: "fine.json")
+    let coarse = try Recording(text: exponentialPrint(schema: 0, [(976_563, 1_953_125, 5)]), file: "coarse.json")
+    for comparison in [try Comparison(fine, coarse), try Comparison(coarse, fine)] {
+      XCTAssertEqual(comparison.folded, "fine.json's exponential:1 buckets folded into exponential:0, exactly")
+      let sides = [comparison.rows[0].before, comparison.rows[0].after]
+      for side in sides { XCTAssertEqual(side.buckets, [RecordedSeries.Bucket(low: 976_563, high: 1_953_126): 5]) }
+      XCTAssertEqual(comparison.rows[0].percentiles.map(\.verdict), [.noDifference, .noDifference, .noDifference])
+    }
+    // a bucket across a coarser boundary is no bucket this tool wrote: refused
+    let straddling = try Recording(text: exponentialPrint(schema: 1, [(976_563, 1_953_126, 5)]), file: "odd.json")
+    XCTAssertThrowsError(try Comparison(straddling, coarse)) { error in
+      XCTAssertEqual(
+        (error as? ComparisonError)?.description,
+        "cannot compare: odd.json's exponential:1 buckets do not fold into exponential:0 (a bucket straddles a coarser boundary); compare runs of the same profile")
+    }
+    // log2 into exponential cannot be exact: refused as before
+    XCTAssertThrowsError(try Comparison(coarse, try Recording(text: print([("a", [(1024, 2047, 1)], 1_100_000, 1_100_000, 0)]), file: "l.json")))
+  }
+
   func testGatesBreachOnlyWhatIsSure() throws {
     let before = try Recording(text: print([("k", [(2048, 4095, 100)], 2_100_000, 2_200_000, 0)]), file: "b")
     let after = try Recording(text: print([("k", [(4096, 8191, 120)], 4_200_000, 4_400_000, 12)]), file: "a")

@@ -23,8 +23,21 @@ public struct Comparison: Sendable {
   public var onlyBefore: [SeriesName]
   public var onlyAfter: [SeriesName]
 
-  /// Refuses runs of different layouts: their buckets cut time at different places.
+  /// Where one side's exponential buckets were folded into the other's coarser schema.
+  public var folded: String?
+
+  /// Refuses runs of different layouts, their buckets cutting time at different places, but
+  /// for exponential schemas: the finer side is folded into the coarser, exactly.
   public init(_ before: Recording, _ after: Recording) throws(ComparisonError) {
+    var (before, after) = (before, after)
+    if let b = before.exponentialSchema, let a = after.exponentialSchema, a != b {
+      let finer = a > b ? after : before
+      guard let coarse = finer.folded(toSchema: min(a, b)) else {
+        throw .differentLayouts("\(finer.file)'s \(finer.bucketKind) buckets do not fold into exponential:\(min(a, b)) (a bucket straddles a coarser boundary)")
+      }
+      folded = "\(finer.file)'s \(finer.bucketKind) buckets folded into \(coarse.bucketKind), exactly"
+      if a > b { after = coarse } else { before = coarse }
+    }
     guard before.bucketKind == after.bucketKind, before.unit == after.unit else {
       throw .differentLayouts(
         "\(before.file) has \(before.bucketKind) buckets in \(before.unit.rawValue), \(after.file) \(after.bucketKind) in \(after.unit.rawValue)")

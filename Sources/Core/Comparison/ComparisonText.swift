@@ -8,7 +8,7 @@ public enum ComparisonText {
     var lines = [
       "\(before.profile): \(before.file) (\(prints(before))) → \(after.file) (\(prints(after))), "
         + "a verdict only where the bounds do not overlap"
-    ]
+    ] + (comparison.folded.map { [$0] } ?? [])
     for row in comparison.rows {
       lines.append("")
       lines.append(row.after.title)
@@ -38,7 +38,8 @@ public enum ComparisonText {
   static func percent(_ rate: Double) -> String { DurationText.fixed(rate * 100, digits: 1) + "%" }
 }
 
-/// The same as one JSON object (`compare -j`), schema 1.
+/// The same as one JSON object (`compare -j`), schema 1; `folded` says where one side's
+/// exponential buckets were folded into the other's coarser schema (null when not).
 public enum ComparisonJSON {
   public static func render(_ comparison: Comparison, breaches: [String]) -> String {
     func string(_ text: String) -> String { JSONRenderer().string(text) }
@@ -67,6 +68,7 @@ public enum ComparisonJSON {
       ("schema", "1"), ("profile", string(comparison.before.profile)),
       ("before", string(comparison.before.file)), ("after", string(comparison.after.file)),
       ("key_label", string(comparison.before.keyLabel)),
+      ("folded", comparison.folded.map(string) ?? "null"),
       ("series", "[" + rows.joined(separator: ",") + "]"),
       ("only_before", "[" + comparison.onlyBefore.map(name).joined(separator: ",") + "]"),
       ("only_after", "[" + comparison.onlyAfter.map(name).joined(separator: ",") + "]"),
