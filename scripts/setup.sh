@@ -8,8 +8,9 @@ set -eu
 # syscall table against), debootstrap and lintian for the package test, and for serve's tests a
 # real Prometheus (started by the tests on loopback, never as a service) and curl; bpftool, a
 # second reading of the kernel's BTF to check the task offsets against; python3-venv for the
-# tests' venv (below); chromium and its chromedriver, the real browser the report tests open pages in
-packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl chromium chromium-driver"
+# tests' venv (below); chromium and its chromedriver, the real browser the report tests open pages in;
+# Prometheus' Go client as source, whose native-histogram bounds table the tests read
+packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl chromium chromium-driver golang-github-prometheus-client-golang-dev"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
