@@ -131,6 +131,21 @@ final class SlowCallTests: XCTestCase {
     }
   }
 
+  /// Folded by blocked time (off-CPU flame graphs): the lines weigh their calls' blocked
+  /// microseconds, all of them, and no more than the calls took.
+  func testFoldedBlockedStacksWeighTheCallsBlockedTime() throws {
+    let (slow, _, report, tool) = try trace(
+      ["--profile", "clock_nanosleep", "--slower-than", "10ms", "--off-cpu", "--stacks=folded-blocked"],
+      try Workload("slow-sleeps", "5", "10"))
+    assertSlowCallsAreTheSlowSleeps(slow, report)
+    let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
+    let weights = try XCTUnwrap(folded["lines"] as? [String]).compactMap { Int($0.split(separator: " ").last ?? "") }
+    let blocked = slow.map { ($0["blocked_ns"] as? Int ?? 0) / 1000 }.reduce(0, +)
+    XCTAssertGreaterThan(blocked, 0)
+    XCTAssertEqual(weights.reduce(0, +), blocked, "\(weights)")
+    XCTAssertLessThanOrEqual(blocked, slow.map { ($0["latency_ns"] as? Int ?? 0) / 1000 }.reduce(0, +))
+  }
+
   /// A flood through a one-page ring buffer: every call is either shown or counted as dropped,
   /// exactly, and the histogram counts them all.
   func testAFloodIsShownOrCountedExactly() throws {

@@ -1,6 +1,7 @@
 import CommandCore
 import ArgumentParser
 import Histograms
+import Rendering
 import Tracer
 
 /// Calls reported one by one as they end, beside the histograms.
@@ -15,8 +16,8 @@ struct SlowCallFlags: ParsableArguments {
   @Option(
     name: .long, defaultAsFlag: StackFormat.inline, parsing: .next,
     help: ArgumentHelp(
-      "With each slow call, its user stack where it ended and the kernel stack where it blocked longest; --stacks=folded: folded stacks (comm;user...;kernel... count) at the end, for flame graphs.",
-      valueName: "inline|folded"))
+      "With each slow call, its user stack where it ended and the kernel stack where it blocked longest; --stacks=folded: folded stacks (comm;user...;kernel... count) at the end, for flame graphs; --stacks=folded-blocked: weighted by the calls' blocked microseconds.",
+      valueName: "inline|folded|folded-blocked"))
   var stacks: StackFormat?
 
   @Option(
@@ -28,6 +29,16 @@ struct SlowCallFlags: ParsableArguments {
 
   enum StackFormat: String, ExpressibleByArgument, CaseIterable {
     case inline, folded
+    case foldedBlocked = "folded-blocked"
+
+    /// How folded stacks weigh a call, nil when they are not folded.
+    var foldedWeight: FoldedStacks.Weight? {
+      switch self {
+      case .inline: return nil
+      case .folded: return .calls
+      case .foldedBlocked: return .blockedMicroseconds
+      }
+    }
   }
 
   func validate() throws {

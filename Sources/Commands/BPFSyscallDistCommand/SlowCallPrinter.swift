@@ -22,7 +22,8 @@ final class SlowCallPrinter {
   /// (0.4 s in a debug build) to hold up the first `-i` prints if it waited for the first stack.
   private let kernelSymbols: Kallsyms?
   private let userSymbols = UserSymbols()
-  private var folded = FoldedStacks()
+  /// With --stacks=folded or folded-blocked.
+  private var folded: FoldedStacks?
   /// With --record or --report: each call as its JSON line.
   private let recorder: RunRecorder?
 
@@ -32,6 +33,7 @@ final class SlowCallPrinter {
   ) {
     self.recorder = recorder
     kernelSymbols = stacks == nil ? nil : Kallsyms()
+    folded = stacks?.foldedWeight.map { FoldedStacks(weight: $0) }
     self.format = format
     self.stacks = stacks
     self.decoder = decoder
@@ -49,13 +51,13 @@ final class SlowCallPrinter {
     var batch = ""
     for call in calls {
       let report = self.report(call)
-      if stacks == .folded { folded.add(report) }
+      folded?.add(report)
       try recorder?.append(JSONRenderer().render(report))
       switch format {
       case .json: batch += JSONRenderer().render(report) + "\n"
       default:
         var shown = report
-        if stacks == .folded { (shown.userStack, shown.kernelStack) = (.notTaken, .notTaken) }
+        if folded != nil { (shown.userStack, shown.kernelStack) = (.notTaken, .notTaken) }
         batch += text.render(shown)
       }
     }
@@ -65,13 +67,15 @@ final class SlowCallPrinter {
   /// The folded stacks, after everything else: text lines after a `#` comment (flame graph
   /// scripts skip it), or one JSON object.
   func finish() throws {
-    guard stacks == .folded else { return }
+    guard let folded else { return }
     switch format {
     case .json:
       try Output.print(JSONRenderer().render(folded))
     default:
       try Output.write(
-        "# folded stacks of the slow calls (comm;user frames;kernel frames count), for flamegraph.pl:\n"
+        (folded.weight == .calls
+          ? "# folded stacks of the slow calls (comm;user frames;kernel frames count), for flamegraph.pl:\n"
+          : "# folded stacks of the slow calls (comm;user frames;kernel frames blocked_us), for flamegraph.pl:\n")
           + folded.lines.map { $0 + "\n" }.joined())
     }
   }

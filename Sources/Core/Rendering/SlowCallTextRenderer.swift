@@ -127,11 +127,23 @@ extension JSONRenderer {
 }
 
 /// Folded stacks for flame graphs (Brendan Gregg's format): `comm;user frames;kernel frames
-/// count`, outermost first, one line per distinct stack, counting slow calls.
+/// count`, outermost first, one line per distinct stack, counting slow calls, or weighing each
+/// by the microseconds it was blocked (off-CPU flame graphs: where the time went, not how many
+/// calls).
 public struct FoldedStacks: Sendable {
-  private var counts: [String: UInt64] = [:]
+  public enum Weight: Sendable {
+    case calls
+    /// Each call's blocked time (with --off-cpu; else its time off CPU), in whole us, under its
+    /// kernel stack where it blocked longest.
+    case blockedMicroseconds
+  }
 
-  public init() {}
+  private var counts: [String: UInt64] = [:]
+  public let weight: Weight
+
+  public init(weight: Weight = .calls) {
+    self.weight = weight
+  }
 
   public mutating func add(_ call: SlowCallReport) {
     var frames = [call.comm.replacingSeparators]
@@ -139,7 +151,9 @@ public struct FoldedStacks: Sendable {
     if case .frames(let kernel, _) = call.kernelStack {
       frames += kernel.reversed().map { ($0.function ?? "[unknown]") + "_[k]" }
     }
-    counts[frames.map(\.replacingSeparators).joined(separator: ";"), default: 0] += 1
+    let amount = weight == .calls ? 1 : (call.blockedNanoseconds ?? call.offCPUNanoseconds) / 1000
+    guard amount > 0 else { return }  // a line of weight 0 would be no frame in a flame graph
+    counts[frames.map(\.replacingSeparators).joined(separator: ";"), default: 0] += amount
   }
 
   /// The lines, most frequent first.

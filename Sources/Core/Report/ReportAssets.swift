@@ -142,17 +142,19 @@ enum ReportAssets {
     // search to highlight frames whose name holds the text
     function flameGraph(calls, run) {
       const width = 1200, row = 17;
-      const weight = h("select", {"aria-label": "weight"}, h("option", {value: "calls"}, "weighted by calls"), h("option", {value: "latency"}, "weighted by latency"));
+      const weight = h("select", {"aria-label": "weight"}, h("option", {value: "calls"}, "weighted by calls"), h("option", {value: "latency"}, "weighted by latency"), h("option", {value: "blocked"}, "weighted by time blocked"));
       const search = h("input", {type: "search", class: "flame-search", placeholder: "search frames", "aria-label": "search frames"});
       const reset = h("button", {type: "button", class: "flame-reset"}, "reset zoom");
       const status = h("span", {class: "status"});
       const svg = s("svg", {class: "flame-graph", width, "preserveAspectRatio": "none"});
       let root, focus;
-      const amount = (v) => weight.value === "latency" ? inUnit(v, run) : `${v} calls`;
+      const amount = (v) => weight.value === "calls" ? `${v} calls` : inUnit(v, run);
+      // blocked: with --off-cpu the call's blocked time, else its time off CPU
+      const weigh = (call) => weight.value === "calls" ? 1 : weight.value === "latency" ? call.latency_ns : (call.blocked_ns ?? call.off_cpu_ns);
       function build() {
         root = {name: "all", value: 0, children: new Map(), parent: null};
         for (const call of calls) {
-          const w = weight.value === "latency" ? call.latency_ns : 1;
+          const w = weigh(call);
           let n = root;
           n.value += w;
           for (const f of call.frames) {
@@ -207,7 +209,7 @@ enum ReportAssets {
         };
         walk(root, false);
         for (const g of svg.querySelectorAll("g.frame")) g.classList.toggle("match", term !== "" && g.dataset.root === undefined && g.dataset.name.toLowerCase().includes(term));
-        status.textContent = term ? `matched: ${share(matched, root.value)} of the ${weight.value === "latency" ? "latency" : "calls"}` : "";
+        status.textContent = term ? `matched: ${share(matched, root.value)} of the ${{calls: "calls", latency: "latency", blocked: "time blocked"}[weight.value]}` : "";
       }
       weight.addEventListener("change", () => { build(); draw(); });
       search.addEventListener("input", highlight);
