@@ -34,26 +34,26 @@ final class OTLPTests: XCTestCase {
   }
 
   /// The latency point of the last export the receiver decoded, with the export itself.
-  func lastPoint(_ receiver: ToolRun) -> (point: [String: Any], export: [String: Any])? {
+  func lastPoint(_ receiver: ToolRun, kind: String = "exponential_histogram") -> (point: [String: Any], export: [String: Any])? {
     for line in receiver.stdout.split(separator: "\n").reversed() {
       guard let export = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
       let metrics = ((((export["request"] as? [String: Any])?["resource_metrics"] as? [[String: Any]])?.first?["scope_metrics"]
         as? [[String: Any]])?.first?["metrics"] as? [[String: Any]]) ?? []
       let latency = metrics.first { $0["name"] as? String == "sleeps.latency" }
-      if let point = ((latency?["exponential_histogram"] as? [String: Any])?["data_points"] as? [[String: Any]])?.first {
+      if let point = ((latency?[kind] as? [String: Any])?["data_points"] as? [[String: Any]])?.first {
         return (point, export)
       }
     }
     return nil
   }
 
-  func waitForCount(_ receiver: ToolRun, _ count: Int) -> (point: [String: Any], export: [String: Any])? {
+  func waitForCount(_ receiver: ToolRun, _ count: Int, kind: String = "exponential_histogram") -> (point: [String: Any], export: [String: Any])? {
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
-      if let found = lastPoint(receiver), Int(found.point["count"] as? String ?? "") == count { return found }
+      if let found = lastPoint(receiver, kind: kind), Int(found.point["count"] as? String ?? "") == count { return found }
       usleep(200_000)
     }
-    XCTFail("no point of count \(count): \(lastPoint(receiver)?.point ?? [:])")
+    XCTFail("no \(kind) point of count \(count): \(lastPoint(receiver, kind: kind)?.point ?? [:])")
     return nil
   }
 
@@ -147,12 +147,37 @@ final class OTLPTests: XCTestCase {
     XCTAssertEqual(serve.stop(), 0, serve.tool.stderr)
   }
 
+  /// A log2 profile goes as explicit buckets, read by opentelemetry-proto: each bound a bucket's
+  /// last ns (2^(i+1) us less 1 ns), the counts the workload's, no 2 ms sleep in a bucket that
+  /// ends before 2 ms, none in one that starts past the longest the workload measured.
+  func testALog2ProfileIsPushedAsExplicitBuckets() throws {
+    let port = try freeLoopbackPort()
+    let receiver = try startReceiver(port: port)
+    defer { receiver.stop(with: SIGTERM) }
+    let profile = try temporaryProfile("version: 1\nname: sleeps\nprobe: {syscall: clock_nanosleep}\nhistogram: {buckets: log2, unit: us}\n")
+    let serve = try ServeRun(
+      ["--profile", profile, "--comm", "sd-otlp", "--otlp-endpoint", "http://127.0.0.1:\(port)/v1/metrics", "--otlp-interval", "200ms"])
+    defer { serve.stop() }
+    let measured = try XCTUnwrap(try Workload("sleep", "2", "30", comm: "sd-otlp").finish()["measured_ns"] as? [Int])
+    let (point, _) = try XCTUnwrap(waitForCount(receiver, 30, kind: "histogram"))
+    let bounds = point["explicit_bounds"] as? [Double] ?? []
+    let counts = (point["bucket_counts"] as? [String] ?? []).compactMap { Int($0) }
+    XCTAssertEqual(counts.count, bounds.count + 1, "\(point)")
+    XCTAssertEqual(counts.reduce(0, +), 30)
+    XCTAssertGreaterThan(bounds.count, 20)
+    for (slot, bound) in bounds.prefix(20).enumerated() {
+      XCTAssertEqual(bound, Double((1 << (slot + 1)) * 1000 - 1) / 1e9, "slot \(slot)")
+    }
+    let (first, last) = (try XCTUnwrap(counts.firstIndex { $0 > 0 }), try XCTUnwrap(counts.lastIndex { $0 > 0 }))
+    XCTAssertGreaterThanOrEqual(bounds[first], 0.002)
+    XCTAssertLessThan(bounds[last - 1], Double(measured.max()!) / 1e9)
+  }
+
   func testBadOTLPSettingsAreOneLine() throws {
     for (arguments, environment, said) in [
       (["--otlp-endpoint", "https://collector:4318"], [:], "--otlp-endpoint https://collector:4318: expected http://HOST[:PORT][/PATH]"),
       (["--otlp-endpoint", "http://127.0.0.1:4318"], ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"], "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: serve pushes OTLP over HTTP as protobuf only"),
       (["--otlp-endpoint", "http://127.0.0.1:4318", "--buckets", "exponential"], ["OTEL_EXPORTER_OTLP_HEADERS": "novalue"], "OTEL_EXPORTER_OTLP_HEADERS: 'novalue' is not KEY=VALUE"),
-      (["--otlp-endpoint", "http://127.0.0.1:4318"], [:], "OTLP carries exponential histograms; profile bpfsyscalldist is on log2 buckets: add --buckets exponential"),
     ] as [([String], [String: String], String)] {
       let run = try ToolRun.complete(
         ["serve", "--listen", "127.0.0.1:0"] + arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })

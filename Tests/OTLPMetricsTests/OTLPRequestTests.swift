@@ -49,4 +49,31 @@ final class OTLPRequestTests: XCTestCase {
     XCTAssertEqual(failed?.asInt, 3)
     XCTAssertEqual(request.resourceMetrics.first?.resource.attributes.first?.value.stringValue, "s")
   }
+
+  /// log2 in us: slot 0 holds 0-1 us, slot i 2^i to 2^(i+1)-1 us; each bound is the slot's last
+  /// ns, so that OpenTelemetry's (previous, bound] holds exactly its whole ns.
+  func testAUnitLayoutIsSentAsExplicitBucketsBoundedByEachSlotsLastNanosecond() throws {
+    var histogram = Histogram(layout: .log2, sumNanoseconds: 11_000, minNanoseconds: 3_000, maxNanoseconds: 5_000)
+    for value: UInt64 in [3, 3, 5] { histogram.record(value) }  // us: slots 1, 1, 2
+    let series = Series(rawKey: nil, keyName: "getppid", title: "t", histogram: histogram)
+    let snapshot = Snapshot(
+      profileName: "calls", keyLabel: "syscall", unit: .us, layout: .log2, series: [series], accounting: Accounting(counted: 3),
+      timestamp: 20, since: 10)
+    let bytes = OTLPRequest.encode(
+      [OTLPRequest.Profile(snapshot: snapshot, starts: [10])], resource: [], version: "v", now: 20, since: 10,
+      outcomes: OTLPRequest.Outcomes())
+    let request = try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest(serializedBytes: bytes)
+    let latency = try XCTUnwrap(request.resourceMetrics.first?.scopeMetrics.first?.metrics.first)
+    XCTAssertEqual(latency.name, "calls.latency")
+    XCTAssertEqual(latency.histogram.aggregationTemporality, .cumulative)
+    let point = try XCTUnwrap(latency.histogram.dataPoints.first)
+    XCTAssertEqual(point.count, 3)
+    XCTAssertEqual(Array(point.explicitBounds.prefix(3)), [1.999e-6, 3.999e-6, 7.999e-6])
+    XCTAssertEqual(Array(point.bucketCounts.prefix(4)), [0, 2, 1, 0])
+    XCTAssertEqual(point.bucketCounts.count, point.explicitBounds.count + 1, "one count past the last bound")
+    XCTAssertEqual(point.bucketCounts.reduce(0, +), 3)
+    XCTAssertEqual(point.sum, 11e-6)
+    XCTAssertEqual(point.min, 3e-6)
+    XCTAssertEqual(point.max, 5e-6)
+  }
 }

@@ -36,7 +36,7 @@ final class ServeSession {
     self.options = options
     LibbpfLog.install(verbose: options.verbose)
     let plan = try ServePlan(options)
-    let pushConfig = try Self.pushConfig(options, plan)
+    let pushConfig = try Self.pushConfig(options)
     let pages = self.pages
     pusher = pushConfig.map { OTLPPusher($0, pages: pages, since: Clock.wall()) }
     limits = Self.limits(plan, options)
@@ -64,8 +64,8 @@ final class ServeSession {
   }
 
   /// The OTLP push the flags and the environment ask for, if any; refused in one line when it
-  /// cannot be, or when a profile is not on exponential buckets (the histograms OTLP carries).
-  private static func pushConfig(_ options: ServeOptions, _ plan: ServePlan) throws -> OTLPConfig? {
+  /// cannot be.
+  private static func pushConfig(_ options: ServeOptions) throws -> OTLPConfig? {
     let environment = Self.environment()
     let exporters = (environment["OTEL_METRICS_EXPORTER"] ?? "").split(separator: ",").map { $0.trimmingPrefix(" ") }
     guard options.otlpEndpoint != nil || options.otlpInterval != nil || exporters.contains("otlp") else { return nil }
@@ -80,16 +80,7 @@ final class ServeSession {
     } catch {
       throw Failure.usage(error.description)
     }
-    try Self.checkPushable(plan)
     return config
-  }
-
-  /// OTLP carries exponential histograms only: every profile pushed must be on them.
-  private static func checkPushable(_ plan: ServePlan) throws {
-    if let log2 = plan.entries.first(where: { $0.profile.layout.exponentialScale == nil }) {
-      throw Failure.usage(
-        "OTLP carries exponential histograms; profile \(log2.metricName) is on \(log2.profile.layout.name) buckets: add --buckets exponential")
-    }
   }
 
   /// The process's environment variables.
@@ -197,7 +188,6 @@ final class ServeSession {
     }
     do {
       let plan = try ServePlan(options)
-      if pusher != nil { try Self.checkPushable(plan) }
       let newLimits = Self.limits(plan, options)
       var next: [Served] = []
       var kept: [String: Int] = [:]

@@ -2,11 +2,13 @@ import Histograms
 import Snapshots
 import SwiftProtobuf
 
-/// One OTLP export of serve's counts since the start (cumulative temporality): per profile an
-/// exponential histogram `PROFILE.latency` in seconds, a data point per series with the
-/// kernel's exact count, sum, min and max, the zero bucket (0 ns) and the positive buckets at
-/// the profile's schema (OpenTelemetry's scale; its bucket index is Prometheus' key less one),
-/// and `PROFILE.errors`, a monotonic sum by errno; then the exporter's own counts.
+/// One OTLP export of serve's counts since the start (cumulative temporality): per profile a
+/// histogram `PROFILE.latency` in seconds, a data point per series with the kernel's exact
+/// count, sum, min and max: exponential for exponential layouts (the zero bucket, 0 ns, and the
+/// positive buckets at the profile's schema, OpenTelemetry's scale; its bucket index is
+/// Prometheus' key less one), else explicit buckets, each bound a bucket's last ns (so that
+/// OpenTelemetry's (previous, bound] holds exactly that bucket's whole ns); and
+/// `PROFILE.errors`, a monotonic sum by errno; then the exporter's own counts.
 public enum OTLPRequest {
   /// A profile's counts as of `now`, each series' start (seconds since the epoch) beside it.
   public struct Profile: Sendable {
@@ -63,6 +65,8 @@ public enum OTLPRequest {
     errors.unit = "{call}"
     var histogram = Opentelemetry_Proto_Collector_Metrics_V1_ExponentialHistogram()
     histogram.aggregationTemporality = .cumulative
+    var explicit = Opentelemetry_Proto_Collector_Metrics_V1_Histogram()
+    explicit.aggregationTemporality = .cumulative
     var sum = Opentelemetry_Proto_Collector_Metrics_V1_Sum()
     (sum.aggregationTemporality, sum.isMonotonic) = (.cumulative, true)
     for (index, series) in snapshot.series.enumerated() {
@@ -71,6 +75,8 @@ public enum OTLPRequest {
       let start = profile.starts.indices.contains(index) ? profile.starts[index] : now
       if let scale = series.histogram.layout.exponentialScale {
         histogram.dataPoints.append(point(series.histogram, scale: scale, attributes: attributes, start: start, now: now))
+      } else {
+        explicit.dataPoints.append(point(series.histogram, unit: snapshot.unit, attributes: attributes, start: start, now: now))
       }
       for failure in series.failures {
         var point = Opentelemetry_Proto_Collector_Metrics_V1_NumberDataPoint()
@@ -80,7 +86,7 @@ public enum OTLPRequest {
         sum.dataPoints.append(point)
       }
     }
-    latency.exponentialHistogram = histogram
+    if explicit.dataPoints.isEmpty { latency.exponentialHistogram = histogram } else { latency.histogram = explicit }
     errors.sum = sum
     return sum.dataPoints.isEmpty ? [latency] : [latency, errors]
   }
@@ -103,6 +109,33 @@ public enum OTLPRequest {
     if let first = occupied.first, let last = occupied.last {
       point.positive.offset = Int32(scale.index(ofSlot: first) - 1)
       point.positive.bucketCounts = Array(histogram.counts[first...last])
+    }
+    return point
+  }
+
+  /// A unit layout's counts as explicit buckets: a bound per slot but the open last, at the
+  /// slot's last ns in seconds.
+  static func point(
+    _ histogram: Histogram, unit: TimeUnit, attributes: [Opentelemetry_Proto_Collector_Metrics_V1_KeyValue], start: Double,
+    now: Double
+  ) -> Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint {
+    var point = Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint()
+    point.attributes = attributes
+    (point.startTimeUnixNano, point.timeUnixNano) = (nanoseconds(start), nanoseconds(now))
+    point.count = histogram.total
+    if let sum = histogram.sumNanoseconds { point.sum = Double(sum) / 1e9 }
+    if let minimum = histogram.minNanoseconds { point.min = Double(minimum) / 1e9 }
+    if let maximum = histogram.maxNanoseconds { point.max = Double(maximum) / 1e9 }
+    for slot in histogram.counts.indices {
+      point.bucketCounts.append(histogram.counts[slot])
+      guard let high = histogram.layout.bounds(ofSlot: slot).high, slot < histogram.counts.count - 1 else { continue }
+      let last = (UInt128(high) + 1) * UInt128(unit.nanoseconds) - 1
+      point.explicitBounds.append(Double(last) / 1e9)
+    }
+    // an open slot before the last (none today) would leave counts without a bound: merge them up
+    while point.bucketCounts.count > point.explicitBounds.count + 1 {
+      let extra = point.bucketCounts.removeLast()
+      point.bucketCounts[point.bucketCounts.count - 1] += extra
     }
     return point
   }

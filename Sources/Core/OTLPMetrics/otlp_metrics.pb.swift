@@ -9,7 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// The part of OTLP's metrics export (opentelemetry.proto.collector.metrics.v1, over HTTP as
-/// protobuf) that bpfsyscalldist serve sends: exponential histograms and monotonic sums. Field
+/// protobuf) that bpfsyscalldist serve sends: exponential and explicit-bucket histograms and
+/// monotonic sums. Field
 /// numbers and types are the wire format of opentelemetry-proto; what the tool never sends is
 /// left out. scripts/gen-protos.sh makes otlp_metrics.pb.swift from it; CI never runs protoc.
 
@@ -260,6 +261,14 @@ public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_Metric: Senda
     set {data = .sum(newValue)}
   }
 
+  public var histogram: Opentelemetry_Proto_Collector_Metrics_V1_Histogram {
+    get {
+      if case .histogram(let v)? = data {return v}
+      return Opentelemetry_Proto_Collector_Metrics_V1_Histogram()
+    }
+    set {data = .histogram(newValue)}
+  }
+
   public var exponentialHistogram: Opentelemetry_Proto_Collector_Metrics_V1_ExponentialHistogram {
     get {
       if case .exponentialHistogram(let v)? = data {return v}
@@ -272,6 +281,7 @@ public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_Metric: Senda
 
   public nonisolated enum OneOf_Data: Equatable, Sendable {
     case sum(Opentelemetry_Proto_Collector_Metrics_V1_Sum)
+    case histogram(Opentelemetry_Proto_Collector_Metrics_V1_Histogram)
     case exponentialHistogram(Opentelemetry_Proto_Collector_Metrics_V1_ExponentialHistogram)
 
   }
@@ -333,6 +343,75 @@ public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_NumberDataPoi
   }
 
   public init() {}
+}
+
+public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_Histogram: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var dataPoints: [Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint] = []
+
+  public var aggregationTemporality: Opentelemetry_Proto_Collector_Metrics_V1_AggregationTemporality = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// bucket i holds (explicit_bounds[i-1], explicit_bounds[i]]; bucket_counts has one more entry
+/// than explicit_bounds, the last for values above them all
+public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attributes: [Opentelemetry_Proto_Collector_Metrics_V1_KeyValue] = []
+
+  public var startTimeUnixNano: UInt64 = 0
+
+  public var timeUnixNano: UInt64 = 0
+
+  public var count: UInt64 = 0
+
+  public var sum: Double {
+    get {_sum ?? 0}
+    set {_sum = newValue}
+  }
+  /// Returns true if `sum` has been explicitly set.
+  public var hasSum: Bool {self._sum != nil}
+  /// Clears the value of `sum`. Subsequent reads from it will return its default value.
+  public mutating func clearSum() {self._sum = nil}
+
+  public var bucketCounts: [UInt64] = []
+
+  public var explicitBounds: [Double] = []
+
+  public var min: Double {
+    get {_min ?? 0}
+    set {_min = newValue}
+  }
+  /// Returns true if `min` has been explicitly set.
+  public var hasMin: Bool {self._min != nil}
+  /// Clears the value of `min`. Subsequent reads from it will return its default value.
+  public mutating func clearMin() {self._min = nil}
+
+  public var max: Double {
+    get {_max ?? 0}
+    set {_max = newValue}
+  }
+  /// Returns true if `max` has been explicitly set.
+  public var hasMax: Bool {self._max != nil}
+  /// Clears the value of `max`. Subsequent reads from it will return its default value.
+  public mutating func clearMax() {self._max = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _sum: Double? = nil
+  fileprivate var _min: Double? = nil
+  fileprivate var _max: Double? = nil
 }
 
 public nonisolated struct Opentelemetry_Proto_Collector_Metrics_V1_ExponentialHistogram: Sendable {
@@ -778,7 +857,7 @@ nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_AnyValue: SwiftPr
 
 nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_Metric: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Metric"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}description\0\u{1}unit\0\u{2}\u{4}sum\0\u{4}\u{3}exponential_histogram\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}description\0\u{1}unit\0\u{2}\u{4}sum\0\u{2}\u{2}histogram\0\u{3}exponential_histogram\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -800,6 +879,19 @@ nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_Metric: SwiftProt
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.data = .sum(v)
+        }
+      }()
+      case 9: try {
+        var v: Opentelemetry_Proto_Collector_Metrics_V1_Histogram?
+        var hadOneofValue = false
+        if let current = self.data {
+          hadOneofValue = true
+          if case .histogram(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.data = .histogram(v)
         }
       }()
       case 10: try {
@@ -838,6 +930,10 @@ nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_Metric: SwiftProt
     case .sum?: try {
       guard case .sum(let v)? = self.data else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .histogram?: try {
+      guard case .histogram(let v)? = self.data else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
     case .exponentialHistogram?: try {
       guard case .exponentialHistogram(let v)? = self.data else { preconditionFailure() }
@@ -965,6 +1061,115 @@ nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_NumberDataPoint: 
     if lhs.startTimeUnixNano != rhs.startTimeUnixNano {return false}
     if lhs.timeUnixNano != rhs.timeUnixNano {return false}
     if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_Histogram: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Histogram"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}data_points\0\u{3}aggregation_temporality\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.dataPoints) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.aggregationTemporality) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.dataPoints.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.dataPoints, fieldNumber: 1)
+    }
+    if self.aggregationTemporality != .unspecified {
+      try visitor.visitSingularEnumField(value: self.aggregationTemporality, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Opentelemetry_Proto_Collector_Metrics_V1_Histogram, rhs: Opentelemetry_Proto_Collector_Metrics_V1_Histogram) -> Bool {
+    if lhs.dataPoints != rhs.dataPoints {return false}
+    if lhs.aggregationTemporality != rhs.aggregationTemporality {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistogramDataPoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}start_time_unix_nano\0\u{3}time_unix_nano\0\u{1}count\0\u{1}sum\0\u{3}bucket_counts\0\u{3}explicit_bounds\0\u{2}\u{2}attributes\0\u{2}\u{2}min\0\u{1}max\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 2: try { try decoder.decodeSingularFixed64Field(value: &self.startTimeUnixNano) }()
+      case 3: try { try decoder.decodeSingularFixed64Field(value: &self.timeUnixNano) }()
+      case 4: try { try decoder.decodeSingularFixed64Field(value: &self.count) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self._sum) }()
+      case 6: try { try decoder.decodeRepeatedFixed64Field(value: &self.bucketCounts) }()
+      case 7: try { try decoder.decodeRepeatedDoubleField(value: &self.explicitBounds) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.attributes) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self._min) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self._max) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.startTimeUnixNano != 0 {
+      try visitor.visitSingularFixed64Field(value: self.startTimeUnixNano, fieldNumber: 2)
+    }
+    if self.timeUnixNano != 0 {
+      try visitor.visitSingularFixed64Field(value: self.timeUnixNano, fieldNumber: 3)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularFixed64Field(value: self.count, fieldNumber: 4)
+    }
+    try { if let v = self._sum {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 5)
+    } }()
+    if !self.bucketCounts.isEmpty {
+      try visitor.visitPackedFixed64Field(value: self.bucketCounts, fieldNumber: 6)
+    }
+    if !self.explicitBounds.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.explicitBounds, fieldNumber: 7)
+    }
+    if !self.attributes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attributes, fieldNumber: 9)
+    }
+    try { if let v = self._min {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 11)
+    } }()
+    try { if let v = self._max {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 12)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint, rhs: Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint) -> Bool {
+    if lhs.attributes != rhs.attributes {return false}
+    if lhs.startTimeUnixNano != rhs.startTimeUnixNano {return false}
+    if lhs.timeUnixNano != rhs.timeUnixNano {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs._sum != rhs._sum {return false}
+    if lhs.bucketCounts != rhs.bucketCounts {return false}
+    if lhs.explicitBounds != rhs.explicitBounds {return false}
+    if lhs._min != rhs._min {return false}
+    if lhs._max != rhs._max {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
