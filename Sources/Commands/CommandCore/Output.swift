@@ -7,16 +7,20 @@ public enum Output {
 
   public static func write(_ text: String) throws {
     signal(SIGPIPE, SIG_IGN)  // EPIPE from write() instead of death by signal
-    var bytes = Array(text.utf8)
+    if writeAll(1, Array(text.utf8)) != 0 { throw BrokenPipe() }
+  }
+
+  /// Writes every byte to `descriptor`, through short writes and EINTR; 0, or the errno that
+  /// stopped it.
+  public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
     var offset = 0
     while offset < bytes.count {
-      let written = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw BrokenPipe()
-      }
+      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+      if written < 0 && errno == EINTR { continue }
+      guard written > 0 else { return written < 0 ? errno : EIO }
       offset += written
     }
+    return 0
   }
 
   public static func print(_ line: String) throws {

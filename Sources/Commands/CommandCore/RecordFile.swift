@@ -17,15 +17,7 @@ public final class RecordFile {
   deinit { close(descriptor) }
 
   public func append(_ line: String) throws {
-    let bytes = Array((line + "\n").utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw Failure.runtime("--record \(path): cannot be written (\(String(cString: strerror(errno))))")
-      }
-      offset += written
-    }
+    let failed = Output.writeAll(descriptor, Array((line + "\n").utf8))
+    if failed != 0 { throw Failure.runtime("--record \(path): cannot be written (\(String(cString: strerror(failed))))") }
   }
 }

@@ -32,18 +32,11 @@ public struct ReportFile: Sendable {
     guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
     _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
     let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    let bytes = Array(page.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 && errno == EINTR { continue }
-      guard written > 0 else {
-        let problem = String(cString: strerror(errno))
-        close(descriptor)
-        unlink(temporary)
-        throw failure(problem)
-      }
-      offset += written
+    let failed = Output.writeAll(descriptor, Array(page.utf8))
+    guard failed == 0 else {
+      close(descriptor)
+      unlink(temporary)
+      throw failure(String(cString: strerror(failed)))
     }
     let synced = fchmod(descriptor, 0o644) == 0 && fsync(descriptor) == 0
     let closed = close(descriptor) == 0
