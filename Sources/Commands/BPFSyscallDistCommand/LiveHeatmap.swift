@@ -5,7 +5,8 @@ import Comparison
 
 /// `-i N --heatmap`: each interval, the heatmap of the run so far (the three series with the
 /// most calls over the columns shown) instead of histograms: on a terminal redrawn in place and
-/// as many of the latest intervals as fit its width, else appended, every interval kept.
+/// as many of the latest intervals as fit its width, else appended with the latest 200 (a run of
+/// weeks keeps neither memory nor work per interval growing).
 final class LiveHeatmap {
   /// Each interval's print as JSON, oldest first: the heatmap's columns.
   private var prints: [String] = []
@@ -20,7 +21,8 @@ final class LiveHeatmap {
   /// Adds an interval's print (JSON) and shows the heatmap with it.
   func show(adding print: String) throws {
     prints.append(print)
-    if terminal { prints = Array(prints.suffix(Self.columnsThatFit())) }
+    let columns = terminal ? Self.columnsThatFit() : Self.columnsKept
+    if prints.count > columns { prints.removeFirst(prints.count - columns) }
     let recording: Recording
     do {
       recording = try Recording(text: prints.joined(separator: "\n") + "\n", file: "this run")
@@ -32,10 +34,14 @@ final class LiveHeatmap {
     try Output.write((terminal ? "\u{1B}[H\u{1B}[2J" : "") + (drawing.isEmpty ? "no calls yet\n" : drawing))
   }
 
-  /// The terminal's width less the rows' labels (about 28 characters).
+  /// The intervals shown when the output is not a terminal.
+  static let columnsKept = 200
+
+  /// The terminal's width less the rows' labels (about 28 characters), 8 at least; 50 where the
+  /// terminal does not say.
   static func columnsThatFit() -> Int {
     var size = winsize()
-    guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 40 else { return 50 }
-    return Int(size.ws_col) - 28
+    guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 50 }
+    return max(8, Int(size.ws_col) - 28)
   }
 }
