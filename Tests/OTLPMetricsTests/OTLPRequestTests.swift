@@ -76,4 +76,30 @@ final class OTLPRequestTests: XCTestCase {
     XCTAssertEqual(point.min, 3e-6)
     XCTAssertEqual(point.max, 5e-6)
   }
+
+  /// Linear from 0 in us, steps of 5: no value lands below 0, so no bucket or bound for it;
+  /// 0-4 us end at 4,999 ns, 5-9 us at 9,999 ns, 10 us and up above every bound.
+  func testALinearLayoutFromZeroHasNoBucketBelowIt() throws {
+    let layout = BucketLayout.linear(min: 0, max: 10, step: 5)
+    var histogram = Histogram(layout: layout, sumNanoseconds: 19_000, minNanoseconds: 1_000, maxNanoseconds: 12_000)
+    for value: UInt64 in [1, 6, 12] { histogram.record(value) }
+    let snapshot = Snapshot(
+      profileName: "calls", keyLabel: "syscall", unit: .us, layout: layout,
+      series: [Series(rawKey: nil, keyName: "getppid", title: "t", histogram: histogram)], accounting: Accounting(counted: 3),
+      timestamp: 20, since: 10)
+    let empty = Snapshot(
+      profileName: "idle", keyLabel: "syscall", unit: .us, layout: layout, series: [], accounting: Accounting(counted: 0),
+      timestamp: 20, since: 10)
+    let bytes = OTLPRequest.encode(
+      [OTLPRequest.Profile(snapshot: snapshot, starts: [10]), OTLPRequest.Profile(snapshot: empty, starts: [])], resource: [],
+      version: "v", now: 20, since: 10, outcomes: OTLPRequest.Outcomes())
+    let metrics = try XCTUnwrap(
+      try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest(serializedBytes: bytes).resourceMetrics.first?.scopeMetrics.first?.metrics)
+    let point = try XCTUnwrap(metrics.first?.histogram.dataPoints.first)
+    XCTAssertEqual(point.explicitBounds, [4.999e-6, 9.999e-6])
+    XCTAssertEqual(point.bucketCounts, [1, 1, 1])
+    // a profile with no series yet is a histogram all the same: its type never changes
+    let idle = try XCTUnwrap(metrics.first { $0.name == "idle.latency" })
+    guard case .histogram = idle.data else { return XCTFail("idle.latency is \(String(describing: idle.data))") }
+  }
 }

@@ -78,7 +78,7 @@ public struct ServeOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Also push every profile's counts, as OTLP over HTTP (protobuf, cumulative exponential histograms), to this receiver, e.g. http://127.0.0.1:4318/v1/metrics. Without it, OTEL_METRICS_EXPORTER=otlp pushes to OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/metrics, default http://localhost:4318); OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read either way.",
+      "Also push every profile's counts, as OTLP over HTTP (protobuf, cumulative histograms: exponential, or explicit buckets for other layouts), to this receiver, e.g. http://127.0.0.1:4318/v1/metrics. Without it, OTEL_METRICS_EXPORTER=otlp pushes to OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/metrics, default http://localhost:4318); OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read either way.",
       valueName: "url"))
   public var otlpEndpoint: String?
 

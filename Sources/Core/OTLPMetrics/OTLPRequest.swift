@@ -74,9 +74,9 @@ public enum OTLPRequest {
       if let outcome = series.outcome { attributes.append(attribute("outcome", outcome.name)) }
       let start = profile.starts.indices.contains(index) ? profile.starts[index] : now
       if let scale = series.histogram.layout.exponentialScale {
-        histogram.dataPoints.append(point(series.histogram, scale: scale, attributes: attributes, start: start, now: now))
+        histogram.dataPoints.append(exponentialPoint(series.histogram, scale: scale, attributes: attributes, start: start, now: now))
       } else {
-        explicit.dataPoints.append(point(series.histogram, unit: snapshot.unit, attributes: attributes, start: start, now: now))
+        explicit.dataPoints.append(explicitPoint(series.histogram, unit: snapshot.unit, attributes: attributes, start: start, now: now))
       }
       for failure in series.failures {
         var point = Opentelemetry_Proto_Collector_Metrics_V1_NumberDataPoint()
@@ -86,12 +86,13 @@ public enum OTLPRequest {
         sum.dataPoints.append(point)
       }
     }
-    if explicit.dataPoints.isEmpty { latency.exponentialHistogram = histogram } else { latency.histogram = explicit }
+    // by the layout, not by the points: a profile with no series yet keeps its metric's type
+    if snapshot.layout.exponentialScale != nil { latency.exponentialHistogram = histogram } else { latency.histogram = explicit }
     errors.sum = sum
     return sum.dataPoints.isEmpty ? [latency] : [latency, errors]
   }
 
-  static func point(
+  static func exponentialPoint(
     _ histogram: Histogram, scale: ExponentialScale, attributes: [Opentelemetry_Proto_Collector_Metrics_V1_KeyValue],
     start: Double, now: Double
   ) -> Opentelemetry_Proto_Collector_Metrics_V1_ExponentialHistogramDataPoint {
@@ -113,9 +114,9 @@ public enum OTLPRequest {
     return point
   }
 
-  /// A unit layout's counts as explicit buckets: a bound per slot but the open last, at the
-  /// slot's last ns in seconds.
-  static func point(
+  /// A unit layout's counts as explicit buckets: a bound per slot but the last, at the slot's
+  /// last ns in seconds (a linear layout from 0 has no slot below it: none for that).
+  static func explicitPoint(
     _ histogram: Histogram, unit: TimeUnit, attributes: [Opentelemetry_Proto_Collector_Metrics_V1_KeyValue], start: Double,
     now: Double
   ) -> Opentelemetry_Proto_Collector_Metrics_V1_HistogramDataPoint {
@@ -126,17 +127,16 @@ public enum OTLPRequest {
     if let sum = histogram.sumNanoseconds { point.sum = Double(sum) / 1e9 }
     if let minimum = histogram.minNanoseconds { point.min = Double(minimum) / 1e9 }
     if let maximum = histogram.maxNanoseconds { point.max = Double(maximum) / 1e9 }
-    for slot in histogram.counts.indices {
+    var slots = Array(histogram.counts.indices)
+    if case .linear(0, _, _) = histogram.layout { slots.removeFirst() }
+    // a bound for each slot up to the last that ends within 2^64 ns (no latency is longer): the
+    // count past the last bound is all the rest
+    for slot in slots.dropLast() {
+      guard let last = histogram.layout.nanosecondBounds(ofSlot: slot, unit: unit).high else { break }
       point.bucketCounts.append(histogram.counts[slot])
-      guard let high = histogram.layout.bounds(ofSlot: slot).high, slot < histogram.counts.count - 1 else { continue }
-      let last = (UInt128(high) + 1) * UInt128(unit.nanoseconds) - 1
       point.explicitBounds.append(Double(last) / 1e9)
     }
-    // an open slot before the last (none today) would leave counts without a bound: merge them up
-    while point.bucketCounts.count > point.explicitBounds.count + 1 {
-      let extra = point.bucketCounts.removeLast()
-      point.bucketCounts[point.bucketCounts.count - 1] += extra
-    }
+    point.bucketCounts.append(slots.dropFirst(point.explicitBounds.count).map { histogram.counts[$0] }.reduce(0, &+))
     return point
   }
 
