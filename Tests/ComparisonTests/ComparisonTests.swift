@@ -76,7 +76,17 @@ final class ComparisonTests: XCTestCase {
         "cannot compare: odd.json's exponential:1 buckets do not fold into exponential:0 (a bucket straddles a coarser boundary); compare runs of the same profile")
     }
     // log2 into exponential cannot be exact: refused as before
-    XCTAssertThrowsError(try Comparison(coarse, try Recording(text: print([("a", [(1024, 2047, 1)], 1_100_000, 1_100_000, 0)]), file: "l.json")))
+    XCTAssertThrowsError(try Comparison(coarse, try Recording(text: print([("a", [(1024, 2047, 1)], 1_100_000, 1_100_000, 0)]), file: "l.json"))) {
+      XCTAssertEqual(($0 as? ComparisonError)?.description, "cannot compare: coarse.json has exponential:0 buckets in us, l.json log2 in us; compare runs of the same profile")
+    }
+    // two steps at once, into a negative schema, every interval's column too: schema -1's bucket
+    // (2^-10, 2^-8] s is 976,563..3,906,250 ns
+    let twoPrints = exponentialPrint(schema: 1, [(976_563, 1_381_067, 2)]) + exponentialPrint(schema: 1, [(2_762_136, 3_906_250, 4)])
+    let folded = try Recording(text: twoPrints, file: "two.json").folded(toSchema: -1)
+    let whole = RecordedSeries.Bucket(low: 976_563, high: 3_906_251)
+    XCTAssertEqual(folded.series[SeriesName(key: "a")]?.buckets, [whole: 6])
+    XCTAssertEqual(folded.columns.map { $0.buckets[SeriesName(key: "a")] ?? [:] }, [[whole: 2], [whole: 4]])
+    XCTAssertEqual(folded.bucketKind, "exponential:-1")
   }
 
   func testGatesBreachOnlyWhatIsSure() throws {
@@ -108,7 +118,7 @@ final class ComparisonTests: XCTestCase {
   }
 
   /// Exponential recordings (schema 4) carry whole-ns bounds: 30 ms sleeps in bucket -40 of
-  /// schema 3 against 40 ms ones in -37 are slower; schema 3 against schema 2 is refused.
+  /// schema 3 against 40 ms ones in -37 are slower; schema 3 against schema 2 folds.
   func testExponentialRunsCompareByTheirWholeNanosecondBounds() throws {
     func exponential(_ schema: Int, _ bucket: (index: Int, low: Int, high: Int), _ ns: Int) -> String {
       print([("sleep", [(0, nil, 0)], ns, ns, 0)])
@@ -125,10 +135,11 @@ final class ComparisonTests: XCTestCase {
     let comparison = try Comparison(before, after)
     XCTAssertEqual(comparison.rows.first?.percentiles.map(\.verdict), [.slower, .slower, .slower])
     XCTAssertEqual(comparison.rows.first?.percentiles.first?.before, 30_000_000...30_000_000)
+    // schema 2's bucket -20 is schema 3's -41 and -40: the finer run folds into it
     let coarser = try Recording(text: exponential(2, (-20, 26_278_013, 31_250_000), 30_000_000), file: "c")
-    XCTAssertThrowsError(try Comparison(before, coarser)) { error in
-      XCTAssertEqual("\(error)", "cannot compare: b has exponential:3 buckets in us, c exponential:2 in us; compare runs of the same profile")
-    }
+    let folded = try Comparison(before, coarser)
+    XCTAssertEqual(folded.folded, "b's exponential:3 buckets folded into exponential:2, exactly")
+    XCTAssertEqual(folded.rows.first?.before.buckets, [RecordedSeries.Bucket(low: 26_278_013, high: 31_250_001): 10])
   }
 
   func testFilesThatAreNoRecordingAreOneLine() {

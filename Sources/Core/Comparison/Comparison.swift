@@ -30,13 +30,11 @@ public struct Comparison: Sendable {
   /// for exponential schemas: the finer side is folded into the coarser, exactly.
   public init(_ before: Recording, _ after: Recording) throws(ComparisonError) {
     var (before, after) = (before, after)
-    if let b = before.exponentialSchema, let a = after.exponentialSchema, a != b {
-      let finer = a > b ? after : before
-      guard let coarse = finer.folded(toSchema: min(a, b)) else {
-        throw .differentLayouts("\(finer.file)'s \(finer.bucketKind) buckets do not fold into exponential:\(min(a, b)) (a bucket straddles a coarser boundary)")
-      }
+    if let schemaBefore = before.exponentialSchema, let schemaAfter = after.exponentialSchema, schemaBefore != schemaAfter {
+      let finer = schemaAfter > schemaBefore ? after : before
+      let coarse = try finer.folded(toSchema: min(schemaBefore, schemaAfter))
       folded = "\(finer.file)'s \(finer.bucketKind) buckets folded into \(coarse.bucketKind), exactly"
-      if a > b { after = coarse } else { before = coarse }
+      if schemaAfter > schemaBefore { after = coarse } else { before = coarse }
     }
     guard before.bucketKind == after.bucketKind, before.unit == after.unit else {
       throw .differentLayouts(

@@ -9,11 +9,15 @@ extension Recording {
 
   /// The same run in the coarser exponential `schema`: each bucket into the one that holds it.
   /// Exact: a schema's boundaries are every other one of the next finer schema's, and both are
-  /// computed from the same powers of two. nil if a bucket straddles a coarser boundary (a file
-  /// that is not what bpfsyscalldist wrote).
-  public func folded(toSchema schema: Int) -> Recording? {
-    guard let own = exponentialSchema, schema < own, ExponentialScale.schemas.contains(schema) else { return nil }
+  /// computed from the same powers of two. Refused for a bucket that straddles a coarser
+  /// boundary (a file that is not what bpfsyscalldist wrote).
+  public func folded(toSchema schema: Int) throws(ComparisonError) -> Recording {
+    guard let own = exponentialSchema, schema < own, ExponentialScale.schemas.contains(schema) else {
+      throw .differentLayouts("\(file)'s \(bucketKind) buckets do not fold into exponential:\(schema): only exponential ones fold, into a coarser schema from -4")
+    }
     let scale = ExponentialScale.of(schema: schema)
+    let straddles = ComparisonError.differentLayouts(
+      "\(file)'s \(bucketKind) buckets do not fold into exponential:\(schema) (a bucket straddles a coarser boundary)")
     func coarse(_ bucket: RecordedSeries.Bucket) -> RecordedSeries.Bucket? {
       let slot = scale.slot(for: bucket.low)
       guard scale.slot(for: bucket.high.map { $0 - 1 } ?? .max) == slot else { return nil }
@@ -31,12 +35,12 @@ extension Recording {
     var result = self
     result.bucketKind = "exponential:\(schema)"
     for (name, series) in series {
-      guard let buckets = fold(series.buckets) else { return nil }
+      guard let buckets = fold(series.buckets) else { throw straddles }
       result.series[name]?.buckets = buckets
     }
     for (index, column) in columns.enumerated() {
       for (name, counts) in column.buckets {
-        guard let buckets = fold(counts) else { return nil }
+        guard let buckets = fold(counts) else { throw straddles }
         result.columns[index].buckets[name] = buckets
       }
     }
