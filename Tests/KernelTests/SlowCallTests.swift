@@ -131,19 +131,25 @@ final class SlowCallTests: XCTestCase {
     }
   }
 
-  /// Folded by blocked time (off-CPU flame graphs): the lines weigh their calls' blocked
-  /// microseconds, all of them, and no more than the calls took.
+  /// Folded by blocked time (off-CPU flame graphs): each stack's line weighs its calls' blocked
+  /// ns summed, in whole us, and says so; without --off-cpu, their time off CPU. No more than
+  /// the calls took, and never less than the whole in us less one per line (each line's
+  /// remainder under a microsecond).
   func testFoldedBlockedStacksWeighTheCallsBlockedTime() throws {
-    let (slow, _, report, tool) = try trace(
-      ["--profile", "clock_nanosleep", "--slower-than", "10ms", "--off-cpu", "--stacks=folded-blocked"],
-      try Workload("slow-sleeps", "5", "10"))
-    assertSlowCallsAreTheSlowSleeps(slow, report)
-    let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
-    let weights = try XCTUnwrap(folded["lines"] as? [String]).compactMap { Int($0.split(separator: " ").last ?? "") }
-    let blocked = slow.map { ($0["blocked_ns"] as? Int ?? 0) / 1000 }.reduce(0, +)
-    XCTAssertGreaterThan(blocked, 0)
-    XCTAssertEqual(weights.reduce(0, +), blocked, "\(weights)")
-    XCTAssertLessThanOrEqual(blocked, slow.map { ($0["latency_ns"] as? Int ?? 0) / 1000 }.reduce(0, +))
+    for (split, field, measure) in [(true, "blocked_ns", "blocked_us"), (false, "off_cpu_ns", "off_cpu_us")] {
+      let (slow, _, report, tool) = try trace(
+        ["--profile", "clock_nanosleep", "--slower-than", "10ms", "--stacks=folded-blocked"] + (split ? ["--off-cpu"] : []),
+        try Workload("slow-sleeps", "5", "10"))
+      assertSlowCallsAreTheSlowSleeps(slow, report)
+      let folded = try XCTUnwrap(tool.jsonObjects.first { $0["type"] as? String == "folded_stacks" })
+      XCTAssertEqual(folded["weight"] as? String, measure)
+      let lines = try XCTUnwrap(folded["lines"] as? [String])
+      let weights = lines.compactMap { Int($0.split(separator: " ").last ?? "") }
+      let whole = slow.map { $0[field] as? Int ?? 0 }.reduce(0, +) / 1000
+      XCTAssertGreaterThan(whole, 0)
+      XCTAssertTrue((whole - lines.count)...whole ~= weights.reduce(0, +), "\(weights) against \(whole) us")
+      XCTAssertLessThanOrEqual(whole, slow.map { ($0["latency_ns"] as? Int ?? 0) / 1000 }.reduce(0, +))
+    }
   }
 
   /// A flood through a one-page ring buffer: every call is either shown or counted as dropped,

@@ -73,9 +73,7 @@ final class SlowCallPrinter {
       try Output.print(JSONRenderer().render(folded))
     default:
       try Output.write(
-        (folded.weight == .calls
-          ? "# folded stacks of the slow calls (comm;user frames;kernel frames count), for flamegraph.pl:\n"
-          : "# folded stacks of the slow calls (comm;user frames;kernel frames blocked_us), for flamegraph.pl:\n")
+        "# folded stacks of the slow calls (comm;user frames;kernel frames \(folded.weight == .calls ? "count" : folded.measure)), for flamegraph.pl:\n"
           + folded.lines.map { $0 + "\n" }.joined())
     }
   }

@@ -103,9 +103,13 @@ extension JSONRenderer {
     ])
   }
 
-  /// `{"type":"folded_stacks","lines":[…]}`: --stacks=folded's last object.
+  /// `{"type":"folded_stacks","weight":"calls"|"blocked_us"|"off_cpu_us","lines":[…]}`:
+  /// --stacks=folded's (or folded-blocked's) last object.
   public func render(_ folded: FoldedStacks) -> String {
-    object([("type", string("folded_stacks")), ("lines", "[" + folded.lines.map(string).joined(separator: ",") + "]")])
+    object([
+      ("type", string("folded_stacks")), ("weight", string(folded.measure)),
+      ("lines", "[" + folded.lines.map(string).joined(separator: ",") + "]"),
+    ])
   }
 
   private func stack(_ report: StackReport) -> String {
@@ -133,13 +137,16 @@ extension JSONRenderer {
 public struct FoldedStacks: Sendable {
   public enum Weight: Sendable {
     case calls
-    /// Each call's blocked time (with --off-cpu; else its time off CPU), in whole us, under its
-    /// kernel stack where it blocked longest.
+    /// Each call's blocked time (with --off-cpu; else its time off CPU), under its kernel stack
+    /// where it blocked longest; summed in ns, shown in whole us.
     case blockedMicroseconds
   }
 
-  private var counts: [String: UInt64] = [:]
+  /// Calls, or ns, per stack.
+  private var amounts: [String: UInt64] = [:]
   public let weight: Weight
+  /// Whether the calls carried the time split: then the weight is time blocked, else off CPU.
+  private var split = false
 
   public init(weight: Weight = .calls) {
     self.weight = weight
@@ -151,14 +158,20 @@ public struct FoldedStacks: Sendable {
     if case .frames(let kernel, _) = call.kernelStack {
       frames += kernel.reversed().map { ($0.function ?? "[unknown]") + "_[k]" }
     }
-    let amount = weight == .calls ? 1 : (call.blockedNanoseconds ?? call.offCPUNanoseconds) / 1000
-    guard amount > 0 else { return }  // a line of weight 0 would be no frame in a flame graph
-    counts[frames.map(\.replacingSeparators).joined(separator: ";"), default: 0] += amount
+    split = split || call.blockedNanoseconds != nil
+    let amount = weight == .calls ? 1 : call.blockedNanoseconds ?? call.offCPUNanoseconds
+    amounts[frames.map(\.replacingSeparators).joined(separator: ";"), default: 0] &+= amount
   }
 
-  /// The lines, most frequent first.
+  /// What a line's count is: `calls`, `blocked_us`, or `off_cpu_us` (without the time split).
+  public var measure: String { weight == .calls ? "calls" : split ? "blocked_us" : "off_cpu_us" }
+
+  /// The lines, the largest count first; a stack of less than a microsecond in all has none (a
+  /// line of 0 would be no frame in a flame graph).
   public var lines: [String] {
-    counts.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+    let divisor: UInt64 = weight == .calls ? 1 : 1000
+    let shown: [(stack: String, count: UInt64)] = amounts.map { ($0.key, $0.value / divisor) }.filter { $0.count > 0 }
+    return shown.sorted { $0.count == $1.count ? $0.stack < $1.stack : $0.count > $1.count }.map { "\($0.stack) \($0.count)" }
   }
 }
 

@@ -142,7 +142,7 @@ enum ReportAssets {
     // search to highlight frames whose name holds the text
     function flameGraph(calls, run) {
       const width = 1200, row = 17;
-      const weight = h("select", {"aria-label": "weight"}, h("option", {value: "calls"}, "weighted by calls"), h("option", {value: "latency"}, "weighted by latency"), h("option", {value: "blocked"}, "weighted by time blocked"));
+      const weight = h("select", {"aria-label": "weight"}, h("option", {value: "calls"}, "weighted by calls"), h("option", {value: "latency"}, "weighted by latency"), h("option", {value: "blocked"}, "weighted by time blocked (off CPU without --off-cpu)"));
       const search = h("input", {type: "search", class: "flame-search", placeholder: "search frames", "aria-label": "search frames"});
       const reset = h("button", {type: "button", class: "flame-reset"}, "reset zoom");
       const status = h("span", {class: "status"});
