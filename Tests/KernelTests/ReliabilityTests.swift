@@ -101,4 +101,14 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertFalse(stderr.contains("Fatal") || stderr.contains("error"), stderr)
     assertNothingLeft(since: before, "a closed pipe")
   }
+
+  /// A full disk is no closed pipe: the run stops with one line saying why, exit 1, and leaves
+  /// nothing attached.
+  func testAnOutputThatCannotBeWrittenIsSaid() throws {
+    let before = bpfObjectIDs()
+    let run = try ToolRun.complete(["-c", "exec \"$0\" -i 0.1 -j > /dev/full", Products.tool], executable: "/bin/sh")
+    XCTAssertEqual(run.status, 1, run.stderr)
+    XCTAssertTrue(run.stderr.hasSuffix("bpfsyscalldist: error: standard output cannot be written (No space left on device)\n"), run.stderr)
+    assertNothingLeft(since: before, "an output that cannot be written")
+  }
 }

@@ -70,7 +70,8 @@ public struct BPFSyscallDist: ParsableCommand {
       guard timingOptions.interval != nil else { throw Failure.usage("--heatmap draws a column per interval: give -i SECONDS") }
       guard format == .text else { throw Failure.usage("--heatmap draws text: drop -j or --format \(format.rawValue) (--record keeps the JSON)") }
       guard slowCalls == nil else {
-        throw Failure.usage("--heatmap redraws the screen each interval, over --slower-than's lines: keep them with --record or --report instead")
+        let asked = slowCallFlags.slowerThan != nil ? "--slower-than's lines" : "the slow calls profile \(profile.name)'s slower_than prints"
+        throw Failure.usage("--heatmap redraws the screen each interval, over \(asked): keep them with --record or --report instead")
       }
     }
     let request = TraceRequest(

@@ -5,9 +5,12 @@ public enum Output {
   /// stdout's reader is gone (`| head`).
   public struct BrokenPipe: Error {}
 
+  /// A closed pipe ends the run quietly; any other failure (a full disk, /dev/full) is said.
   public static func write(_ text: String) throws {
     signal(SIGPIPE, SIG_IGN)  // EPIPE from write() instead of death by signal
-    if writeAll(1, Array(text.utf8)) != 0 { throw BrokenPipe() }
+    let failed = writeAll(1, Array(text.utf8))
+    if failed == EPIPE { throw BrokenPipe() }
+    if failed != 0 { throw Failure.runtime("standard output cannot be written (\(String(cString: strerror(failed))))") }
   }
 
   /// Writes every byte to `descriptor`, through short writes and EINTR; 0, or the errno that
@@ -29,7 +32,6 @@ public enum Output {
 
   /// A status line on stderr ("Attached ...", errors); failures to write it are ignored.
   public static func status(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+    _ = writeAll(2, Array((line + "\n").utf8))
   }
 }
