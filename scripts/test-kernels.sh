@@ -138,8 +138,9 @@ SD_TEST_TOOL=$tool $tests "$classes" >"$out/tests.log" 2>&1
 echo $? >"$out/release.status"
 GUEST
 
-# The classes the guests with many CPUs (possible or online) run.
-MANY_CPU_CLASSES=KernelTests.ManyCPUTests,KernelTests.ProductionHostTests,KernelTests.CountingTruthTests,KernelTests.BucketStepKernelTests
+# The classes the guests with many CPUs (possible or online) run; OffCPUTests for the time split
+# and the wait-site maps, sized per possible CPU (on 5.10 it checks the refusal).
+MANY_CPU_CLASSES=KernelTests.ManyCPUTests,KernelTests.ProductionHostTests,KernelTests.CountingTruthTests,KernelTests.BucketStepKernelTests,KernelTests.OffCPUTests
 
 # Boots a guest (a kernel VERSION; VERSION_possibleN for one with N possible CPUs, one online;
 # VERSION_cpusN for N online; virtme-ng takes no '@' in a path) and runs the suite in it; its
