@@ -12,10 +12,10 @@
 #include "sd_maps.bpf.h"
 #include "sd_task.bpf.h"
 
-/* A blocked stretch of `ns` ends: its time goes to the place the thread blocked at. */
-static __always_inline void sd_wait_site(struct sd_start *s, __u64 ns)
+/* `ns` of a call keyed `key` go to wait site `site` (a stack, or a lock kind). */
+static __always_inline void sd_wait_site_add(__u64 key, __s64 site, __u64 ns)
 {
-	struct sd_wait_key k = { .key = s->key, .stack = s->pending_stack };
+	struct sd_wait_key k = { .key = key, .stack = site };
 	struct sd_wait *w = bpf_map_lookup_elem(&wait_sites, &k), fresh = {};
 	struct sd_cpu *cpu;
 
@@ -29,6 +29,41 @@ static __always_inline void sd_wait_site(struct sd_start *s, __u64 ns)
 	} else if ((cpu = sd_cpu())) {
 		sd_stat(cpu, SD_STAT_WAIT_LOST);
 	}
+}
+
+/* A blocked stretch of `ns` ends: its time goes to the place the thread blocked at. */
+static __always_inline void sd_wait_site(struct sd_start *s, __u64 ns)
+{
+	sd_wait_site_add(s->key, s->pending_stack, ns);
+}
+
+/* lock:contention_begin (5.19+): a traced call's thread waits for `lock`, of kind `flags`. A
+ * mutex spins (LCB_F_SPIN|LCB_F_MUTEX), then sleeps (LCB_F_MUTEX): one wait, of the last kind.
+ * A lock waited for inside that wait (the mutex's wait_lock) is part of it, not counted apart. */
+static __always_inline void sd_contention_begin(__u64 lock, __u64 flags)
+{
+	struct sd_start *s = sd_start_of(sd_current(), 0);
+
+	if (!s || !s->ts)
+		return;
+	if (s->contend_since && s->contend_lock != lock)
+		return;
+	if (!s->contend_since)
+		s->contend_since = bpf_ktime_get_ns();
+	s->contend_lock = lock;
+	s->contend_flags = flags;
+}
+
+/* lock:contention_end: the wait for `lock` is over; its time goes to the lock's kind. */
+static __always_inline void sd_contention_end(__u64 lock)
+{
+	struct sd_start *s = sd_start_of(sd_current(), 0);
+	__u64 since;
+
+	if (!s || !s->ts || !(since = s->contend_since) || s->contend_lock != lock)
+		return;
+	s->contend_since = 0;
+	sd_wait_site_add(s->key, (__s64)SD_LOCK_SITE - (__s64)(s->contend_flags & 63), bpf_ktime_get_ns() - since);
 }
 
 /* A thread in a traced call runs again: its stretch off CPU (since off_since) ends at `now`. */

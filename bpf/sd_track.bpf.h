@@ -118,6 +118,7 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 		if (cfg.split_time) {
 			s->runnable = 0;
 			s->woken_at = 0;
+			s->contend_since = 0;
 		}
 	}
 	s->ts = bpf_ktime_get_ns();

@@ -96,6 +96,21 @@ int sd_sched_wakeup(__u64 *ctx)
 	return 0;
 }
 
+/* ---- the time split, 5.19+: a traced call's waits for locks (loaded only then) ----------- */
+SEC("tp_btf/contention_begin")
+int sd_lock_contention_begin(__u64 *ctx)
+{
+	sd_contention_begin(ctx[0], ctx[1]);
+	return 0;
+}
+
+SEC("tp_btf/contention_end")
+int sd_lock_contention_end(__u64 *ctx)
+{
+	sd_contention_end(ctx[0]);
+	return 0;
+}
+
 /* ---- tracepoint: syscalls:sys_{enter,exit}_NAME or raw_syscalls:sys_{enter,exit} --------- */
 /* Both families share this layout: syscall number at 8, arguments from 16, return value at 16. */
 struct sd_tp_enter_ctx {

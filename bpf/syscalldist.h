@@ -108,6 +108,9 @@ enum SD_CLOSED sd_stat {
 /* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
 enum sd_stack_none {
 	SD_STACK_NOT_TAKEN = -1000, /* not asked for, or the call never blocked */
+	/* a `wait_sites` entry of a lock's kind, not a stack: SD_LOCK_SITE - its LCB_F_* flags
+	 * (below 64), the time calls waited for locks of that kind (lock:contention_*) */
+	SD_LOCK_SITE = -65536,
 };
 
 struct sd_settings {
@@ -204,6 +207,11 @@ struct sd_start {
 	__u64 runnable;
 	__u64 woken_at;
 	__u64 off_runnable;
+	/* with split_time, on 5.19+ (lock:contention_begin/end): when the thread began waiting for
+	 * the lock at `contend_lock` (0: not waiting), and that lock's kind (LCB_F_* flags) */
+	__u64 contend_since;
+	__u64 contend_lock;
+	__u64 contend_flags;
 };
 
 /* One slow call, as `slow_calls` (a ring buffer) hands it to user space. */

@@ -127,7 +127,7 @@ final class OffCPUTests: XCTestCase {
 
   /// The origin case: 200 threads updating and deleting one PROG_ARRAY that a loaded program
   /// tail-calls through (every update takes the poke path, under one mutex): the calls are
-  /// blocked, many at once; the same commands on a plain map run on CPU.
+  /// blocked, many at once, waiting for the mutex; the same commands on a plain map run on CPU.
   func testTheOriginCaseIsBlockedAndAPlainMapIsNot() throws {
     guard BPFFeatures.runsMainObject else { return try assertRefusedHere() }
     let workload = try Workload("progarray-tail", "200", "2")
@@ -151,6 +151,18 @@ final class OffCPUTests: XCTestCase {
     let site = try XCTUnwrap(((update["wait_sites"] as? [[String: Any]])?.first)?["site"] as? String, "\(update)")
     XCTAssertTrue(site.contains("mutex") || site.contains("rcu") || site.contains("poke"), site)
     XCTAssertTrue(site.contains("bpf") || site.contains("map") || site.contains("poke") || site.contains("mutex"), site)
+    // and on Linux 5.19 and later (lock:contention_begin/end), the waits for the mutex, by kind:
+    // no more time than the calls took
+    let release = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8).split(separator: ".").prefix(2).compactMap { Int($0) }
+    let waits = update["lock_waits"] as? [[String: Any]] ?? []
+    if release.lexicographicallyPrecedes([5, 19]) {
+      XCTAssertTrue(waits.isEmpty, "\(waits)")
+      XCTAssertTrue(tool.stderr.contains("the lock:contention_begin/end tracepoints need Linux 5.19"), tool.stderr)
+    } else {
+      let mutex = try XCTUnwrap(waits.first { $0["kind"] as? String == "mutex" }, "\(update)")
+      XCTAssertGreaterThan(mutex["count"] as? Int ?? 0, 0)
+      XCTAssertLessThanOrEqual(waits.compactMap { $0["ns"] as? Int }.reduce(0, +), try parts(update).sum, "\(waits)")
+    }
     let (plain, _, _) = try split("bpfsyscalldist", key: "BPF_MAP_UPDATE_ELEM", try Workload("bpf-mix", "500"))
     let (sum, _, _, blocked) = try parts(plain)
     XCTAssertLessThan(Double(blocked), 0.1 * Double(sum), "a plain map's update never sleeps: \(plain)")

@@ -48,4 +48,20 @@ final class WaitSiteRenderingTests: XCTestCase {
     XCTAssertEqual(sites.map { $0["count"] as? Int }, [200, 3])
     XCTAssertEqual(sites.first?["blocked_ns"] as? Int, 980)
   }
+
+  func testLockWaitsAreALineAndAJSONList() throws {
+    var series = RenderingTests.seedSeries()
+    series.lockWaits = [
+      NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 120_500_000, count: 1600)),
+      NamedWaitSite(site: "spinlock", totals: WaitTotals(nanoseconds: 200_000, count: 12)),
+    ]
+    let text = TextRenderer().render(series, unit: .us)
+    XCTAssertTrue(text.contains("     waited for locks: mutex 120.5ms (1600), spinlock 200.0us (12)\n"), text)
+    let json = try XCTUnwrap(
+      try JSONSerialization.jsonObject(with: Data(JSONRenderer().render(RenderingTests.snapshot([series])).utf8)) as? [String: Any])
+    let kinds = try XCTUnwrap(((json["histograms"] as? [[String: Any]])?.first)?["lock_waits"] as? [[String: Any]])
+    XCTAssertEqual(kinds.map { $0["kind"] as? String }, ["mutex", "spinlock"])
+    XCTAssertEqual(kinds.map { $0["ns"] as? Int }, [120_500_000, 200_000])
+    XCTAssertEqual(kinds.map { $0["count"] as? Int }, [1600, 12])
+  }
 }

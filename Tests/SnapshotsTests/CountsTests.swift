@@ -69,4 +69,37 @@ final class CountsTests: XCTestCase {
       XCTAssertEqual(UAPINames.allSyscallKeyCount, 1025, "ia32's numbers after the invalid key")
     #endif
   }
+
+  /// Lock kinds as `perf lock contention` names them, from lock.h's LCB_F_* flags (SPIN 1, READ 2,
+  /// WRITE 4, RT 8, PERCPU 16, MUTEX 32).
+  func testLockKindsAreNamedAsPerfNamesThem() {
+    let names = [1: "spinlock", 3: "rwlock:R", 5: "rwlock:W", 2: "rwsem:R", 4: "rwsem:W", 8: "rt-mutex", 10: "rwlock-rt:R",
+      12: "rwlock-rt:W", 18: "pcpu-sem:R", 20: "pcpu-sem:W", 32: "mutex", 33: "mutex", 0: "semaphore"]
+    for (flags, name) in names { XCTAssertEqual(LockKind.name(flags: UInt64(flags)), name, "flags \(flags)") }
+  }
+
+  /// A wait-site entry under SD_LOCK_SITE less a kind's flags is that kind's lock waits, apart
+  /// from the stacks: a key's mutex waits summed, never shown as a wait site.
+  func testLockWaitsAreTheirKeysApartFromTheStacks() throws {
+    let profile = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: p\nprobe: {syscall: bpf}\nkey: {source: arg0, label: cmd}\n", file: "p")
+    var raw = Counts()
+    raw.histograms[CountKey(.number(2))] = SeriesCounts(buckets: [1] + Array(repeating: 0, count: profile.layout.slotCount - 1), sumNanoseconds: 1)
+    let mutex = Int64(SD_LOCK_SITE.rawValue) - 32, mutexSpinning = Int64(SD_LOCK_SITE.rawValue) - 33
+    raw.waitSites = [
+      WaitSiteKey(key: 2, stack: 7): WaitTotals(nanoseconds: 900, count: 3),
+      WaitSiteKey(key: 2, stack: mutex): WaitTotals(nanoseconds: 600, count: 2),
+      WaitSiteKey(key: 2, stack: mutexSpinning): WaitTotals(nanoseconds: 50, count: 1),
+      WaitSiteKey(key: 2, stack: Int64(SD_LOCK_SITE.rawValue) - 1): WaitTotals(nanoseconds: 10, count: 1),
+    ]
+    let snapshot = raw.snapshot(
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" },
+      waitSitesPerKey: true)
+    let series = try XCTUnwrap(snapshot.series.first)
+    XCTAssertEqual(series.waitSites, [NamedWaitSite(site: "stack 7", totals: WaitTotals(nanoseconds: 900, count: 3))])
+    XCTAssertEqual(series.lockWaits, [
+      NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 650, count: 3)),
+      NamedWaitSite(site: "spinlock", totals: WaitTotals(nanoseconds: 10, count: 1)),
+    ])
+  }
 }

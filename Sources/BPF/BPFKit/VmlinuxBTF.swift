@@ -82,6 +82,19 @@ public final class VmlinuxBTF: Sendable {
     return found
   }
 
+  /// True when the kernel has the BTF tracepoint `name` (tp_btf attaches by its
+  /// `btf_trace_NAME` typedef): `lock:contention_begin` is there from Linux 5.19 on.
+  public func hasBTFTracepoint(_ name: String) -> Bool {
+    guard let file = try? BTFFile(path, maps: maps) else { return false }
+    let names = stringOffsets(equalTo: "btf_trace_" + name, in: file)
+    var found = false
+    walkTypes(in: file) { type in
+      found = type.kind == Kind.typedef && names.contains(type.nameOffset)
+      return !found
+    }
+    return found
+  }
+
   /// The byte offsets of `members` in `struct name`, as the running kernel lays them out; nil if
   /// the struct is absent. A member that is missing, or a bit field, is left out of the result.
   public func memberOffsets(of name: String, _ members: [String]) -> [String: Int]? {
@@ -186,6 +199,7 @@ public final class VmlinuxBTF: Sendable {
     static let pointer: UInt32 = 2
     static let structure: UInt32 = 4
     static let forward: UInt32 = 7
+    static let typedef: UInt32 = 8
     static let enumeration: UInt32 = 6
     static let function: UInt32 = 12
     static let functionPrototype: UInt32 = 13

@@ -11,6 +11,9 @@ struct LoadPlan {
   var mainObject: Bool
   var function: VmlinuxBTF.FunctionSignature?
   var notes: [String] = []
+  /// With --off-cpu: the lock:contention_begin/end tracepoints are here (Linux 5.19 on), so the
+  /// calls' waits for locks are kept by the lock's kind.
+  var lockContention = false
 
   /// In flight at once, the most calls a kretprobe tracks: the kernel's own maximum.
   static let kretprobeMaxActive = 4096
@@ -43,6 +46,12 @@ struct LoadPlan {
       task = HostFacts.TaskLayout(pid: 0, tgid: 0, comm: 0, compatOffset: 0, compatMask: 0)
       notes.append(
         "the kernel has no BTF (\(VmlinuxBTF.vmlinuxPath)): the build for Linux 5.10 to 5.12 runs, and 32-bit callers are not told apart from 64-bit ones")
+    }
+    if request.splitTime, let btf {
+      lockContention = btf.hasBTFTracepoint("contention_begin") && btf.hasBTFTracepoint("contention_end")
+      if !lockContention {
+        notes.append("--off-cpu: no waits for locks by kind: the lock:contention_begin/end tracepoints need Linux 5.19 (this is \(HostFacts.release))")
+      }
     }
     if request.trackConcurrency && !mainObject {
       throw .missingKernelFeature(

@@ -47,6 +47,10 @@ enum SyscallDistObject {
     static let schedSwitch = ProgramName(rawValue: "sd_sched_switch")
     /// Ends a traced call's blocked stretch when its thread is woken (--off-cpu only).
     static let schedWakeup = ProgramName(rawValue: "sd_sched_wakeup")
+    /// A traced call's thread begins and ends waiting for a lock (--off-cpu on Linux 5.19+:
+    /// lock:contention_begin and _end).
+    static let lockContentionBegin = ProgramName(rawValue: "sd_lock_contention_begin")
+    static let lockContentionEnd = ProgramName(rawValue: "sd_lock_contention_end")
 
     /// What a method's program does: take the entry, take the exit, or count in a bucket kind
     /// (the step the exit tail-calls), with the time split (--off-cpu) or without.
@@ -91,7 +95,7 @@ enum SyscallDistObject {
 
     /// Every program of the object.
     static let allCases: [ProgramName] =
-      [taskExit, taskExec, schedSwitch, schedWakeup] + ProbeMethod.allCases.flatMap { method in Role.all.map { ProgramName(method, $0) } }
+      [taskExit, taskExec, schedSwitch, schedWakeup, lockContentionBegin, lockContentionEnd] + ProbeMethod.allCases.flatMap { method in Role.all.map { ProgramName(method, $0) } }
   }
 
   /// The tail-call index of a bucket kind's step in `bucket_steps`.

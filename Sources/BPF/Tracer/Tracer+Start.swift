@@ -57,7 +57,9 @@ extension Tracer {
       var loaded: [SyscallDistObject.ProgramName] = [enter, exit, step, .taskExit]
       if !kernel.mainObject { loaded.append(.taskExec) }
       if request.slowCalls != nil || request.splitTime { loaded.append(.schedSwitch) }
+      let lockKinds = request.splitTime && kernel.lockContention
       if request.splitTime { loaded.append(.schedWakeup) }
+      if lockKinds { loaded += [.lockContentionBegin, .lockContentionEnd] }
       open.setAutoload(only: Set(loaded.map(\.rawValue)))
       if method == .fentry {
         for program in [enter, exit, step] {
@@ -85,6 +87,10 @@ extension Tracer {
       }
       if request.slowCalls != nil || request.splitTime {
         schedulerHooks.append(try object.program(.schedSwitch).attachTrace(as: .btfTracepoint("sched_switch")))
+      }
+      if lockKinds {  // the end first: a wait seen beginning is then seen ending
+        schedulerHooks.append(try object.program(.lockContentionEnd).attachTrace(as: .btfTracepoint("contention_end")))
+        schedulerHooks.append(try object.program(.lockContentionBegin).attachTrace(as: .btfTracepoint("contention_begin")))
       }
       let (links, missedReturns) = try attach(method, object: object, target: request.profile.target)
       // the programs a call runs: the task-exit hook's skipped runs are no call's

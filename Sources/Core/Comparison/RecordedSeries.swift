@@ -46,6 +46,8 @@ public struct RecordedSeries: Equatable, Sendable {
   public var timeSplit: TimeSplitTotals?
   /// With --off-cpu: where the calls blocked, by site (kernel frames, innermost first).
   public var waitSites: [String: WaitSiteTotals] = [:]
+  /// With --off-cpu on Linux 5.19+: the time the calls waited for locks, by kind.
+  public var lockWaits: [String: WaitSiteTotals] = [:]
 
   public struct TimeSplitTotals: Equatable, Sendable {
     public var onCPUNanoseconds: UInt64 = 0
@@ -75,6 +77,10 @@ public struct RecordedSeries: Equatable, Sendable {
       split.runnableNanoseconds &+= runnable
       split.blockedNanoseconds &+= blocked
       timeSplit = split
+    }
+    for wait in printed.lock_waits ?? [] {
+      lockWaits[wait.kind, default: WaitSiteTotals()].blockedNanoseconds &+= wait.ns
+      lockWaits[wait.kind, default: WaitSiteTotals()].count &+= wait.count
     }
     for site in printed.wait_sites ?? [] {
       waitSites[site.site, default: WaitSiteTotals()].blockedNanoseconds &+= site.blocked_ns

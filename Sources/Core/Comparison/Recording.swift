@@ -130,6 +130,13 @@ public struct Recording: Sendable {
     var runnable_ns: UInt64?
     var blocked_ns: UInt64?
     var wait_sites: [PrintedWaitSite]?
+    var lock_waits: [PrintedLockWait]?
+  }
+
+  struct PrintedLockWait: Decodable {
+    var kind: String
+    var ns: UInt64
+    var count: UInt64
   }
 
   struct PrintedWaitSite: Decodable {

@@ -14,7 +14,8 @@ import Snapshots
 ///     "max_ns":…,"mean":…,"p50":…,"p90":…,"p99":…,
 ///     "percentiles":{"p50":{"value":…,"low":…,"high":…},…},"relative_error":…,
 ///     "max_concurrent":…,"on_cpu_ns":…,"runnable_ns":…,"blocked_ns":…,
-///     "wait_sites":[{"site":…,"blocked_ns":…,"count":…}],"errors":{"ENOENT":…},
+///     "wait_sites":[{"site":…,"blocked_ns":…,"count":…}],"lock_waits":[{"kind":…,"ns":…,"count":…}],
+///     "errors":{"ENOENT":…},
 ///     "buckets":[{"low":…,"high":…,"count":…}]}]}`.
 /// Schema 3 added the time split (null without --off-cpu); schema 2 readers ignore it.
 /// Schema 4 added exponential buckets (`"buckets":"exponential"`, `"bucket_schema":N`, null for
@@ -71,7 +72,8 @@ public struct JSONRenderer: Sendable {
       ),
       ("max_concurrent", snapshot.maxConcurrent.map(String.init) ?? "null"),
     ] + (snapshot.cost.map { [("cost", CostRenderer.json($0, self))] } ?? [])
-      + (snapshot.waitSites.isEmpty ? [] : [("wait_sites", waitSites(snapshot.waitSites))]) + [
+      + (snapshot.waitSites.isEmpty ? [] : [("wait_sites", waitSites(snapshot.waitSites))])
+      + (snapshot.lockWaits.isEmpty ? [] : [("lock_waits", lockWaits(snapshot.lockWaits))]) + [
       ("histograms", "[" + histograms.joined(separator: ",") + "]"),
     ])
   }
@@ -119,7 +121,7 @@ public struct JSONRenderer: Sendable {
           ),
           ("relative_error", errors.contains { $0 == nil } ? "null" : number(errors.compactMap { $0 }.max() ?? 0)),
           ("max_concurrent", series.maxConcurrent.map(String.init) ?? "null"),
-        ] + timeSplit(histogram) + [("wait_sites", waitSites(series.waitSites))] + [
+        ] + timeSplit(histogram) + [("wait_sites", waitSites(series.waitSites)), ("lock_waits", lockWaits(series.lockWaits))] + [
           ("errors", object(series.failures.map { (string($0.name), String($0.count)) }, quoted: true)),
           ("buckets", "[" + buckets.joined(separator: ",") + "]"),
         ])
@@ -129,6 +131,13 @@ public struct JSONRenderer: Sendable {
   func waitSites(_ sites: [NamedWaitSite]) -> String {
     "[" + sites.map { site in
       object([("site", string(site.site)), ("blocked_ns", String(site.totals.nanoseconds)), ("count", String(site.totals.count))])
+    }.joined(separator: ",") + "]"
+  }
+
+  /// `[{"kind":…,"ns":…,"count":…}]`, longest first (empty without --off-cpu, and before 5.19).
+  func lockWaits(_ kinds: [NamedWaitSite]) -> String {
+    "[" + kinds.map { kind in
+      object([("kind", string(kind.site)), ("ns", String(kind.totals.nanoseconds)), ("count", String(kind.totals.count))])
     }.joined(separator: ",") + "]"
   }
 

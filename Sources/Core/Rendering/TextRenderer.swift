@@ -19,6 +19,7 @@ public struct TextRenderer: Sendable {
       out += "\n"
     }
     if let line = Self.waitSitesLine(snapshot.waitSites, prefix: "Blocked in, every call: ") { out += line + "\n\n" }
+    if let line = Self.lockWaitsLine(snapshot.lockWaits, prefix: "Waited for locks, every call: ") { out += line + "\n\n" }
     return out
   }
 
@@ -32,6 +33,13 @@ public struct TextRenderer: Sendable {
       "\(Int((Double(site.totals.nanoseconds) / Double(total) * 100).rounded()))% \(site.site) (\(site.totals.count))"
     }
     return prefix + shown.joined(separator: ", ") + (sites.count > 3 ? ", and \(sites.count - 3) more" : "")
+  }
+
+  /// `waited for locks: mutex 120.5ms (1600), spinlock 0.2ms (12)`: the time the calls waited
+  /// for locks of each kind (on CPU or not), with how many waits.
+  static func lockWaitsLine(_ kinds: [NamedWaitSite], prefix: String) -> String? {
+    guard !kinds.isEmpty else { return nil }
+    return prefix + kinds.map { "\($0.site) \(DurationText.format(nanoseconds: Double($0.totals.nanoseconds))) (\($0.totals.count))" }.joined(separator: ", ")
   }
 
   public func render(_ series: Series, unit: TimeUnit) -> String {
@@ -58,6 +66,7 @@ public struct TextRenderer: Sendable {
     }
     if let line = Self.timeSplitLine(histogram) { out += line + "\n" }
     if let line = Self.waitSitesLine(series.waitSites, prefix: "     blocked in: ") { out += line + "\n" }
+    if let line = Self.lockWaitsLine(series.lockWaits, prefix: "     waited for locks: ") { out += line + "\n" }
     if !series.failures.isEmpty {
       out += "     failed: " + series.failures.map { "\($0.name) \($0.count)" }.joined(separator: ", ") + "\n"
     }

@@ -98,6 +98,11 @@ enum ReportAssets {
         for (const w of series.wait_sites) table.append(h("tr", {class: "wait-site", "data-blocked-ns": w.blocked_ns, "data-count": w.count}, h("td", {}, w.site), h("td", {class: "number"}, inUnit(w.blocked_ns, run)), h("td", {class: "number"}, String(w.count)), h("td", {class: "number"}, share(w.blocked_ns, blocked))));
         section.append(h("h4", {}, "Where they blocked"), table);
       }
+      if (series.lock_waits.length) {
+        const table = h("table", {class: "lock-waits"}, h("tr", {}, h("th", {}, "lock kind"), h("th", {}, "waited"), h("th", {}, "times")));
+        for (const w of series.lock_waits) table.append(h("tr", {class: "lock-wait", "data-ns": w.blocked_ns, "data-count": w.count}, h("td", {}, w.site), h("td", {class: "number"}, inUnit(w.blocked_ns, run)), h("td", {class: "number"}, String(w.count))));
+        section.append(h("h4", {}, "Waited for locks"), table);
+      }
       section.append(h("h4", {}, "Distribution"), histogram(series, run));
       section.append(h("h4", {}, `Over time: ${run.timestamps.length} intervals`), heatmap(series, run));
       return section;

@@ -36,6 +36,8 @@ struct ReportData: Encodable {
     var time_split: TimeSplit?
     /// Most blocked time first.
     var wait_sites: [WaitSite]
+    /// The time waited for locks by kind (`site` is the kind), longest first.
+    var lock_waits: [WaitSite]
     /// Shortest first; `high_ns` is the last ns a bucket holds, nil when it is open.
     var buckets: [Bucket]
     /// `[interval, bucket, count]` for each cell that held a call: `bucket` indexes `buckets`.
@@ -112,11 +114,17 @@ extension ReportData.Series {
       time_split: series.timeSplit.map {
         ReportData.TimeSplit(on_cpu_ns: $0.onCPUNanoseconds, runnable_ns: $0.runnableNanoseconds, blocked_ns: $0.blockedNanoseconds)
       },
-      wait_sites: series.waitSites.sorted { ($1.value.blockedNanoseconds, $0.key) < ($0.value.blockedNanoseconds, $1.key) }.map {
-        ReportData.WaitSite(site: $0.key, blocked_ns: $0.value.blockedNanoseconds, count: $0.value.count)
-      },
+      wait_sites: Self.longestFirst(series.waitSites), lock_waits: Self.longestFirst(series.lockWaits),
       buckets: bounds.map { ReportData.Bucket(low_ns: $0.low, high_ns: $0.high.map { $0 - 1 }, count: series.buckets[$0]!) },
       heat: heat)
+  }
+}
+
+extension ReportData.Series {
+  static func longestFirst(_ sites: [String: RecordedSeries.WaitSiteTotals]) -> [ReportData.WaitSite] {
+    sites.sorted { ($1.value.blockedNanoseconds, $0.key) < ($0.value.blockedNanoseconds, $1.key) }.map {
+      ReportData.WaitSite(site: $0.key, blocked_ns: $0.value.blockedNanoseconds, count: $0.value.count)
+    }
   }
 }
 

@@ -20,12 +20,12 @@ extension Counts {
         .map { (name: UAPINames.errnoName($0.key.errno), count: $0.value) }
         .sorted { $0.count == $1.count ? $0.name < $1.name : $0.count > $1.count }
       var concurrency: UInt64?
-      var sites: [NamedWaitSite] = []
+      var (sites, locks): ([NamedWaitSite], [NamedWaitSite]) = ([], [])
       if case .number(let raw) = countKey.key {
         concurrency = maxConcurrent[raw]
         // a key split by outcome shares its sites: they go with the first (ok) series
         if waitSitesPerKey, countKey.outcome ?? 0 == 0 {
-          sites = NamedWaitSite.named(waitSites.filter { $0.key.key == raw }.map { ($0.key.stack, $0.value) }, waitSiteName)
+          (sites, locks) = Self.named(waitSites.filter { $0.key.key == raw }, waitSiteName)
         }
       }
       var series = Series(
@@ -35,13 +35,14 @@ extension Counts {
           layout: profile.layout, counts: counts.buckets, sumNanoseconds: counts.sumNanoseconds,
           minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds, timeSplit: counts.timeSplit))
       series.waitSites = sites
+      series.lockWaits = locks
       return series
     }
     var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit,
       layout: profile.layout, series: series, accounting: accounting(inFlight: inFlight), timestamp: timestamp,
       since: since, maxConcurrent: maxConcurrentOverall)
-    if !waitSitesPerKey { snapshot.waitSites = NamedWaitSite.named(waitSites.map { ($0.key.stack, $0.value) }, waitSiteName) }
+    if !waitSitesPerKey { (snapshot.waitSites, snapshot.lockWaits) = Self.named(waitSites, waitSiteName) }
     snapshot.profileDescription = profile.description
     snapshot.exportRange = profile.exportRange
     return snapshot
@@ -52,5 +53,12 @@ extension Counts {
     case .number(let raw): return (decoder.number(raw), decoder.name(for: raw))
     case .name(let name): return (nil, name)
     }
+  }
+
+  /// Wait sites by stack, named by `waitSiteName`, and the waits for locks by kind.
+  static func named(_ sites: [WaitSiteKey: WaitTotals], _ waitSiteName: (Int64) -> String) -> (stacks: [NamedWaitSite], locks: [NamedWaitSite]) {
+    let stacks = sites.filter { $0.key.lockFlags == nil }.map { ($0.key.stack, $0.value) }
+    let locks = sites.compactMap { site in site.key.lockFlags.map { (Int64($0), site.value) } }
+    return (NamedWaitSite.named(stacks, waitSiteName), NamedWaitSite.named(locks) { LockKind.name(flags: UInt64($0)) })
   }
 }

@@ -29,6 +29,7 @@ public struct Series: Equatable, Sendable {
   public static func == (a: Series, b: Series) -> Bool {
     a.rawKey == b.rawKey && a.keyName == b.keyName && a.outcome == b.outcome && a.title == b.title
       && a.maxConcurrent == b.maxConcurrent && a.histogram == b.histogram && a.waitSites == b.waitSites
+      && a.lockWaits == b.lockWaits
       && a.failures.elementsEqual(b.failures) { $0.name == $1.name && $0.count == $1.count }
   }
 
@@ -46,6 +47,9 @@ public struct Series: Equatable, Sendable {
   public var histogram: Histogram
   /// --off-cpu, keys known at entry: where this key's calls blocked, longest first.
   public var waitSites: [NamedWaitSite] = []
+  /// --off-cpu on Linux 5.19+: the time its calls waited for locks, by the lock's kind
+  /// (`mutex`, `rwsem:W`, ...), longest first.
+  public var lockWaits: [NamedWaitSite] = []
 
   public init(
     rawKey: KeyNumber?, keyName: String, outcome: Outcome? = nil, title: String,
@@ -179,6 +183,8 @@ public struct Snapshot: Equatable, Sendable {
   public var cost: ToolCost?
   /// --off-cpu, keys found only at exit: where all the probe's calls blocked, longest first.
   public var waitSites: [NamedWaitSite] = []
+  /// The same for the time they waited for locks, by kind.
+  public var lockWaits: [NamedWaitSite] = []
 
   public init(
     profileName: String, keyLabel: String, unit: TimeUnit, layout: BucketLayout,

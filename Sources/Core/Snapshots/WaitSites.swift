@@ -1,3 +1,5 @@
+import CSyscallDist
+
 /// Where calls blocked (--off-cpu): the kernel's sums of blocked time by the call's key as known
 /// at entry and the kernel stack its thread left the CPU with.
 public struct WaitSiteKey: Hashable, Sendable {
@@ -9,6 +11,32 @@ public struct WaitSiteKey: Hashable, Sendable {
   public init(key: UInt64, stack: Int64) {
     self.key = key
     self.stack = stack
+  }
+}
+
+extension WaitSiteKey {
+  /// For the time calls waited for locks of one kind (lock:contention_*, Linux 5.19 on: the
+  /// kernel keeps it under SD_LOCK_SITE less the kind's LCB_F_* flags), those flags; nil for a
+  /// stack.
+  public var lockFlags: UInt64? {
+    let base = Int64(SD_LOCK_SITE.rawValue)
+    guard stack <= base, stack > base - 64 else { return nil }
+    return UInt64(base - stack)
+  }
+}
+
+/// A lock's kind from the flags lock:contention_begin gives (include/trace/events/lock.h), named
+/// as `perf lock contention` names them.
+public enum LockKind {
+  static let spin: UInt64 = 1, read: UInt64 = 2, write: UInt64 = 4, rt: UInt64 = 8, percpu: UInt64 = 16, mutex: UInt64 = 32
+
+  public static func name(flags: UInt64) -> String {
+    let access = flags & read != 0 ? ":R" : flags & write != 0 ? ":W" : ""
+    if flags & mutex != 0 { return "mutex" }  // spinning first (LCB_F_SPIN) or sleeping
+    if flags & rt != 0 { return access.isEmpty ? "rt-mutex" : "rwlock-rt" + access }
+    if flags & percpu != 0 { return "pcpu-sem" + access }
+    if flags & spin != 0 { return access.isEmpty ? "spinlock" : "rwlock" + access }
+    return access.isEmpty ? "semaphore" : "rwsem" + access
   }
 }
 

@@ -156,6 +156,13 @@ def mode_run(page, recording, screenshot):
                 sites[w["site"]] = (blocked + w["blocked_ns"], count + w["count"])
         shown = {r.find_element(By.TAG_NAME, "td").get_attribute("textContent"): (int(r.get_attribute("data-blocked-ns")), int(r.get_attribute("data-count"))) for r in section.find_elements(By.CSS_SELECTOR, "tr.wait-site")}
         check(shown == sites, "the wait sites are the recording's merged: %d" % len(sites))
+        locks = {}
+        for _, h in series:
+            for w in h.get("lock_waits") or []:
+                ns, count = locks.get(w["kind"], (0, 0))
+                locks[w["kind"]] = (ns + w["ns"], count + w["count"])
+        shown = {r.find_element(By.TAG_NAME, "td").get_attribute("textContent"): (int(r.get_attribute("data-ns")), int(r.get_attribute("data-count"))) for r in section.find_elements(By.CSS_SELECTOR, "tr.lock-wait")}
+        check(shown == locks, "the waits for locks are the recording's merged: %d kinds" % len(locks))
         split = section.find_elements(By.CSS_SELECTOR, "div.time-split")
         if any(h["on_cpu_ns"] is not None for _, h in series):
             for field in ("on_cpu_ns", "runnable_ns", "blocked_ns"):
