@@ -39,22 +39,29 @@ static __always_inline void sd_wait_site(struct sd_start *s, __u64 ns)
 
 /* lock:contention_begin (5.19+): a traced call's thread waits for `lock`, of kind `flags`. A
  * mutex spins (LCB_F_SPIN|LCB_F_MUTEX), then sleeps (LCB_F_MUTEX): one wait, of the last kind.
- * A lock waited for inside that wait (the mutex's wait_lock) is part of it, not counted apart. */
+ * A lock waited for inside that wait is part of it, not counted apart: another lock (the
+ * mutex's wait_lock), or a spinlock at the lock's own address (a semaphore's, an rt-mutex's
+ * wait_lock), whose end is then that inner wait's, not the outer one's (SD_LOCK_INNER). */
 static __always_inline void sd_contention_begin(__u64 lock, __u64 flags)
 {
 	struct sd_start *s = sd_start_of(sd_current(), 0);
 
 	if (!s || !s->ts)
 		return;
-	if (s->contend_since && s->contend_lock != lock)
+	if (s->contend_since) {
+		if (lock == s->contend_lock && (flags & SD_LCB_MUTEX) && (s->contend_flags & SD_LCB_MUTEX))
+			s->contend_flags = flags;
+		else if (lock == s->contend_lock)
+			s->contend_flags |= SD_LOCK_INNER;
 		return;
-	if (!s->contend_since)
-		s->contend_since = bpf_ktime_get_ns();
+	}
+	s->contend_since = bpf_ktime_get_ns();
 	s->contend_lock = lock;
 	s->contend_flags = flags;
 }
 
-/* lock:contention_end: the wait for `lock` is over; its time goes to the lock's kind. */
+/* lock:contention_end: the wait for `lock` is over; its time goes to the lock's kind. The state
+ * is cleared after the time is added: a lock waited for meanwhile (the map's own) is nested. */
 static __always_inline void sd_contention_end(__u64 lock)
 {
 	struct sd_start *s = sd_start_of(sd_current(), 0);
@@ -62,8 +69,12 @@ static __always_inline void sd_contention_end(__u64 lock)
 
 	if (!s || !s->ts || !(since = s->contend_since) || s->contend_lock != lock)
 		return;
-	s->contend_since = 0;
+	if (s->contend_flags & SD_LOCK_INNER) {
+		s->contend_flags &= ~(__u64)SD_LOCK_INNER;
+		return;
+	}
 	sd_wait_site_add(s->key, (__s64)SD_LOCK_SITE - (__s64)(s->contend_flags & 63), bpf_ktime_get_ns() - since);
+	s->contend_since = 0;
 }
 
 /* A thread in a traced call runs again: its stretch off CPU (since off_since) ends at `now`. */

@@ -113,6 +113,11 @@ enum sd_stack_none {
 	SD_LOCK_SITE = -65536,
 };
 
+/* lock.h's LCB_F_MUTEX; and a bit of sd_start.contend_flags no LCB_F_* flag uses: a spinlock at
+ * the waited-for lock's own address is being waited for inside that wait */
+#define SD_LCB_MUTEX (1U << 5)
+#define SD_LOCK_INNER (1ULL << 32)
+
 struct sd_settings {
 	__u32 target;      /* enum sd_target */
 	__u32 syscall_nr;  /* SD_TARGET_SYSCALL: the one to keep on hooks that see every syscall */

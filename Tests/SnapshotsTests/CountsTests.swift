@@ -92,6 +92,10 @@ final class CountsTests: XCTestCase {
       WaitSiteKey(key: 2, stack: mutexSpinning): WaitTotals(nanoseconds: 50, count: 1),
       WaitSiteKey(key: 2, stack: Int64(SD_LOCK_SITE.rawValue) - 1): WaitTotals(nanoseconds: 10, count: 1),
     ]
+    // ids beside the lock range stay stacks: not taken, lost (-errno), and just outside it
+    for stack in [Int64(SD_STACK_NOT_TAKEN.rawValue), -14, Int64(SD_LOCK_SITE.rawValue) + 1, Int64(SD_LOCK_SITE.rawValue) - 64] {
+      XCTAssertNil(WaitSiteKey(key: 2, stack: stack).lockFlags, "stack \(stack)")
+    }
     let snapshot = raw.snapshot(
       profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" },
       waitSitesPerKey: true)
@@ -101,5 +105,11 @@ final class CountsTests: XCTestCase {
       NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 650, count: 3)),
       NamedWaitSite(site: "spinlock", totals: WaitTotals(nanoseconds: 10, count: 1)),
     ])
+    // keys found at exit: one list of each for the whole probe, none per series
+    let probe = raw.snapshot(
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" })
+    XCTAssertEqual(probe.lockWaits.map(\.site), ["mutex", "spinlock"])
+    XCTAssertEqual(probe.waitSites.map(\.site), ["stack 7"])
+    XCTAssertEqual(probe.series.first?.lockWaits, [])
   }
 }

@@ -221,7 +221,7 @@ public enum AccountingLine {
       line += "; \(accounting.extremesLost) updates of a largest, smallest or most-at-once value lost to other CPUs (those may be low)"
     }
     if accounting.waitSitesLost > 0 {
-      line += "; \(accounting.waitSitesLost) blocked stretches kept by no wait site (the wait sites map was full or busy)"
+      line += "; \(accounting.waitSitesLost) blocked stretches or lock waits kept by no wait site (the wait sites map was full or busy)"
     }
     if accounting.switchesUnseen > 0 {
       line += "; \(accounting.switchesUnseen) context switches of traced threads unseen (their time off CPU rebuilt from the scheduler's runtime)"
