@@ -50,10 +50,10 @@ let package = Package(
     // OTLP's metrics export, as serve pushes it (generated the same way, committed).
     .target(
       name: "OTLPMetrics", dependencies: ["Histograms", "Snapshots", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-      path: "Sources/Core/OTLPMetrics", exclude: ["otlp_metrics.proto"]),
+      path: "Sources/Core/OTLPMetrics", exclude: ["otlp_common.proto", "otlp_histograms.proto", "otlp_exponential.proto", "otlp_metric.proto", "otlp_metrics.proto"]),
     .target(
       name: "ProtobufExposition", dependencies: ["Rendering", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-      path: "Sources/Core/ProtobufExposition", exclude: ["metrics.proto"]),
+      path: "Sources/Core/ProtobufExposition", exclude: ["metrics_histogram.proto", "metrics.proto"]),
 
     // The kernel: a typed layer over libbpf, and the tracer that drives it from a profile.
     .target(

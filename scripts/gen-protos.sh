@@ -9,7 +9,7 @@
 set -eu
 plugin=${1:?usage: scripts/gen-protos.sh PATH/TO/protoc-gen-swift}
 root="$(dirname "$0")/../Sources/Core"
-for proto in ProtobufExposition/metrics.proto OTLPMetrics/otlp_metrics.proto; do
+for proto in ProtobufExposition/metrics_histogram.proto ProtobufExposition/metrics.proto OTLPMetrics/otlp_common.proto OTLPMetrics/otlp_histograms.proto OTLPMetrics/otlp_exponential.proto OTLPMetrics/otlp_metric.proto OTLPMetrics/otlp_metrics.proto; do
 	dir="$root/$(dirname "$proto")"
 	protoc --plugin=protoc-gen-swift="$plugin" --swift_opt=Visibility=Public --swift_out="$dir" -I "$dir" "$root/$proto"
 done
