@@ -78,7 +78,7 @@ let package = Package(
     .target(
       name: "CommandCore",
       dependencies: [
-        "Tracer", "BPFKit", "Histograms", "Profiles", "YAMLReading",
+        "Tracer", "BPFKit", "Histograms", "Profiles", "Snapshots", "YAMLReading",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ], path: "Sources/Commands/CommandCore"),
     .target(

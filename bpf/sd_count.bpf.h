@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include "syscalldist.h"
 #include "sd_bits.bpf.h"
+#include "sd_key.bpf.h"
 #include "sd_maps.bpf.h"
 
 /* Adds a latency to a series: its bucket, the sum, the largest and the smallest, and with
@@ -72,14 +73,20 @@ static __always_inline void *sd_hash_value(void *map, void *key, void *init, int
 	return bpf_map_lookup_elem(map, key);
 }
 
+/* The event's key words into a hash key: as many as the hashes' key size reads. */
+static __always_inline void sd_copy_key(__u64 *to, const __u64 *from)
+{
+#pragma clang loop unroll(full)
+	for (int w = 0; w < SD_KEY_WORDS; w++) {
+		if (w < sd_key_words())
+			to[w] = from[w];
+	}
+}
+
 static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
 {
 	struct sd_event *e = &cpu->event;
-	struct sd_series_key k = {
-		.key = { e->key[0], e->key[1] },
-		.outcome = cfg.split_outcome ? e->err : 0,
-		.cpu = cfg.shared_series ? 0 : bpf_get_smp_processor_id(),
-	};
+	struct sd_series_key k;
 	__u32 zero = 0;
 	void *init = bpf_map_lookup_elem(&zeros, &zero);
 	int busy = 0;
@@ -87,6 +94,9 @@ static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
 
 	if (!init)
 		return NULL;
+	k.outcome = cfg.split_outcome ? e->err : 0;
+	k.cpu = cfg.shared_series ? 0 : bpf_get_smp_processor_id();
+	sd_copy_key(k.key, e->key);
 	v = sd_hash_value(gen ? (void *)&sparse_1 : (void *)&sparse_0, &k, init, &busy);
 	if (!v)
 		sd_stat(cpu, busy ? SD_STAT_MAP_BUSY : SD_STAT_MAP_FULL);
@@ -98,13 +108,11 @@ static __always_inline __u64 *sd_sparse_series(struct sd_cpu *cpu, __u32 gen)
 static __always_inline void sd_count_error(struct sd_cpu *cpu, __u32 gen)
 {
 	struct sd_event *e = &cpu->event;
-	struct sd_error_key k = {
-		.key = { e->key[0], e->key[1] },
-		.err = e->err,
-	};
+	struct sd_error_key k = { .err = e->err, .unused = 0 };
 	__u64 zero = 0, *v;
 	int busy = 0;
 
+	sd_copy_key(k.key, e->key);
 	v = sd_hash_value(gen ? (void *)&errors_1 : (void *)&errors_0, &k, &zero, &busy);
 	if (v)
 		sd_add(v, 1);

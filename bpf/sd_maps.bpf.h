@@ -42,7 +42,7 @@ struct {
 	struct {                                                                       \
 		__uint(type, BPF_MAP_TYPE_HASH);                                       \
 		__uint(max_entries, 1); /* from a memory budget, set before load */   \
-		__uint(key_size, sizeof(struct sd_series_key));                       \
+		__uint(key_size, sizeof(struct sd_series_key)); /* set before load */ \
 		__uint(value_size, 8);  /* as `counts`, set before load */            \
 	} name SEC(".maps")
 SD_SPARSE_MAP(sparse_0);
@@ -61,8 +61,8 @@ struct {
 	struct {                                                                       \
 		__uint(type, BPF_MAP_TYPE_HASH);                                       \
 		__uint(max_entries, 1); /* set before load */                          \
-		__type(key, struct sd_error_key);                                     \
-		__type(value, __u64);                                                  \
+		__uint(key_size, sizeof(struct sd_error_key)); /* set before load */  \
+		__uint(value_size, 8);                                                 \
 	} name SEC(".maps")
 SD_ERRORS_MAP(errors_0);
 SD_ERRORS_MAP(errors_1);

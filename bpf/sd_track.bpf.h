@@ -11,6 +11,7 @@
 #include "sd_maps.bpf.h"
 #include "sd_task.bpf.h"
 #include "sd_offcpu.bpf.h"
+#include "sd_key.bpf.h"
 
 /* Filters that can be decided before the call: the verifier drops the ones left at zero. */
 static __always_inline int sd_wanted(struct task_struct *task)
@@ -91,7 +92,9 @@ static __always_inline void sd_discard(struct sd_cpu *cpu, struct sd_start *s, e
 		sd_concurrency_leave(s->key);
 }
 
-static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 key)
+/* A call begins. `key`: the one-part key known at entry; with a key of parts, `args` holds each
+ * part's argument (SD_KEY_PARTS of them) and `key` is 0. */
+static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 key, const __u64 *args)
 {
 	struct sd_cpu *cpu;
 	struct sd_start *s;
@@ -110,6 +113,8 @@ static __always_inline void sd_enter(struct task_struct *task, long nr, __u64 ke
 		sd_discard(cpu, s, SD_STAT_REPLACED);
 	s->key = key;
 	s->nr = nr;
+	if (cfg.key_parts)
+		sd_entry_parts(task, cpu, s, nr, args);
 	if (cfg.track_switches) {
 		s->off_since = 0;
 		s->off_cpu = 0;
@@ -166,8 +171,9 @@ static __always_inline void sd_report_slow(
 	r->runnable_ns = cfg.split_time ? e->runnable_ns : 0;
 	r->blocked_ns = cfg.split_time ? e->blocked_ns : 0;
 	r->longest_off_ns = s->longest_off;
-	r->key[0] = e->key[0];
-	r->key[1] = e->key[1];
+#pragma clang loop unroll(full)
+	for (int w = 0; w < SD_KEY_WORDS; w++)
+		r->key[w] = w < sd_key_words() ? e->key[w] : 0;
 	r->err = e->err;
 	r->pid = ids.tgid;
 	r->tid = ids.tid;
@@ -179,6 +185,41 @@ static __always_inline void sd_report_slow(
 		r->kernel_stack = s->blocked_stack;
 	}
 	bpf_ringbuf_submit(r, 0);
+}
+
+/* The finished call's key: its one part (an argument or the syscall known at entry), or its
+ * parts. */
+static __always_inline void sd_exit_key(struct task_struct *task, struct sd_start *s, struct sd_event *e, long ret)
+{
+	if (cfg.key_parts) {
+		sd_exit_parts(task, s, e, ret);
+		return;
+	}
+	switch (cfg.key_source) {
+	case SD_KEY_RETVAL:
+		e->key[0] = ret;
+		break;
+	case SD_KEY_ERRNO:
+		e->key[0] = e->err; /* a negative value that is no errno is a success */
+		break;
+	case SD_KEY_PID:
+		e->key[0] = sd_ids(task).tgid;
+		break;
+	case SD_KEY_TID:
+		e->key[0] = sd_ids(task).tid;
+		break;
+	case SD_KEY_NONE:
+		e->key[0] = 0;
+		break;
+	case SD_KEY_COMM:
+		sd_comm(task, e->key);
+		break;
+	case SD_KEY_CGROUP:
+		e->key[0] = bpf_get_current_cgroup_id();
+		break;
+	default: /* arguments and the syscall number were captured at entry */
+		e->key[0] = s->key;
+	}
 }
 
 /* How an exit hook knows which syscall it leaves: not at all (kernel functions; raw_tp tracing
@@ -230,31 +271,7 @@ static __always_inline struct sd_cpu *sd_exit(void *ctx,
 	e->err = ret < 0 && ret >= -4095 ? -ret : 0; /* MAX_ERRNO: other negatives are values */
 	e->key[1] = 0;
 	e->slow = 0;
-	switch (cfg.key_source) {
-	case SD_KEY_RETVAL:
-		e->key[0] = ret;
-		break;
-	case SD_KEY_ERRNO:
-		e->key[0] = e->err; /* a negative value that is no errno is a success */
-		break;
-	case SD_KEY_PID:
-		e->key[0] = sd_ids(task).tgid;
-		break;
-	case SD_KEY_TID:
-		e->key[0] = sd_ids(task).tid;
-		break;
-	case SD_KEY_NONE:
-		e->key[0] = 0;
-		break;
-	case SD_KEY_COMM:
-		sd_comm(task, e->key);
-		break;
-	case SD_KEY_CGROUP:
-		e->key[0] = bpf_get_current_cgroup_id();
-		break;
-	default: /* arguments and the syscall number were captured at entry */
-		e->key[0] = s->key;
-	}
+	sd_exit_key(task, s, e, ret);
 	/* Running, so back on a CPU: a stretch still open means the sched_switch hook missed the
 	 * switch back in */
 	if (cfg.track_switches) {

@@ -12,6 +12,7 @@
 #include "sd_arch.bpf.h"
 #include "sd_maps.bpf.h"
 #include "sd_task.bpf.h"
+#include "sd_key.bpf.h"
 #include "sd_track.bpf.h"
 #include "sd_count.bpf.h"
 
@@ -20,22 +21,32 @@ static __always_inline int sd_syscall_skipped(long nr)
 	return cfg.target == SD_TARGET_SYSCALL && nr != cfg.syscall_nr;
 }
 
-/* The key known at entry: the syscall number (every number no syscall has counted as one, the
- * invalid key SD_SYSCALL_KEYS, so that `syscall(100000)` cannot grow the key space), or the
- * argument. */
+/* The one-part key known at entry: the syscall's key, or the argument. */
 static __always_inline __u64 sd_entry_key(long nr, __u64 arg)
 {
-	if (cfg.key_source != SD_KEY_SYSCALL)
-		return arg;
-	return (__u64)nr < SD_SYSCALL_KEYS ? (__u64)nr : SD_SYSCALL_KEYS;
+	return cfg.key_source == SD_KEY_SYSCALL ? sd_syscall_key(nr) : arg;
 }
+
+/* A key of parts: each argument part's argument into `args`, read as the hook reads one (`CASES`
+ * read it into `arg`, by the constant `PLACE`: the argument's index, or its slot). The loop is
+ * unrolled so that each part's settings are constants the verifier prunes by. */
+#define SD_PART_ARGS(args, PLACE, CASES)                                               \
+	_Pragma("clang loop unroll(full)")                                             \
+	for (int i = 0; i < SD_KEY_PARTS; i++) {                                       \
+		__u64 arg = 0;                                                         \
+		if (i < cfg.key_parts && cfg.part[i].source <= SD_KEY_ARG5) {         \
+			switch (PLACE) { CASES }                                       \
+		}                                                                      \
+		args[i] = arg;                                                         \
+	}
 
 /* Entry on a hook that sees every syscall. A 32-bit caller's numbers belong to another table, as
  * do its argument registers (the per-syscall tracepoints never see it). Every syscall keyed by
  * number, its calls are keyed apart (compat_key_base + n), which user space names from that
  * table; otherwise they are not traced: tracing all syscalls, they are counted apart; tracing one,
  * they cannot be told apart from the others. */
-static __always_inline void sd_enter_any_syscall(struct task_struct *task, long nr, __u64 arg)
+static __always_inline void sd_enter_any_syscall(
+	struct task_struct *task, long nr, __u64 arg, const __u64 *args)
 {
 	__u64 key;
 
@@ -52,7 +63,7 @@ static __always_inline void sd_enter_any_syscall(struct task_struct *task, long 
 			sd_stat(cpu, SD_STAT_COMPAT);
 		return;
 	}
-	sd_enter(task, nr, key);
+	sd_enter(task, nr, key, args);
 }
 
 static __always_inline void sd_exit_and_count(
@@ -134,23 +145,26 @@ struct sd_tp_exit_ctx {
 		asm volatile("" : "+r"(arg));                                          \
 		break;
 
+#define SD_TP_ARGS SD_TP_ARG(0) SD_TP_ARG(1) SD_TP_ARG(2) SD_TP_ARG(3) SD_TP_ARG(4) SD_TP_ARG(5)
+
 SEC("tracepoint")
 int sd_tp_enter(struct sd_tp_enter_ctx *ctx)
 {
-	__u64 arg = 0;
+	__u64 arg = 0, args[SD_KEY_PARTS];
 
 	if (sd_syscall_skipped(ctx->nr))
 		return 0;
 	/* The kernel refuses (EACCES) to attach a program that reads past the event's record,
 	 * and a syscall without arguments has none: read one only when the key is one. */
 	switch (cfg.key_source) {
-	SD_TP_ARG(0) SD_TP_ARG(1) SD_TP_ARG(2) SD_TP_ARG(3) SD_TP_ARG(4) SD_TP_ARG(5)
+	SD_TP_ARGS
 	}
+	SD_PART_ARGS(args, cfg.part[i].source, SD_TP_ARGS)
 	/* syscalls:* events never fire for 32-bit callers; raw_syscalls:* do */
 	if (cfg.target == SD_TARGET_ALL_SYSCALLS)
-		sd_enter_any_syscall(sd_current(), ctx->nr, arg);
+		sd_enter_any_syscall(sd_current(), ctx->nr, arg, args);
 	else
-		sd_enter(sd_current(), ctx->nr, sd_entry_key(ctx->nr, arg));
+		sd_enter(sd_current(), ctx->nr, sd_entry_key(ctx->nr, arg), args);
 	return 0;
 }
 
@@ -166,19 +180,26 @@ int sd_tp_exit(struct sd_tp_exit_ctx *ctx)
 SD_BUCKET_STEPS("tracepoint", sd_tp)
 
 /* ---- raw tracepoints sys_enter/sys_exit: no tracefs needed; every syscall runs them ----- */
-static __always_inline __u64 sd_raw_arg(struct pt_regs *regs)
+static __always_inline __u64 sd_raw_arg(struct pt_regs *regs, __u32 index)
 {
 	unsigned long v = 0;
 
-	if (cfg.key_source <= SD_KEY_ARG5)
-		bpf_probe_read_kernel(&v, sizeof(v), SD_SYSCALL_ARG_PTR(regs, cfg.key_source));
+	if (index <= SD_KEY_ARG5)
+		bpf_probe_read_kernel(&v, sizeof(v), SD_SYSCALL_ARG_PTR(regs, index));
 	return v;
 }
+
+/* The user's registers as a syscall hook sees them: each part's argument. */
+#define SD_RAW_PART_ARG case 0: arg = sd_raw_arg(regs, cfg.part[i].source); break;
 
 SEC("raw_tp")
 int sd_raw_enter(__u64 *ctx)
 {
-	sd_enter_any_syscall(sd_current(), ctx[1], sd_raw_arg((struct pt_regs *)ctx[0]));
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	__u64 args[SD_KEY_PARTS];
+
+	SD_PART_ARGS(args, 0, SD_RAW_PART_ARG)
+	sd_enter_any_syscall(sd_current(), ctx[1], sd_raw_arg(regs, cfg.key_source), args);
 	return 0;
 }
 
@@ -198,11 +219,12 @@ SEC("tp_btf/sys_enter")
 int sd_btf_enter(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	__u64 arg = 0;
+	__u64 arg = 0, args[SD_KEY_PARTS];
 
 	if (cfg.key_source <= SD_KEY_ARG5)
 		arg = *SD_SYSCALL_ARG_PTR(regs, cfg.key_source);
-	sd_enter_any_syscall(sd_current(), ctx[1], arg);
+	SD_PART_ARGS(args, 0, case 0: arg = *SD_SYSCALL_ARG_PTR(regs, cfg.part[i].source);)
+	sd_enter_any_syscall(sd_current(), ctx[1], arg, args);
 	return 0;
 }
 
@@ -220,9 +242,9 @@ SD_BUCKET_STEPS("tp_btf/sys_exit", sd_btf)
 /* ---- kernel functions: fentry/fexit (attach target set by user space) ------------------- */
 /* A kernel function's argument as its type has it: 1, 2 or 4 bytes are the lower bits of their
  * register or context slot only. */
-static __always_inline __u64 sd_function_argument(__u64 value)
+static __always_inline __u64 sd_function_argument(__u64 value, __u32 bytes)
 {
-	switch (cfg.func_key_bytes) {
+	switch (bytes) {
 	case 1:
 		return (__u8)value;
 	case 2:
@@ -249,25 +271,35 @@ static __always_inline long sd_function_result(__u64 ret)
 		asm volatile("" : "+r"(arg));                                          \
 		break;
 
+#define SD_FENTRY_ARGS                                                                 \
+	SD_FENTRY_ARG(0) SD_FENTRY_ARG(1) SD_FENTRY_ARG(2) SD_FENTRY_ARG(3) SD_FENTRY_ARG(4)  \
+	SD_FENTRY_ARG(5) SD_FENTRY_ARG(6) SD_FENTRY_ARG(7) SD_FENTRY_ARG(8) SD_FENTRY_ARG(9)  \
+	SD_FENTRY_ARG(10)
+
 SEC("fentry")
 int sd_fentry_enter(__u64 *ctx)
 {
 	struct task_struct *task = sd_current();
-	__u64 arg = 0;
+	__u64 arg = 0, args[SD_KEY_PARTS];
 
 	if (cfg.target == SD_TARGET_SYSCALL) {
 		/* the syscall's wrapper (__x64_sys_NAME) takes the user's registers */
-		sd_enter(task, cfg.syscall_nr, sd_entry_key(cfg.syscall_nr, sd_raw_arg((struct pt_regs *)ctx[0])));
+		struct pt_regs *regs = (struct pt_regs *)ctx[0];
+
+		SD_PART_ARGS(args, 0, SD_RAW_PART_ARG)
+		sd_enter(task, cfg.syscall_nr, sd_entry_key(cfg.syscall_nr, sd_raw_arg(regs, cfg.key_source)), args);
 		return 0;
 	}
 	if (cfg.key_source <= SD_KEY_ARG5) {
 		switch (cfg.func_key_slot) {
-		SD_FENTRY_ARG(0) SD_FENTRY_ARG(1) SD_FENTRY_ARG(2) SD_FENTRY_ARG(3) SD_FENTRY_ARG(4)
-		SD_FENTRY_ARG(5) SD_FENTRY_ARG(6) SD_FENTRY_ARG(7) SD_FENTRY_ARG(8) SD_FENTRY_ARG(9)
-		SD_FENTRY_ARG(10)
+		SD_FENTRY_ARGS
 		}
 	}
-	sd_enter(task, 0, sd_function_argument(arg));
+	SD_PART_ARGS(args, cfg.part[i].func_slot, SD_FENTRY_ARGS)
+#pragma clang loop unroll(full)
+	for (int i = 0; i < SD_KEY_PARTS; i++)
+		args[i] = sd_function_argument(args[i], cfg.part[i].func_bytes);
+	sd_enter(task, 0, sd_function_argument(arg, cfg.func_key_bytes), args);
 	return 0;
 }
 
@@ -301,21 +333,27 @@ SD_BUCKET_STEPS("fexit", sd_fentry)
 		arg = SD_FUNC_ARG(ctx, i);                                             \
 		asm volatile("" : "+r"(arg));                                          \
 		break;
+#define SD_KPROBE_ARGS                                                                 \
+	SD_KPROBE_ARG(0) SD_KPROBE_ARG(1) SD_KPROBE_ARG(2) SD_KPROBE_ARG(3) SD_KPROBE_ARG(4)  \
+	SD_KPROBE_ARG(5)
 
 SEC("kprobe")
 int sd_kprobe_enter(struct pt_regs *ctx)
 {
-	__u64 arg = 0;
+	__u64 arg = 0, args[SD_KEY_PARTS];
 
 	/* ctx is pt_regs: constant offsets only, as for tracepoints; the register of the key's
 	 * argument (a struct argument of up to 16 bytes takes two) */
 	if (cfg.key_source <= SD_KEY_ARG5) {
 		switch (cfg.func_key_slot) {
-		SD_KPROBE_ARG(0) SD_KPROBE_ARG(1) SD_KPROBE_ARG(2) SD_KPROBE_ARG(3) SD_KPROBE_ARG(4)
-		SD_KPROBE_ARG(5)
+		SD_KPROBE_ARGS
 		}
 	}
-	sd_enter(sd_current(), 0, sd_function_argument(arg));
+	SD_PART_ARGS(args, cfg.part[i].func_slot, SD_KPROBE_ARGS)
+#pragma clang loop unroll(full)
+	for (int i = 0; i < SD_KEY_PARTS; i++)
+		args[i] = sd_function_argument(args[i], cfg.part[i].func_bytes);
+	sd_enter(sd_current(), 0, sd_function_argument(arg, cfg.func_key_bytes), args);
 	return 0;
 }
 

@@ -36,6 +36,103 @@ enum SD_CLOSED sd_key_source {
 	SD_KEY_CGROUP = 13, /* sparse only: the task's cgroup v2 id (its directory's inode) */
 };
 
+/* A key of several parts (`key_parts` > 0), or of one that reads user memory or names an fd:
+ * each part's value is SD_PART_WORDS words of the key, or SD_FD_WORDS for an fd, counted as one
+ * key of `key_words` words in the sparse hash. */
+enum sd_key_layout {
+	SD_KEY_PARTS = 4,  /* the most parts a key has */
+	SD_KEY_WORDS = 8,  /* the most words all its parts take */
+	SD_FD_WORDS = 3,   /* an fd's part: kind, type and id; then a name of 16 bytes */
+	SD_FD_ANON_KINDS = 14, /* sd_fd_kind: those from 1 below it are anonymous inodes' files */
+};
+
+/* What an fd part's first word says the fd named at entry (bits 56..63; bits 32..47 its type or
+ * family, 0..31 its id), from its inode's mode, and for a file of the anonymous inode (whose
+ * superblock says so) from the name the kernel gave it (`anon_inode:bpf-map`): kallsyms does not
+ * list data (file_operations) on kernels without CONFIG_KALLSYMS_ALL. */
+enum SD_CLOSED sd_fd_kind {
+	SD_FD_NOT_OPEN = 0,    /* no open file at that fd when the call began (or a negative fd) */
+	SD_FD_BPF_MAP = 1,     /* type: enum bpf_map_type; id; the map's name */
+	SD_FD_BPF_PROG = 2,    /* type: enum bpf_prog_type; id; the program's name */
+	SD_FD_BPF_LINK = 3,
+	SD_FD_SOCKET = 4,      /* type: the address family */
+	SD_FD_EVENTFD = 5,
+	SD_FD_EPOLL = 6,
+	SD_FD_TIMERFD = 7,
+	SD_FD_SIGNALFD = 8,
+	SD_FD_PIDFD = 9,
+	SD_FD_PERF_EVENT = 10,
+	SD_FD_IO_URING = 11,
+	SD_FD_INOTIFY = 12,
+	SD_FD_USERFAULTFD = 13,
+	SD_FD_REGULAR = 14,    /* from here, the inode's mode */
+	SD_FD_DIRECTORY = 15,
+	SD_FD_PIPE = 16,       /* a pipe or a FIFO */
+	SD_FD_CHAR_DEVICE = 17,
+	SD_FD_BLOCK_DEVICE = 18,
+	SD_FD_SYMLINK = 19,    /* opened with O_PATH | O_NOFOLLOW */
+	SD_FD_OTHER = 20,      /* an anonymous inode of another kind */
+	SD_FD_NOT_READ = 255,  /* the part's `when` did not hold: the fd was not looked at */
+};
+
+/* Bits 48..55 of an fd part's first word: at the call's end the fd no longer named the file it
+ * named at entry. The part still shows the entry's file, so said. */
+#define SD_FD_CLOSED_IN_CALL (1ULL << 48)
+#define SD_FD_REUSED_IN_CALL (1ULL << 49)
+
+struct sd_key_part {
+	__u32 source;      /* enum sd_key_source */
+	__u32 word;        /* its first word in the key */
+	/* arguments: where fentry's context and kprobe's registers hold it, and its bytes */
+	__u32 func_slot;
+	__u32 func_bytes;
+	/* non-zero: the value is the read_size (1, 2, 4 or 8) bytes of user memory at the argument
+	 * plus read_offset, read at entry */
+	__u32 read_size;
+	__u32 read_offset;
+	__u32 fd;          /* the value is an fd: the part is what it names (SD_FD_WORDS words) */
+	__u32 fd_slot;     /* which of the start's SD_KEY_FD_PARTS fd records keeps it */
+	/* an fd part with `when`: read only if the value of part when_part - 1 (earlier, one word)
+	 * is below 64 and its bit is set in when_values; 0: always */
+	__u32 when_part;
+	__u32 unused;
+	__u64 when_values;
+};
+
+/* Where struct fields are in the running kernel (its BTF), for an fd's walk: task->files->fdt
+ * ->fd[n], the file's private data, dentry and inode, the inode's mode and superblock, and what
+ * the object says of itself. */
+struct sd_fd_layout {
+	__u32 task_files;
+	__u32 files_fdt;
+	__u32 fdt_max_fds;
+	__u32 fdt_fd;
+	__u32 file_dentry;      /* f_path.dentry */
+	__u32 file_private_data;
+	__u32 file_f_inode;
+	__u32 inode_i_mode;
+	__u32 inode_i_sb;
+	__u32 sb_magic;
+	__u32 dentry_name;      /* d_name.name */
+	__u32 map_type;
+	__u32 map_id;
+	__u32 map_name;
+	__u32 prog_type;
+	__u32 prog_aux;
+	__u32 prog_aux_id;
+	__u32 prog_aux_name;
+	__u32 socket_sk;
+	__u32 sk_family;
+	/* the name the kernel gives the anonymous inode's files of each kind (index: the kind, from
+	 * 1 below SD_FD_ANON_KINDS), as 16 bytes padded with zeros */
+	__u64 anon_names[SD_FD_ANON_KINDS][2];
+};
+
+/* Superblock magics (linux/magic.h) that tell an inode's file system. */
+#define SD_ANON_INODE_FS_MAGIC 0x09041934
+#define SD_PID_FS_MAGIC 0x50494446
+#define SD_KEY_FD_PARTS 2 /* the most fd parts a key has */
+
 /* Bucket kinds: also the tail-call index into `bucket_steps`, which has SD_BUCKET_KINDS slots. */
 enum SD_CLOSED sd_bucket_kind {
 	SD_BUCKET_LOG2 = 0,
@@ -102,7 +199,8 @@ enum SD_CLOSED sd_stat {
 				     * rebuilt from the scheduler's runtime */
 	SD_STAT_WAIT_LOST = 16, /* --off-cpu: a blocked stretch not kept by wait site (the
 				 * wait_sites map full or busy); its time is still in the split */
-	SD_STAT_COUNT = 17,
+	SD_STAT_KEY_READ_FAULT = 17, /* a key part's read of user memory faulted: keyed 0, counted */
+	SD_STAT_COUNT = 18,
 };
 
 /* A stack id that is no stack (`stacks` map ids are >= 0; a failed bpf_get_stackid is -errno) */
@@ -190,6 +288,12 @@ struct sd_settings {
 	/* task_struct's __state (state before 5.14): 0 is TASK_RUNNING, so a task leaving a CPU
 	 * with it waits for a CPU, else it blocks */
 	__u32 task_state_offset;
+	/* 0: the one-part key of key_source. Else the key's parts (part[0..key_parts-1]) and the
+	 * words they take (the sparse hashes' keys are sized to them) */
+	__u32 key_parts;
+	__u32 key_words;
+	struct sd_key_part part[SD_KEY_PARTS];
+	struct sd_fd_layout fd_layout;
 };
 
 /* A thread's call in flight, in task-local storage: freed with the task, so it cannot leak or
@@ -217,6 +321,12 @@ struct sd_start {
 	__u64 contend_since;
 	__u64 contend_lock;
 	__u64 contend_flags;
+	/* a key of parts: the words of those known at entry, and for each fd part the fd and what
+	 * it named then (the file, and its object), which the exit checks again */
+	__u64 entry_key[SD_KEY_WORDS];
+	__s64 fd[SD_KEY_FD_PARTS];
+	__u64 fd_file[SD_KEY_FD_PARTS];
+	__u64 fd_object[SD_KEY_FD_PARTS];
 };
 
 /* One slow call, as `slow_calls` (a ring buffer) hands it to user space. */
@@ -225,7 +335,7 @@ struct sd_slow_call {
 	__u64 latency_ns;
 	__u64 off_cpu_ns;
 	__u64 longest_off_ns;
-	__u64 key[2];
+	__u64 key[SD_KEY_WORDS];
 	__u64 err;     /* -retval when it failed, else 0 */
 	__u32 pid;     /* thread-group id and thread id in the tool's pid namespace */
 	__u32 tid;
@@ -256,7 +366,7 @@ struct sd_wait {
 struct sd_event {
 	__u64 latency; /* in units */
 	__u64 ns;      /* the same latency in nanoseconds, for the exact sum, min and max */
-	__u64 key[2];  /* key[1] is only used by comm */
+	__u64 key[SD_KEY_WORDS]; /* key[1] for a comm; more for a key of parts (key_words) */
 	__u64 err;     /* -retval when it failed, else 0 */
 	__u64 slow;    /* reported as a slow call: counted as one once it is in a histogram */
 	__u64 blocked_ns;  /* with split_time: of ns, the time asleep ... */
@@ -278,19 +388,20 @@ struct sd_concurrency {
 /* Sparse series key: one entry per (key, outcome), or per (key, outcome, CPU) where series are
  * not shared; its value is the series' counters as in the dense array (bucket counters, then
  * SD_SERIES_EXTRA_WORDS). Keyed by CPU, not per-CPU: a key costs memory on the CPUs that saw it
- * only. */
+ * only. The hash's key size is 8 bytes and the key's words (2, or key_words): a one-part key
+ * hashes no more than it did. */
 struct sd_series_key {
-	__u64 key[2];
 	__u32 outcome; /* with split_outcome: the errno (0: ok), else 0 */
 	__u32 cpu;     /* 0 where series are shared */
+	__u64 key[SD_KEY_WORDS];
 };
 
 /* Failed calls per (key, errno), in the `errors_*` hashes, shared by every CPU (atomic adds):
  * only failing calls touch them, and their capacity does not shrink with the CPU count. */
 struct sd_error_key {
-	__u64 key[2];
 	__u32 err;
 	__u32 unused; /* zero: no padding in a hash key */
+	__u64 key[SD_KEY_WORDS]; /* sized as sd_series_key's */
 };
 
 #endif

@@ -98,8 +98,11 @@ kernel_of() {
 	if [ ! -e "/boot/vmlinuz-$version" ] || [ ! -d "/lib/modules/$version" ]; then
 		log "installing $package"
 		if [ "$series" = 5.10 ]; then
+			# apt, not dpkg -i: a fresh machine lacks the package's dependencies (linux-base,
+			# kmod, initramfs-tools), which bookworm has
 			(cd "$CACHE" && rm -f linux-image-*.deb && bullseye_apt apt-get download "$package" >/dev/null 2>&1 &&
-				dpkg -i linux-image-5.10*.deb >"$CACHE/logs/install-$series.log" 2>&1) || return 1
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ./linux-image-5.10*.deb \
+					>"$CACHE/logs/install-$series.log" 2>&1) || return 1
 		else
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" \
 				>"$CACHE/logs/install-$series.log" 2>&1 || return 1

@@ -8,6 +8,11 @@ struct FakeEnums: EnumSource {
   func enumerators(of name: String) -> [UInt64: String]? {
     name == "bpf_cmd" ? [0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 36: "BPF_TOKEN_CREATE"] : nil
   }
+
+  /// A union of 16 bytes: an fd at 0, a pointer at 8.
+  func typeLayout(of name: String) -> TypeLayout? {
+    name == "bpf_attr" ? TypeLayout(size: 16, fields: ["map_fd": (0, 4), "key": (8, 8), "flags16": (4, 2)]) : nil
+  }
 }
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Fixtures")

@@ -22,6 +22,7 @@ public struct BPFError: Error, Equatable, Sendable, CustomStringConvertible {
     case findProgram(String)
     case setMaxEntries(map: String, Int)
     case setValueSize(map: String, Int)
+    case setKeySize(map: String, Int)
     case setType(map: String, UInt32)
     /// `.rodata` is not the size of the settings: the object and the header disagree.
     case setReadOnlyData(expected: Int, actual: Int)
@@ -52,6 +53,7 @@ public struct BPFError: Error, Equatable, Sendable, CustomStringConvertible {
       case .findProgram(let name): return "find program '\(name)'"
       case .setMaxEntries(let map, let count): return "set max_entries of map '\(map)' to \(count)"
       case .setValueSize(let map, let size): return "set value_size of map '\(map)' to \(size)"
+      case .setKeySize(let map, let size): return "set key_size of map '\(map)' to \(size)"
       case .setType(let map, let type): return "set the type of map '\(map)' to \(type)"
       case .setReadOnlyData(let expected, let actual):
         return ".rodata is \(actual) bytes but the settings are \(expected): the object and the header disagree"

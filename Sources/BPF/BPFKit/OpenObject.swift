@@ -42,6 +42,11 @@ public struct OpenObject: ~Copyable {
     try check(.setValueSize(map: name, size), bpf_map__set_value_size(try map(name), UInt32(size)))
   }
 
+  /// Sets the key size of map `name` (before load), for maps declared without a BTF key type.
+  public func setKeySize(_ size: Int, ofMap name: String) throws(BPFError) {
+    try check(.setKeySize(map: name, size), bpf_map__set_key_size(try map(name), UInt32(size)))
+  }
+
   /// Sets the type of map `name` (before load): a map declared per-CPU may become a plain one.
   public func setType(_ type: MapType, ofMap name: String) throws(BPFError) {
     try check(.setType(map: name, type.kernelType.rawValue), bpf_map__set_type(try map(name), type.kernelType))

@@ -9,9 +9,9 @@ import SystemPackage
 /// (`BTFFile`) instead of parsing all of it (libbpf's `btf__load_vmlinux_btf` costs about
 /// 12 MB and 20 ms, for 5 MB of types the tool never looks at).
 public final class VmlinuxBTF: Sendable {
-  private let path: String
+  let path: String
   /// False only in tests: the reads older kernels' sysfs allows, on a file that could be mapped.
-  private let maps: Bool
+  let maps: Bool
   private let typeStart: Int, typeEnd: Int, stringStart: Int, stringEnd: Int
   /// Enums already read: checking a profile and running it ask for the same one.
   private let enumCache = Mutex<[String: [UInt64: String]?]>([:])
@@ -98,32 +98,8 @@ public final class VmlinuxBTF: Sendable {
   /// The byte offsets of `members` in `struct name`, as the running kernel lays them out; nil if
   /// the struct is absent. A member that is missing, or a bit field, is left out of the result.
   public func memberOffsets(of name: String, _ members: [String]) -> [String: Int]? {
-    guard let file = try? BTFFile(path, maps: maps) else { return nil }
-    let names = stringOffsets(equalTo: name, in: file)
-    var found: [(nameOffset: UInt32, bits: UInt32)]?
-    var bitfields = false
-    walkTypes(in: file) { type in
-      guard type.kind == Kind.structure, names.contains(type.nameOffset) else { return true }
-      // struct btf_member { name_off, type, offset }; with kind_flag, offset is size << 24 | bits
-      bitfields = type.info & (1 << 31) != 0
-      found = (0..<type.vlen).compactMap { index in
-        let at = type.data + index * 12
-        guard let memberName = file.u32(at: at), let offset = file.u32(at: at + 8) else { return nil }
-        return (memberName, offset)
-      }
-      return false
-    }
-    guard let found else { return nil }
-    var result: [String: Int] = [:]
-    for member in found {
-      let bitSize = bitfields ? member.bits >> 24 : 0
-      let bitOffset = bitfields ? member.bits & 0xff_ffff : member.bits
-      guard bitSize == 0, bitOffset % 8 == 0, let memberName = string(at: Int(member.nameOffset), in: file),
-        members.contains(memberName)
-      else { continue }
-      result[memberName] = Int(bitOffset / 8)
-    }
-    return result
+    guard let layout = layout(of: name) else { return nil }
+    return layout.fields.filter { members.contains($0.key) }.mapValues(\.offset)
   }
 
   /// What a kernel function's probes need of its prototype: where in fentry's context each
@@ -194,10 +170,12 @@ public final class VmlinuxBTF: Sendable {
   }
 
   /// BTF_KIND_* values the reader needs.
-  private enum Kind {
+  enum Kind {
     static let integer: UInt32 = 1
     static let pointer: UInt32 = 2
+    static let array: UInt32 = 3
     static let structure: UInt32 = 4
+    static let union: UInt32 = 5
     static let forward: UInt32 = 7
     static let typedef: UInt32 = 8
     static let enumeration: UInt32 = 6
@@ -207,7 +185,7 @@ public final class VmlinuxBTF: Sendable {
   }
 
   /// One `struct btf_type` and where the bytes that follow it start.
-  private struct BTFType {
+  struct BTFType {
     var id: Int
     var offset: Int
     var kind: UInt32
@@ -218,7 +196,7 @@ public final class VmlinuxBTF: Sendable {
     var data: Int
   }
 
-  private func header(at offset: Int, id: Int, in file: BTFFile) -> BTFType? {
+  func header(at offset: Int, id: Int, in file: BTFFile) -> BTFType? {
     // struct btf_type { name_off, info, size or type }: one read of its 12 bytes
     guard let (nameOffset, info, sizeOrType) = file.withBytes(at: offset, 12, { bytes in
       (bytes.loadUnaligned(as: UInt32.self), bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
@@ -230,7 +208,7 @@ public final class VmlinuxBTF: Sendable {
   }
 
   /// Calls `visit` for each type, in id order from 1, until it returns false.
-  private func walkTypes(in file: BTFFile, _ visit: (BTFType) -> Bool) {
+  func walkTypes(in file: BTFFile, _ visit: (BTFType) -> Bool) {
     var offset = typeStart
     var id = 1
     while offset + 12 <= typeEnd, let type = header(at: offset, id: id, in: file) {
@@ -251,7 +229,7 @@ public final class VmlinuxBTF: Sendable {
   /// their NUL occur (a name offset may point into a longer string: "xbpf_cmd" + 1 is
   /// "bpf_cmd"), found by memmem 64 KiB at a time. Chunks overlap by the needle's length, so a
   /// string across a chunk's edge is whole in the next chunk.
-  private func stringOffsets(equalTo name: String, in file: BTFFile) -> Set<UInt32> {
+  func stringOffsets(equalTo name: String, in file: BTFFile) -> Set<UInt32> {
     let needle = Array(name.utf8) + [0]
     let chunk = 1 << 16
     var result: Set<UInt32> = []
@@ -272,7 +250,7 @@ public final class VmlinuxBTF: Sendable {
     return result
   }
 
-  private func string(at offset: Int, in file: BTFFile) -> String? {
+  func string(at offset: Int, in file: BTFFile) -> String? {
     let at = stringStart + offset
     return file.withBytes(at: at, min(4096, stringEnd - at)) { bytes -> String? in
       guard let end = memchr(bytes.baseAddress!, 0, bytes.count) else { return nil }
@@ -285,7 +263,7 @@ public final class VmlinuxBTF: Sendable {
 /// The bytes of a BTF file: mapped whole where the kernel lets its BTF be mapped (Linux 6.16
 /// and later; a regular file too), with no copy and no read per 4 KiB, the most sysfs hands
 /// out at once; else read in order through one 64 KiB window.
-private final class BTFFile {
+final class BTFFile {
   private let file: FileDescriptor
   private let mapped: UnsafeRawBufferPointer?
   private let window: UnsafeMutableRawBufferPointer

@@ -64,8 +64,9 @@ struct CountReader {
     for half in everything ? [old, generation] : [old] {
       try readHistograms(generation: half, into: &result)
       try errors[Int(half)].drain { key, value in
-        let error = key.loadUnaligned(as: sd_error_key.self)
-        result.failures[FailureKey(self.key(error.key), errno: error.err), default: 0] &+= value.loadUnaligned(as: UInt64.self)
+        // struct sd_error_key: err, unused, then the key's words (as many as the key size holds)
+        let failure = FailureKey(request.key(Self.words(key)), errno: key.loadUnaligned(as: UInt32.self))
+        result.failures[failure, default: 0] &+= value.loadUnaligned(as: UInt64.self)
       }
     }
     let stats = try readStats()
@@ -116,10 +117,11 @@ struct CountReader {
       for index in read { try counts.set(zeros, at: index) }
     case .sparse:
       try sparse[Int(half)].drain { key, value in
-        let series = key.loadUnaligned(as: sd_series_key.self)
+        // struct sd_series_key: outcome, cpu, then the key's words
         guard let counted = SeriesCounts(copies: value.assumingMemoryBound(to: UInt64.self), slots: slots, timeSplit: split)
         else { return }
-        let countKey = CountKey(self.key(series.key), outcome: request.splitOutcome ? series.outcome : nil)
+        let outcome = key.loadUnaligned(as: UInt32.self)
+        let countKey = CountKey(request.key(Self.words(key)), outcome: request.splitOutcome ? outcome : nil)
         result.histograms[countKey, default: counted.emptied].merge(counted)
       }
     }
@@ -127,11 +129,12 @@ struct CountReader {
 
   /// A dense index as the key users read.
   private func key(_ index: Int) -> Key {
-    key((UInt64(index), 0))
+    request.key([UInt64(index), 0])
   }
 
-  private func key(_ words: (UInt64, UInt64)) -> Key {
-    request.key(words)
+  /// The key words of a hash key: those after its first 8 bytes.
+  static func words(_ key: UnsafeRawBufferPointer) -> [UInt64] {
+    stride(from: 8, to: key.count - 7, by: 8).map { key.loadUnaligned(fromByteOffset: $0, as: UInt64.self) }
   }
 
   private func readStats() throws(BPFError) -> CallStats {
@@ -172,7 +175,7 @@ struct CountReader {
     bytes.withUnsafeMutableBytes { raw in
       for cpu in 0..<Map.possibleCPUs {
         let event = sd_event(
-          latency: latency, ns: request.profile.layout.bucketsNanoseconds ? latency : latency &* request.profile.unit.nanoseconds, key: (key, 0), err: err, slow: 0,
+          latency: latency, ns: request.profile.layout.bucketsNanoseconds ? latency : latency &* request.profile.unit.nanoseconds, key: (key, 0, 0, 0, 0, 0, 0, 0), err: err, slow: 0,
           blocked_ns: blocked, runnable_ns: runnable)
         raw.storeBytes(of: event, toByteOffset: cpu * stride, as: sd_event.self)
       }
@@ -193,16 +196,31 @@ extension SeriesCounts {
 }
 
 extension TraceRequest {
+  /// The bytes of the sparse and errors hashes' keys: `outcome` or `err` and one more 32-bit
+  /// word, then the key's words.
+  var seriesKeyBytes: Int { 8 + 8 * profile.keyWords }
+
   /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
-  /// no kernel has.
-  func key(_ words: (UInt64, UInt64)) -> Key {
-    switch profile.keySource {
+  /// no kernel has; a key of parts is each part's, from its words.
+  func key(_ words: [UInt64]) -> Key {
+    guard profile.hasKeyParts else { return Self.key(words[...], source: profile.keySource) }
+    var rest = words[...]
+    return .parts(profile.keyParts.map { part in
+      let own = rest.prefix(part.words)
+      rest = rest.dropFirst(part.words)
+      return part.fd ? .fd(FDObject(words: Array(own))) : Self.key(own, source: part.source)
+    })
+  }
+
+  private static func key(_ words: ArraySlice<UInt64>, source: Profile.KeySource) -> Key {
+    let first = words.first ?? 0
+    switch source {
     case .comm:
-      return .name(withUnsafeBytes(of: words) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-    case .syscall where words.0 == UInt64(UAPINames.syscallKeyRange):
+      return .name(Array(words.prefix(2)).withUnsafeBytes { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+    case .syscall where first == UInt64(UAPINames.syscallKeyRange):
       return .name(UAPINames.invalidSyscallName)
     default:
-      return .number(words.0)
+      return .number(first)
     }
   }
 }

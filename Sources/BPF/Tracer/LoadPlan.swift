@@ -1,4 +1,5 @@
 import BPFKit
+import CSyscallDist
 import Profiles
 
 /// What the running kernel offers a request, decided before any probe method is tried: which
@@ -14,6 +15,8 @@ struct LoadPlan {
   /// With --off-cpu: the lock:contention_begin/end tracepoints are here (Linux 5.19 on), so the
   /// calls' waits for locks are kept by the lock's kind.
   var lockContention = false
+  /// A key part that names an fd: where the program finds what it names.
+  var fdLayout: sd_fd_layout?
 
   /// In flight at once, the most calls a kretprobe tracks: the kernel's own maximum.
   static let kretprobeMaxActive = 4096
@@ -57,6 +60,15 @@ struct LoadPlan {
       throw .missingKernelFeature(
         "--concurrency needs \(needs) (BPF compare-and-swap and task-local storage in tracing programs); \(here)")
     }
+    if request.profile.keyParts.contains(where: \.fd) {
+      guard let btf else {
+        throw .missingKernelFeature("a key part that names an fd needs the kernel's BTF (\(VmlinuxBTF.vmlinuxPath)); \(here)")
+      }
+      switch FDLayout.read(btf) {
+      case .success(let layout): fdLayout = layout
+      case .failure(let unavailable): throw .missingKernelFeature("a key part that names an fd: \(unavailable.reason)")
+      }
+    }
     if case .kernelFunction(let name) = request.profile.target {
       function = btf?.signature(ofFunction: name)
       if function == nil {
@@ -67,9 +79,22 @@ struct LoadPlan {
             "kernel function \(name) does not exist in Linux \(HostFacts.release) (inlined or renamed there)\(instead)")
         }
       }
-      if let function, case .argument(let index) = request.profile.keySource, index >= function.arguments {
+      if let function { try Self.check(request.profile, against: function, of: name) }
+    }
+  }
+
+  /// The key's arguments are the function's, and one that names an fd is an int.
+  private static func check(_ profile: Profile, against function: VmlinuxBTF.FunctionSignature, of name: String) throws(TracerError) {
+    let parts = profile.hasKeyParts ? profile.keyParts : [KeyPart(source: profile.keySource, label: profile.keyLabel)]
+    for part in parts {
+      guard case .argument(let index) = part.source else { continue }
+      if index >= function.arguments {
         throw .profileDoesNotFitKernel(
           "kernel function \(name) takes \(function.arguments) argument\(function.arguments == 1 ? "" : "s") in Linux \(HostFacts.release): the key arg\(index) is none of them")
+      }
+      if part.fd, part.read == nil, function.argumentSizes[index] != 4 {
+        throw .profileDoesNotFitKernel(
+          "the key part '\(part.label)' names an fd, but kernel function \(name)'s arg\(index) is no int (\(function.argumentSizes[index]) bytes): give 'read:' to follow a pointer, or drop 'fd'")
       }
     }
   }

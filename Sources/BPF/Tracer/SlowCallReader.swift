@@ -69,7 +69,7 @@ final class SlowCallReader {
       endNanoseconds: record.end_ns, latencyNanoseconds: record.latency_ns, offCPUNanoseconds: record.off_cpu_ns,
       longestOffCPUNanoseconds: record.longest_off_ns,
       split: request.splitTime ? (record.runnable_ns, record.blocked_ns) : nil,
-      key: request.key(record.key), errno: UInt32(truncatingIfNeeded: record.err),
+      key: request.key(withUnsafeBytes(of: record.key) { Array($0.bindMemory(to: UInt64.self)) }), errno: UInt32(truncatingIfNeeded: record.err),
       pid: record.pid, tid: record.tid,
       comm: withUnsafeBytes(of: record.comm) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) },
       userStack: stacks.stack(record.user_stack), kernelStack: stacks.stack(record.kernel_stack))

@@ -118,6 +118,10 @@ extension OpenObject {
     try setValueSize(size, ofMap: map.rawValue)
   }
 
+  func setKeySize(_ size: Int, of map: SyscallDistObject.MapName) throws(BPFError) {
+    try setKeySize(size, ofMap: map.rawValue)
+  }
+
   func setType(_ type: MapType, of map: SyscallDistObject.MapName) throws(BPFError) {
     try setType(type, ofMap: map.rawValue)
   }

@@ -44,9 +44,10 @@ public struct TraceRequest: Sendable {
   public var splitTime: Bool
   /// (call key, wait site) pairs the kernel keeps with --off-cpu: more are counted, not kept.
   public static let waitSiteEntries = 4096
-  /// Wait sites are kept per key when the key is known at entry (an argument, the syscall, none),
-  /// else for the whole probe.
+  /// Wait sites are kept per key when the key is one part known at entry (an argument, the
+  /// syscall, none), else for the whole probe.
   public var waitSitesPerKey: Bool {
+    if profile.hasKeyParts { return false }
     switch profile.keySource {
     case .argument, .syscall, .none: return true
     default: return false
@@ -83,7 +84,7 @@ public struct TraceRequest: Sendable {
 
   /// Concurrency is kept per key when the key is known at entry and dense, else for the probe.
   public var concurrencyPerKey: Bool {
-    guard case .dense = keySpace else { return false }
+    guard case .dense = keySpace, !profile.hasKeyParts else { return false }
     switch profile.keySource {
     case .argument, .syscall, .none: return true
     default: return false

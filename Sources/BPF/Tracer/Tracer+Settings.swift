@@ -114,6 +114,49 @@ extension Tracer {
       settings.pidns_dev = pidNamespace.device
       settings.pidns_ino = pidNamespace.inode
     }
+    if profile.hasKeyParts { setParts(of: profile, kernel: kernel, in: &settings) }
     return settings
+  }
+
+  /// A key of parts: each part's source and words, where fentry and kprobes find its argument,
+  /// what it reads and whether it names an fd; the key source proper is none.
+  private static func setParts(of profile: Profile, kernel: LoadPlan, in settings: inout sd_settings) {
+    settings.key_source = sd_key_source.SD_KEY_NONE.rawValue
+    settings.key_parts = UInt32(profile.keyParts.count)
+    settings.key_words = UInt32(profile.keyWords)
+    let slots = kernel.function?.argumentSlots ?? []
+    let sizes = kernel.function?.argumentSizes ?? []
+    var word = 0
+    var fdSlot: UInt32 = 0
+    let parts: [sd_key_part] = profile.keyParts.map { part in
+      var setting = sd_key_part()
+      setting.source = keySource(part.source).rawValue
+      setting.word = UInt32(word)
+      word += part.words
+      if case .argument(let index) = part.source {
+        setting.func_slot = UInt32(slots.indices.contains(index) ? slots[index] : index)
+        setting.func_bytes = UInt32(sizes.indices.contains(index) ? sizes[index] : 8)
+      }
+      if let read = part.read {
+        setting.read_offset = UInt32(read.offset)
+        setting.read_size = UInt32(read.size)
+      }
+      if part.fd {
+        setting.fd = 1
+        setting.fd_slot = fdSlot
+        fdSlot += 1
+      }
+      if let condition = part.condition {
+        setting.when_part = UInt32(condition.part + 1)
+        setting.when_values = condition.values.reduce(0) { $0 | 1 << $1 }
+      }
+      return setting
+    }
+    withUnsafeMutableBytes(of: &settings.part) { raw in
+      for (index, part) in parts.enumerated() {
+        raw.storeBytes(of: part, toByteOffset: index * MemoryLayout<sd_key_part>.stride, as: sd_key_part.self)
+      }
+    }
+    if let layout = kernel.fdLayout { settings.fd_layout = layout }
   }
 }

@@ -120,11 +120,13 @@ extension Tracer {
       for map in [SyscallDistObject.MapName.sparse0, .sparse1] {
         try open.setMaxEntries(storage.sparseEntries, of: map)
         try open.setValueSize(seriesBytes, of: map)
+        try open.setKeySize(request.seriesKeyBytes, of: map)
       }
       try open.setValueSize(seriesBytes, of: .zeros)
     }
     for map in [SyscallDistObject.MapName.errors0, .errors1] {
       try open.setMaxEntries(storage.errorEntries, of: map)
+      try open.setKeySize(request.seriesKeyBytes, of: map)
     }
     if let scale = request.profile.layout.exponentialScale { try open.setMaxEntries(scale.slotCount, of: .expUpper) }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {

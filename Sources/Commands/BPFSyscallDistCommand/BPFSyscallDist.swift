@@ -80,7 +80,7 @@ public struct BPFSyscallDist: ParsableCommand {
       limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls,
       measureCost: outputOptions.cost, splitTime: profileOptions.offCPU || profile.offCPU)
     let cgroups = CgroupPaths()
-    let decoder = KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) }
+    let decoder = ProfileLookup.decoder(for: profile, enumerators: enumerators, btf: btf, cgroups: cgroups)
     let session: Session
     let recorder = RunRecorder(
       file: try outputOptions.record.map { try RecordFile(path: $0) },

@@ -79,11 +79,8 @@ final class SlowCallPrinter {
   }
 
   private func report(_ call: SlowCall) -> SlowCallReport {
-    let (raw, name): (KeyNumber?, String)
-    switch call.key {
-    case .number(let value): (raw, name) = (decoder.number(value), decoder.name(for: value))
-    case .name(let text): (raw, name) = (nil, text)
-    }
+    let decoded = decoder.decode(call.key)
+    let (raw, name) = (decoded.raw, decoded.name)
     var report = SlowCallReport(
       wallClock: wallClockOffset + Double(call.endNanoseconds) / 1e9, comm: call.comm, pid: call.pid, tid: call.tid,
       latencyNanoseconds: call.latencyNanoseconds, offCPUNanoseconds: call.offCPUNanoseconds,

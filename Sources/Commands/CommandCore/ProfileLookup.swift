@@ -1,5 +1,6 @@
 import BPFKit
 import Profiles
+import Snapshots
 import Tracer  // VmlinuxBTF as the loader's enum source
 
 /// Profiles by the name or path a user gives, as both commands find them.
@@ -17,5 +18,20 @@ public enum ProfileLookup {
     } catch {
       throw .profile(error)
     }
+  }
+
+  /// How a profile's keys read, from the running kernel's BTF where it has one: the profile's
+  /// `btf_enum` (`enumerators`), each key part's, and the types of the BPF maps and programs an
+  /// fd names.
+  public static func decoder(
+    for profile: Profile, enumerators: [UInt64: String], btf: VmlinuxBTF?, cgroups: CgroupPaths
+  ) -> KeyDecoder {
+    let parts = profile.keyParts.map { part in part.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:] }
+    var fdTypes = FDObject.TypeNames()
+    if profile.keyParts.contains(where: \.fd), let btf {
+      fdTypes = FDObject.TypeNames(
+        maps: btf.enumerators(of: "bpf_map_type") ?? [:], programs: btf.enumerators(of: "bpf_prog_type") ?? [:])
+    }
+    return KeyDecoder(for: profile, enumerators: enumerators, partEnumerators: parts, fdTypes: fdTypes) { cgroups.path(of: $0) }
   }
 }

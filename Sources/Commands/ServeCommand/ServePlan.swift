@@ -114,7 +114,7 @@ struct ServePlan {
       forcedMethod: method, limits: source.limits, trackConcurrency: source.concurrency)
     return Entry(
       metricName: source.name ?? profile.name, profile: profile, request: request,
-      decoder: KeyDecoder(for: profile, enumerators: enumerators) { cgroups.path(of: $0) },
+      decoder: ProfileLookup.decoder(for: profile, enumerators: enumerators, btf: btf, cgroups: cgroups),
       filtersDescription: source.filters.summary, source: source)
   }
 

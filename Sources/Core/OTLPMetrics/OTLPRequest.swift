@@ -70,7 +70,7 @@ public enum OTLPRequest {
     var sum = Opentelemetry_Proto_Collector_Metrics_V1_Sum()
     (sum.aggregationTemporality, sum.isMonotonic) = (.cumulative, true)
     for (index, series) in snapshot.series.enumerated() {
-      var attributes = [attribute(snapshot.keyLabel, series.keyName)]
+      var attributes = series.keyLabels(snapshot.keyLabel).map { attribute($0.name, $0.value) }
       if let outcome = series.outcome { attributes.append(attribute("outcome", outcome.name)) }
       let start = profile.starts.indices.contains(index) ? profile.starts[index] : now
       if let scale = series.histogram.layout.exponentialScale {

@@ -47,7 +47,7 @@ public struct CountStorage: Equatable, Sendable {
     self.cpus = cpus
     wordsPerSeries = words
     errorEntries = limits.maxErrors
-    sparseEntries = limits.maxKeys ?? KeySpace.sparseSeries(layout: profile.layout)
+    sparseEntries = limits.maxKeys ?? KeySpace.sparseSeries(layout: profile.layout, keyWords: profile.keyWords)
     let keys = splitOutcome ? nil : KeySpace.denseKeys(for: profile, enumerators: enumerators)
     if let keys, words * 8 <= Self.perCPUValueLimit, Self.arrayBytes(keys: keys, words: words, copies: cpus) <= KeySpace.denseBudget {
       (keySpace, shared) = (.dense(keyCount: keys), false)

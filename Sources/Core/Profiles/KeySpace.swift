@@ -17,14 +17,16 @@ public enum KeySpace: Equatable, Sendable {
   public static let sparseBudget = 8 << 20
 
   /// The series each sparse hash holds within `budget` bytes, at most 65,536. An entry costs its
-  /// value (the bucket counters and three words), 72 bytes of element and key, and up to 32 of
-  /// hash buckets (a power of two of 16-byte buckets): measured against the maps' fdinfo.
-  public static func sparseSeries(layout: BucketLayout, budget: Int = sparseBudget) -> Int {
-    min(65_536, max(1, budget / (layout.wordsPerSeries * 8 + 104)))
+  /// value (the bucket counters and three words), 72 bytes of element and key (a key of two
+  /// words; a key of parts' more words add theirs), and up to 32 of hash buckets (a power of two
+  /// of 16-byte buckets): measured against the maps' fdinfo.
+  public static func sparseSeries(layout: BucketLayout, keyWords: Int = 2, budget: Int = sparseBudget) -> Int {
+    min(65_536, max(1, budget / (layout.wordsPerSeries * 8 + 104 + 8 * max(0, keyWords - 2))))
   }
 
   /// How many dense keys a profile's keys need, or nil when they have no small bound.
   static func denseKeys(for profile: Profile, enumerators: [UInt64: String]) -> Int? {
+    if profile.hasKeyParts { return nil }  // no small bound on parts side by side
     switch profile.keySource {
     case .none:
       return 1
@@ -50,6 +52,12 @@ public enum KeySpace: Equatable, Sendable {
 }
 
 extension Profile {
+  /// The words of the key the kernel's hashes keep: a one-part key's two (a comm's 16 bytes),
+  /// or all its parts'.
+  public var keyWords: Int {
+    hasKeyParts ? keyParts.map(\.words).reduce(0, +) : 2
+  }
+
   /// Every syscall keyed by number: 32-bit callers' calls are keyed apart, and named, where this
   /// architecture has their table (`UAPINames.compatABI`); otherwise they are only counted.
   public var keysCompatCallsApart: Bool {

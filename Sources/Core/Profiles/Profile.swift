@@ -65,9 +65,13 @@ public struct Profile: Equatable, Sendable {
   public var name: String
   public var description: String
   public var target: Target
+  /// A one-part key: where it comes from, its label and names. With `keyParts`, the source is
+  /// `none` and the label the parts' labels joined by `_`.
   public var keySource: KeySource
   public var keyLabel: String
   public var decoding: Decoding
+  /// `key:` as a list (or one part that reads memory or names an fd); empty for a one-part key.
+  public var keyParts: [KeyPart] = []
   public var layout: BucketLayout
   public var unit: TimeUnit
   /// The heading of each histogram: `{key}` the decoded name, `{raw}` the number, `{label}`.
@@ -115,9 +119,12 @@ public struct Profile: Equatable, Sendable {
     return result
   }
 
-  /// The heading for one key, with the placeholders filled in.
-  public func title(forKey name: String, raw: String) -> String {
-    title.replacing("{key}", with: name).replacing("{raw}", with: raw).replacing("{label}", with: keyLabel)
+  /// The heading for one key, with the placeholders filled in; a key of parts fills each
+  /// `{LABEL}` with its part's name.
+  public func title(forKey name: String, raw: String, parts: [String] = []) -> String {
+    var heading = title
+    for (part, value) in zip(keyParts, parts) { heading = heading.replacing("{\(part.label)}", with: value) }
+    return heading.replacing("{key}", with: name).replacing("{raw}", with: raw).replacing("{label}", with: keyLabel)
   }
 }
 

@@ -1,10 +1,29 @@
 import Histograms
 import YAMLReading
 
-/// Enums of the running kernel's BTF. The BPF layer provides the real one; tests pass a table.
+/// Enums and struct layouts of the running kernel's BTF. The BPF layer provides the real one;
+/// tests pass tables.
 public protocol EnumSource: Sendable {
   /// The enumerators of `name` by value (the first name of a value), nil if there is no such enum.
   func enumerators(of name: String) -> [UInt64: String]?
+  /// The size of `struct name` or `union name` and its fields' offsets and sizes (those of
+  /// anonymous members too); nil if there is neither.
+  func typeLayout(of name: String) -> TypeLayout?
+}
+
+/// A struct or union as the kernel lays it out, for a key part's `read: {type: ..., field: ...}`.
+public struct TypeLayout: Equatable, Sendable {
+  public var size: Int
+  public var fields: [String: (offset: Int, size: Int)]
+
+  public init(size: Int, fields: [String: (offset: Int, size: Int)]) {
+    self.size = size
+    self.fields = fields
+  }
+
+  public static func == (a: TypeLayout, b: TypeLayout) -> Bool {
+    a.size == b.size && a.fields.mapValues { [$0.offset, $0.size] } == b.fields.mapValues { [$0.offset, $0.size] }
+  }
 }
 
 /// Turns profile text into a `Profile`, or every problem in it, each with its place.
@@ -69,8 +88,9 @@ struct ProfileBuilder: YAMLReader {
     let (layout, unit) = histogram(top["histogram"])
     let exported = exportRange(top["histogram"])
     var title = "\(key?.label ?? "key")({key})"
+    if let parts = key?.parts, !parts.isEmpty { title = parts.map { "\($0.label)({\($0.label)})" }.joined(separator: " ") }
     if let node = top["title"], let value = string(node, "'title'") {
-      checkPlaceholders(value, at: node.location)
+      checkPlaceholders(value, parts: key?.parts ?? [], at: node.location)
       title = value
     }
     var slowerThan: UInt64?
@@ -85,6 +105,7 @@ struct ProfileBuilder: YAMLReader {
     var profile = Profile(
       name: name, description: description, target: target, keySource: key.source,
       keyLabel: key.label, decoding: key.decoding, layout: layout, unit: unit, title: title)
+    profile.keyParts = key.parts
     profile.slowerThanNanoseconds = slowerThan
     profile.offCPU = offCPU
     profile.exportRange = exported
@@ -126,106 +147,6 @@ struct ProfileBuilder: YAMLReader {
       }
       return .kernelFunction(text)
     }
-  }
-
-  struct Key {
-    var source: Profile.KeySource
-    var label: String
-    var decoding: Profile.Decoding
-  }
-
-  mutating func key(_ node: YAMLNode?, target: Profile.Target?) -> Key? {
-    guard let node else { return Key(source: .none, label: "key", decoding: .init()) }
-    guard
-      let key = fields(
-        of: node, in: "'key'", allowed: ["source", "label", "decode"], required: ["source"]),
-      let sourceNode = key["source"], let sourceName = string(sourceNode, "'key.source'")
-    else { return nil }
-    guard let source = Profile.KeySource.byName.first(where: { $0.key == sourceName })?.value else {
-      let names = Profile.KeySource.byName.map(\.key).joined(separator: ", ")
-      error("unknown key source '\(sourceName)'; expected one of: \(names)", at: sourceNode.location)
-      return nil
-    }
-    if source == .syscall, case .kernelFunction = target {
-      error("key source 'syscall' needs a syscall probe, not a kernel function", at: sourceNode.location)
-    }
-    var label = sourceName
-    if let labelNode = key["label"], let text = string(labelNode, "'key.label'") {
-      if text.isEmpty || !text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
-        || text.first!.isNumber
-      {
-        error("'key.label' must be a name of letters, digits and '_' (it becomes a metric label)", at: labelNode.location)
-      } else if let reason = Self.reservedLabels[text] ?? (text.hasPrefix("__") ? "reserved by Prometheus" : nil) {
-        error("'key.label' cannot be '\(text)': \(reason); pick another name", at: labelNode.location)
-      } else {
-        label = text
-      }
-    }
-    var decoding = Profile.Decoding()
-    var errno = false
-    if let decodeNode = key["decode"] {
-      (decoding, errno) = decode(decodeNode, source: source, sourceName: sourceName) ?? (decoding, false)
-    }
-    return Key(source: errno ? .errno : source, label: label, decoding: decoding)
-  }
-
-  /// The decoders, and whether `errno: true` turns a return value into an errno.
-  mutating func decode(
-    _ node: YAMLNode, source: Profile.KeySource, sourceName: String
-  ) -> (Profile.Decoding, errno: Bool)? {
-    guard
-      let decode = fields(
-        of: node, in: "'key.decode'", allowed: ["btf_enum", "map", "syscall_name", "errno"],
-        required: [])
-    else { return nil }
-    var decoding = Profile.Decoding()
-    if [.comm, .cgroup, .none].contains(source) {
-      error("key source '\(sourceName)' cannot be decoded", at: node.location)
-    }
-    if let enumNode = decode["btf_enum"], let name = string(enumNode, "'btf_enum'") {
-      if let enumSource, enumSource.enumerators(of: name) == nil {
-        error("the running kernel's BTF has no enum '\(name)'", at: enumNode.location)
-      }
-      decoding.btfEnum = name
-    }
-    if let mapNode = decode["map"] {
-      decoding.names = names(mapNode)
-    }
-    if let flag = decode["syscall_name"], let on = boolean(flag, "'syscall_name'") {
-      decoding.syscallNames = on
-    }
-    var errno = false
-    if let flag = decode["errno"], let on = boolean(flag, "'errno'") {
-      if on && source != .retval {
-        error("'errno' decodes return values: it needs 'source: retval'", at: flag.location)
-      }
-      errno = on
-    }
-    return (decoding, errno)
-  }
-
-  mutating func names(_ node: YAMLNode) -> [UInt64: String] {
-    guard case .mapping(let pairs, _) = node else {
-      error("'map' must be a mapping of numbers to names, found \(node.kindName)", at: node.location)
-      return [:]
-    }
-    var names: [UInt64: String] = [:]
-    for (keyNode, valueNode) in pairs {
-      guard let number = integer(keyNode, "a 'map' key"), let name = string(valueNode, "a 'map' name")
-      else { continue }
-      guard number >= 0 else {
-        error("'map' keys are non-negative numbers", at: keyNode.location)
-        continue
-      }
-      if names[UInt64(number)] != nil {
-        error("'map' names \(number) twice", at: keyNode.location)
-      }
-      if name == Profile.overflowKeyName {
-        error("'\(name)' is what serve names the keys past --max-series: pick another name", at: valueNode.location)
-      }
-      names[UInt64(number)] = name
-    }
-    return names
   }
 
   mutating func histogram(_ node: YAMLNode?) -> (BucketLayout?, TimeUnit?) {
@@ -359,7 +280,7 @@ struct ProfileBuilder: YAMLReader {
     return layout
   }
 
-  mutating func checkPlaceholders(_ title: String, at location: SourceLocation) {
+  mutating func checkPlaceholders(_ title: String, parts: [KeyPart], at location: SourceLocation) {
     var rest = title[...]
     while let open = rest.firstIndex(of: "{") {
       guard let close = rest[open...].firstIndex(of: "}") else {
@@ -367,8 +288,11 @@ struct ProfileBuilder: YAMLReader {
         return
       }
       let name = rest[rest.index(after: open)..<close]
-      if !["key", "raw", "label"].contains(name) {
-        error("'title' has unknown placeholder '{\(name)}'; use {key}, {raw} or {label}", at: location)
+      let partLabels = parts.map(\.label)
+      if !(["key", "raw", "label"] + partLabels).contains(String(name)) {
+        let names = (["key", "raw", "label"] + partLabels).map { "{\($0)}" }
+        let choices = names.dropLast().joined(separator: ", ") + " or " + names.last!
+        error("'title' has unknown placeholder '{\(name)}'; use \(choices)", at: location)
       }
       rest = rest[rest.index(after: close)...]
     }

@@ -64,6 +64,7 @@ public struct JSONRenderer: Sendable {
           ("extremes_lost", String(accounting.extremesLost)),
           ("switches_unseen", String(accounting.switchesUnseen)),
           ("wait_sites_lost", String(accounting.waitSitesLost)),
+          ("key_reads_failed", String(accounting.keyReadsFailed)),
           ("kernel_skipped", String(accounting.kernelSkipped)),
           ("returns_missed", String(accounting.returnsMissed)),
           ("slow_calls", String(accounting.slowCalls)),
@@ -96,9 +97,12 @@ public struct JSONRenderer: Sendable {
       (label, histogram.percentile(fraction, unit: unit))
     }
     let errors = percentiles.map { $0.1?.relativeError }
+    // a key of parts: each part by its label, beside the key they make
+    let parts = series.keyParts.isEmpty ? [] : [("keys", object(series.keyParts.map { (string($0.label), string($0.name)) }, quoted: true))]
     return object(
       [
-        ("key", string(series.keyName)),
+        ("key", string(series.keyName))
+      ] + parts + [
         ("raw", series.rawKey?.description ?? "null"),
         ("outcome", series.outcome.map { string($0.name) } ?? "null"),
         ("title", string(series.title)),

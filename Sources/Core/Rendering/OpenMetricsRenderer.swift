@@ -35,7 +35,7 @@ public struct OpenMetricsRenderer: Sendable {
       help: "Time inside calls traced by profile \(snapshot.profileName), by where it went (--off-cpu).", unit: "seconds")
     latency.samples.reserveCapacity(snapshot.series.count * (buckets.bounds.count + 4))
     for (index, series) in snapshot.series.enumerated() {
-      var pairs = [(name: keyLabel, value: series.keyName)]
+      var pairs = series.keyLabels(keyLabel).map { (name: Labels.metricName($0.name), value: $0.value) }
       if let outcome = series.outcome { pairs.append(("outcome", outcome.name)) }
       let labels = Labels.render(pairs)
       let createdAt = MetricFamily.Value.number(created(index))
@@ -69,7 +69,7 @@ public struct OpenMetricsRenderer: Sendable {
         }
       }
       for failure in series.failures {
-        let errorLabels = Labels.render([(keyLabel, series.keyName), ("errno", failure.name)])
+        let errorLabels = Labels.render(series.keyLabels(keyLabel).map { (Labels.metricName($0.name), $0.value) } + [("errno", failure.name)])
         errors.add("_total", errorLabels, .count(failure.count))
         errors.add("_created", errorLabels, createdAt)
       }
@@ -130,7 +130,9 @@ public struct OpenMetricsRenderer: Sendable {
       name: prefix + "_max_concurrent", kind: .gauge,
       help: "The most threads inside a call of profile \(profile) at once, since the start.")
     for series in snapshot.series where series.outcome == nil || series.outcome == .ok {
-      if let most = series.maxConcurrent { concurrency.add("", Labels.render([(keyLabel, series.keyName)]), .count(most)) }
+      if let most = series.maxConcurrent {
+        concurrency.add("", Labels.render(series.keyLabels(keyLabel).map { (Labels.metricName($0.name), $0.value) }), .count(most))
+      }
     }
     if let most = snapshot.maxConcurrent { concurrency.add("", "", .count(most)) }
     if !concurrency.samples.isEmpty { families.append(concurrency) }

@@ -11,8 +11,9 @@ extension Counts {
   ) -> Snapshot {
     let series = histograms.keys.sorted().map { countKey -> Series in
       let counts = histograms[countKey]!
-      let (rawKey, name) = decoded(countKey.key, decoder)
-      var title = profile.title(forKey: name, raw: rawKey?.description ?? name)
+      let decoded = decoder.decode(countKey.key)
+      let (rawKey, name) = (decoded.raw, decoded.name)
+      var title = profile.title(forKey: name, raw: rawKey?.description ?? name, parts: decoded.parts.map(\.name))
       let outcome = countKey.outcome.map { Outcome(UAPINames.outcomeName($0)) }
       if let outcome { title += " outcome(\(outcome.name))" }
       // split outcomes already show each errno; otherwise the key's failures go under it
@@ -36,6 +37,7 @@ extension Counts {
           minNanoseconds: counts.minNanoseconds, maxNanoseconds: counts.maxNanoseconds, timeSplit: counts.timeSplit))
       series.waitSites = sites
       series.lockWaits = locks
+      series.keyParts = decoded.parts
       return series
     }
     var snapshot = Snapshot(
@@ -46,13 +48,6 @@ extension Counts {
     snapshot.profileDescription = profile.description
     snapshot.exportRange = profile.exportRange
     return snapshot
-  }
-
-  private func decoded(_ key: Key, _ decoder: KeyDecoder) -> (KeyNumber?, String) {
-    switch key {
-    case .number(let raw): return (decoder.number(raw), decoder.name(for: raw))
-    case .name(let name): return (nil, name)
-    }
   }
 
   /// Wait sites by stack, named by `waitSiteName`, and the waits for locks by kind.

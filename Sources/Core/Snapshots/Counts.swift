@@ -2,18 +2,31 @@ import CSyscallDist
 import Histograms
 
 /// A histogram key as the kernel gave it: a number, or a name (a task's comm; the syscall
-/// numbers no kernel has, counted together as "invalid").
+/// numbers no kernel has, counted together as "invalid"); what an fd named; or the parts of a key
+/// of several, each one of those.
 public enum Key: Hashable, Sendable, Comparable {
   case number(UInt64)
   case name(String)
+  case fd(FDObject)
+  case parts([Key])
 
-  /// Numbers first, in order, then names.
+  /// Numbers first, in order, then names, fds by id, and keys of parts part by part.
   public static func < (a: Key, b: Key) -> Bool {
     switch (a, b) {
     case (.number(let x), .number(let y)): return x < y
     case (.name(let x), .name(let y)): return x < y
-    case (.number, .name): return true
-    case (.name, .number): return false
+    case (.fd(let x), .fd(let y)): return (x.kind, x.id, x.name, x.type) < (y.kind, y.id, y.name, y.type)
+    case (.parts(let x), .parts(let y)): return x.lexicographicallyPrecedes(y)
+    default: return a.rank < b.rank
+    }
+  }
+
+  private var rank: Int {
+    switch self {
+    case .number: return 0
+    case .name: return 1
+    case .fd: return 2
+    case .parts: return 3
     }
   }
 }
@@ -177,6 +190,7 @@ public struct Counts: Equatable, Sendable {
     accounting.extremesLost = stats[.SD_STAT_EXTREME_LOST]
     accounting.switchesUnseen = stats[.SD_STAT_SWITCH_UNSEEN]
     accounting.waitSitesLost = stats[.SD_STAT_WAIT_LOST]
+    accounting.keyReadsFailed = stats[.SD_STAT_KEY_READ_FAULT]
     accounting.kernelSkipped = kernelSkipped
     accounting.returnsMissed = returnsMissed
     accounting.slowCalls = stats[.SD_STAT_SLOW]

@@ -27,6 +27,8 @@ public struct CumulativeCounts: Sendable {
 
   struct Entry {
     var raw: KeyNumber?
+    /// A key of parts' each part (the overflow series': each labelled as overflow).
+    var parts: [KeyPartName] = []
     var counts: SeriesCounts
     var failures: [UInt32: UInt64] = [:]
     var created: Double
@@ -75,19 +77,13 @@ public struct CumulativeCounts: Sendable {
 
   /// The series a key's calls go in: its own, a new one while the limit allows, else the overflow.
   private mutating func place(_ countKey: CountKey, _ counted: SeriesCounts, at now: Double) -> SeriesID {
-    let name: String
-    var raw: KeyNumber?
-    switch countKey.key {
-    case .number(let value):
-      name = decoder.name(for: value)
-      raw = decoder.number(value)
-    case .name(let text):
-      name = text
-    }
-    var id = SeriesID(name: name, outcome: countKey.outcome)
+    let decoded = decoder.decode(countKey.key)
+    var (raw, parts) = (decoded.raw, decoded.parts)
+    var id = SeriesID(name: decoded.name, outcome: countKey.outcome)
     if series[id] == nil && keySeries >= seriesLimit - 1 {
       id = .overflowSeries
       raw = nil
+      parts = profile.keyParts.map { KeyPartName(label: $0.label, name: Profile.overflowKeyName) }
       overflowCalls &+= counted.buckets.reduce(0, &+)
     }
     if var existing = series[id] {
@@ -95,7 +91,7 @@ public struct CumulativeCounts: Sendable {
       existing.changed = now
       series[id] = existing
     } else {
-      series[id] = Entry(raw: raw, counts: counted, created: now, changed: now)
+      series[id] = Entry(raw: raw, parts: parts, counts: counted, created: now, changed: now)
       if !id.overflow { keySeries += 1 }
     }
     return id
@@ -111,7 +107,7 @@ public struct CumulativeCounts: Sendable {
       rows.append(entry)
       var concurrency: UInt64?
       if case .unsigned(let raw) = entry.raw { concurrency = maxConcurrent[raw] }
-      return Series(
+      var series = Series(
         rawKey: entry.raw, keyName: id.name, outcome: id.outcome.map { Outcome(UAPINames.outcomeName($0)) },
         title: id.name, maxConcurrent: concurrency,
         failures: entry.failures.map { (name: UAPINames.errnoName($0.key), count: $0.value) }
@@ -120,6 +116,8 @@ public struct CumulativeCounts: Sendable {
           layout: profile.layout, counts: entry.counts.buckets, sumNanoseconds: entry.counts.sumNanoseconds,
           minNanoseconds: entry.counts.minNanoseconds, maxNanoseconds: entry.counts.maxNanoseconds,
           timeSplit: entry.counts.timeSplit))
+      series.keyParts = entry.parts
+      return series
     }
     var snapshot = Snapshot(
       profileName: profile.name, keyLabel: profile.keyLabel, unit: profile.unit, layout: profile.layout,

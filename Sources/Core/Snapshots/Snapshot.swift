@@ -29,14 +29,17 @@ public struct Series: Equatable, Sendable {
   public static func == (a: Series, b: Series) -> Bool {
     a.rawKey == b.rawKey && a.keyName == b.keyName && a.outcome == b.outcome && a.title == b.title
       && a.maxConcurrent == b.maxConcurrent && a.histogram == b.histogram && a.waitSites == b.waitSites
-      && a.lockWaits == b.lockWaits
+      && a.lockWaits == b.lockWaits && a.keyParts == b.keyParts
       && a.failures.elementsEqual(b.failures) { $0.name == $1.name && $0.count == $1.count }
   }
 
   /// The key as a number, when it is one (a bpf cmd, a syscall number, a pid, a return value).
   public var rawKey: KeyNumber?
-  /// The key as users read it: a decoded name, else the number.
+  /// The key as users read it: a decoded name, else the number; a key of parts' is
+  /// `label(name)` for each part, side by side.
   public var keyName: String
+  /// A key of parts: each part, for the labels of OpenMetrics, OTLP and JSON; empty for one part.
+  public var keyParts: [KeyPartName] = []
   public var outcome: Outcome?
   /// The heading the text output prints, already formatted from the profile's title.
   public var title: String
@@ -62,6 +65,13 @@ public struct Series: Equatable, Sendable {
     self.outcome = outcome
     self.title = title
     self.histogram = histogram
+  }
+}
+
+extension Series {
+  /// The labels that name the series: the key's (`keyLabel` and its name), or each part's.
+  public func keyLabels(_ keyLabel: String) -> [(name: String, value: String)] {
+    keyParts.isEmpty ? [(keyLabel, keyName)] : keyParts.map { ($0.label, $0.name) }
   }
 }
 
@@ -106,6 +116,9 @@ public struct Accounting: Equatable, Sendable {
   /// --off-cpu: blocked stretches whose wait site the kernel could not keep (its map full or
   /// busy): their time is in the split, not under a site.
   public var waitSitesLost: UInt64 = 0
+  /// A key part's read of user memory faulted (the pointer was bad): those calls are counted
+  /// with that part 0.
+  public var keyReadsFailed: UInt64 = 0
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.
   public var kernelSkipped: UInt64 = 0
@@ -150,6 +163,7 @@ public struct Accounting: Equatable, Sendable {
     sum.extremesLost &+= extremesLost
     sum.switchesUnseen &+= switchesUnseen
     sum.waitSitesLost &+= waitSitesLost
+    sum.keyReadsFailed &+= keyReadsFailed
     sum.kernelSkipped &+= kernelSkipped
     sum.returnsMissed &+= returnsMissed
     sum.slowCalls &+= slowCalls

@@ -1,6 +1,10 @@
 /* sd-workload: syscalls with exactly known counts, for the kernel tests and the benchmark.
  *
  *   sd-workload [--stop] MODE ARGS...
+ *     bpf-maps N       a hash sd_rules: N updates, N lookups; a PROG_ARRAY sd_progs: 2N updates;
+ *                      each's id asked once; one lookup on fd 1000, not open
+ *     fd-swap N        N reads of a pipe; a read whose fd is closed while it blocks, one whose fd
+ *                      another pipe's dup2 replaces
  *     bpf-mix N        MAP_CREATE x3, MAP_UPDATE_ELEM xN, MAP_LOOKUP_ELEM x2N (N miss),
  *                      MAP_GET_NEXT_KEY xN+1, OBJ_GET_INFO_BY_FD x5
  *     syscalls N       getppid xN, sched_yield x2N, umask x3N, getrandom xN
@@ -125,6 +129,8 @@ static int run_timed_sleep(long x, long y) { return mode_timed_sleep(x, y); }
 static int run_openat(long x, long y) { (void)y; return mode_openat(x); }
 static int run_lookup(long x, long y) { (void)y; return mode_lookup(x); }
 static int run_getppid(long x, long y) { (void)y; return mode_getppid(x); }
+static int run_bpf_maps(long x, long y) { (void)y; return mode_bpf_maps(x); }
+static int run_fd_swap(long x, long y) { (void)y; return mode_fd_swap(x); }
 static int run_progarray(long x, long y) { return mode_progarray((int)x, y, 0); }
 static int run_progarray_tail(long x, long y) { return mode_progarray((int)x, y, 1); }
 static int run_stuck(long x, long y) { (void)y; return mode_stuck((int)x); }
@@ -162,7 +168,7 @@ static const struct mode modes[] = {
 	SD_MODE1("retval", retval), SD_MODE1("signals", signals), SD_MODE1("tcp-send", tcp_send),
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
 	SD_MODE1("slow-waits", slow_waits), SD_MODE1("many-syscalls", many_syscalls),
-	SD_MODE2("hogged-reads", hogged_reads),
+	SD_MODE2("hogged-reads", hogged_reads), SD_MODE1("bpf-maps", bpf_maps), SD_MODE1("fd-swap", fd_swap),
 };
 
 int main(int argc, char **argv)

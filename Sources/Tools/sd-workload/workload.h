@@ -17,6 +17,9 @@ void die(const char *what);
 int mode_bpf_mix(long n);
 int mode_lookup(long n);
 int mode_progarray(int threads, long n, int tail);
+/* fd_modes.c */
+int mode_bpf_maps(long n);
+int mode_fd_swap(long n);
 /* syscall_modes.c */
 int mode_syscalls(long n);
 int mode_sleep(long ms, long n);
