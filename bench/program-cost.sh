@@ -11,7 +11,10 @@
 # add their own two clock reads per run, the same to all. Prints one line per program and round,
 # then the median per-call cost (enter + exit + step) of each variant and hook.
 # With PROFILES=1, also each shipped profile as shipped, on N calls of its own syscall (the
-# figures the man page states, COST).
+# figures the man page states, COST). With KEYS=1, the keys of parts on the same bpf() calls:
+# "sparse1" one part in the hash (pid), "parts2" two parts (cmd, pid), "read" two parts of which
+# one reads 4 bytes of user memory through bpf()'s attr, "fd" the shipped bpf-maps (that read, an
+# fd walked to its map, and looked up again at the exit).
 #   bench/program-cost.sh            # N=1000000 bpf(BPF_MAP_LOOKUP_ELEM) calls, 3 rounds
 #   BEFORE=/tmp/old/.build/release/bpfsyscalldist ROUNDS=5 bench/program-cost.sh
 #   PROFILES=1 bench/program-cost.sh
@@ -67,6 +70,23 @@ for round in $(seq "$ROUNDS"); do
 		measure serve "$TOOL" serve --listen 127.0.0.1:0 --probe-method "$method"
 		if [ "$method" = tracepoint ]; then measure straight "$ROOT/.build-straight/release/bpfsyscalldist"; fi
 	done | tee -a "$out"
+	if [ -n "${KEYS:-}" ]; then
+		keys=$(mktemp -d)
+		part() { printf 'version: 1\nname: %s\nprobe: {syscall: bpf}\nkey:\n%s\n' "$1" "$2" >"$keys/$1.yaml"; }
+		part sparse1 '  - {source: pid}'
+		part parts2 '  - {source: arg0, label: cmd}
+  - {source: pid}'
+		part read '  - {source: arg0, label: cmd}
+  - {source: arg1, label: map_fd, read: {offset: 0, size: 4}}'
+		for method in tracepoint raw_tp tp_btf; do
+			measure "key:tail" "$TOOL" --probe-method "$method"
+			for variant in sparse1 parts2 read; do
+				measure "key:$variant" "$TOOL" --probe-method "$method" --profile "$keys/$variant.yaml"
+			done
+			measure "key:fd" "$TOOL" --probe-method "$method" --profile bpf-maps
+		done | tee -a "$out"
+		rm -rf "$keys"
+	fi
 	if [ -n "${PROFILES:-}" ]; then
 		for spec in bpfsyscalldist:lookup syscalldist:getppid futex:futex openat:openat "clock_nanosleep:sleep 0" \
 			ioctl:ioctl read-by-process:read; do

@@ -159,15 +159,16 @@ static __always_inline __u64 sd_fd_changed(struct task_struct *task, struct sd_s
 	return 0;
 }
 
-/* `bytes` (1, 2, 4 or 8) of user memory at `address`, little-endian; 0 and counted when the read
- * faults. */
-static __always_inline __u64 sd_user_value(struct sd_cpu *cpu, __u64 address, __u32 bytes)
+/* `bytes` (1, 2, 4 or 8) of user memory at `address`, little-endian, into `value`; a read that
+ * faults leaves 0, is counted, and returns 0. */
+static __always_inline int sd_user_value(struct sd_cpu *cpu, __u64 address, __u32 bytes, __u64 *value)
 {
-	__u64 value = 0;
-
-	if (bpf_probe_read_user(&value, bytes & 15, (void *)address) < 0 && cpu)
+	*value = 0;
+	if (bpf_probe_read_user(value, bytes & 15, (void *)address) == 0)
+		return 1;
+	if (cpu)
 		sd_stat(cpu, SD_STAT_KEY_READ_FAULT);
-	return value;
+	return 0;
 }
 
 /* An fd part's `when`: the earlier part it names has one of its values. */
@@ -179,10 +180,11 @@ static __always_inline int sd_part_wanted(struct sd_start *s, const volatile str
 	return value < 64 && (p->when_values >> value) & 1;
 }
 
-static __always_inline void sd_fd_not_read(struct sd_start *s, __u32 slot, __u64 *words)
+/* An fd part that names nothing: not read (`kind` SD_FD_NOT_READ), or its fd's read faulted. */
+static __always_inline void sd_fd_none(struct sd_start *s, __u32 slot, __u64 kind, __u64 *words)
 {
 	s->fd_file[slot & (SD_KEY_FD_PARTS - 1)] = 0; /* nothing for the exit to check */
-	words[0] = (__u64)SD_FD_NOT_READ << 56;
+	words[0] = kind << 56;
 	words[1] = 0;
 	words[2] = 0;
 }
@@ -206,16 +208,18 @@ static __always_inline void sd_entry_parts(
 			value = args[i];
 		else
 			continue; /* found at exit */
-		if (p->read_size)
-			value = sd_user_value(cpu, value + p->read_offset, p->read_size);
-		if (p->fd) {
+		if (p->fd) { /* the loader keeps every fd part's words within the key */
 			if (w > SD_KEY_WORDS - SD_FD_WORDS)
 				continue;
 			if (p->when_part && !sd_part_wanted(s, p))
-				sd_fd_not_read(s, p->fd_slot, &s->entry_key[w]);
+				sd_fd_none(s, p->fd_slot, SD_FD_NOT_READ, &s->entry_key[w]);
+			else if (p->read_size && !sd_user_value(cpu, value + p->read_offset, p->read_size, &value))
+				sd_fd_none(s, p->fd_slot, SD_FD_UNREADABLE, &s->entry_key[w]);
 			else
 				sd_fd_describe(task, s, p->fd_slot, (int)value, &s->entry_key[w]);
 		} else if (w < SD_KEY_WORDS) {
+			if (p->read_size)
+				sd_user_value(cpu, value + p->read_offset, p->read_size, &value);
 			s->entry_key[w] = value;
 		}
 	}
@@ -260,8 +264,10 @@ static __always_inline void sd_exit_parts(
 		case SD_KEY_NONE:
 			break;
 		default: /* known at entry */
+			if (p->fd && w > SD_KEY_WORDS - SD_FD_WORDS)
+				break; /* as at entry */
 			e->key[w] = s->entry_key[w];
-			if (p->fd && w <= SD_KEY_WORDS - SD_FD_WORDS) {
+			if (p->fd) {
 				e->key[w] |= sd_fd_changed(task, s, p->fd_slot);
 				e->key[w + 1] = s->entry_key[w + 1];
 				e->key[w + 2] = s->entry_key[w + 2];

@@ -123,11 +123,13 @@ static __always_inline __u32 sd_task_state(struct task_struct *task)
 
 #else /* SD_COMPAT */
 
+/* Preallocated, so a start without a key of parts is only what comes before `entry_key` (its
+ * value size is set before load): the program reads the rest only with key_parts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* threads with a start, set before load */
-	__type(key, __u32);
-	__type(value, struct sd_start);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sd_start)); /* set before load */
 } starts SEC(".maps");
 
 /* Not a BTF pointer here: only ever passed to helpers. */
@@ -181,7 +183,10 @@ static __always_inline void sd_start_moved(__u32 old_tid)
 	s = bpf_map_lookup_elem(&starts, &old_tid);
 	if (!s)
 		return;
-	moved = *s;
+	if (cfg.key_parts)
+		moved = *s;
+	else
+		__builtin_memcpy(&moved, s, __builtin_offsetof(struct sd_start, entry_key));
 	bpf_map_delete_elem(&starts, &old_tid); /* first: its room is the moved start's */
 	if (bpf_map_update_elem(&starts, &tid, &moved, BPF_ANY)) {
 		struct sd_cpu *cpu = sd_cpu();

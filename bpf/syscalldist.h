@@ -72,6 +72,7 @@ enum SD_CLOSED sd_fd_kind {
 	SD_FD_BLOCK_DEVICE = 18,
 	SD_FD_SYMLINK = 19,    /* opened with O_PATH | O_NOFOLLOW */
 	SD_FD_OTHER = 20,      /* an anonymous inode of another kind */
+	SD_FD_UNREADABLE = 254, /* its `read` of user memory faulted: no fd to look at */
 	SD_FD_NOT_READ = 255,  /* the part's `when` did not hold: the fd was not looked at */
 };
 
@@ -199,7 +200,8 @@ enum SD_CLOSED sd_stat {
 				     * rebuilt from the scheduler's runtime */
 	SD_STAT_WAIT_LOST = 16, /* --off-cpu: a blocked stretch not kept by wait site (the
 				 * wait_sites map full or busy); its time is still in the split */
-	SD_STAT_KEY_READ_FAULT = 17, /* a key part's read of user memory faulted: keyed 0, counted */
+	SD_STAT_KEY_READ_FAULT = 17, /* a key part's read of user memory faulted (a part that
+				      * names an fd: "unreadable"; any other: 0), once per part */
 	SD_STAT_COUNT = 18,
 };
 

@@ -75,6 +75,26 @@ final class KeyPartsTests: XCTestCase {
     }
   }
 
+  /// A part that names an fd on an argument the syscall declares as none, or reads through one
+  /// that is no pointer: one line naming the part and the argument, exit status 1.
+  func testAPartOnTheWrongKindOfArgumentIsRefusedInOneLine() throws {
+    let cases = [
+      ("probe: {syscall: bpf}\nkey: {source: arg1, label: map, decode: {fd: true}}",
+       "the key part 'map' names an fd, but bpf's arg1 is 'union bpf_attr * uattr': give 'read:' to follow the pointer to one"),
+      ("probe: {syscall: read}\nkey: {source: arg2, label: n, decode: {fd: true}}",
+       "the key part 'n' names an fd, but read's arg2 is 'size_t count', no fd: drop 'fd'"),
+      ("probe: {syscall: read}\nkey: {source: arg0, label: fd, read: {offset: 0, size: 4}}",
+       "the key part 'fd' reads memory through read's arg0, which is 'unsigned int fd', no pointer: drop 'read'"),
+    ]
+    for (body, message) in cases {
+      let path = try temporaryProfile("version: 1\nname: wrong\n" + body + "\n")
+      let run = try ToolRun.complete(["--profile", path, "-d", "1"])
+      XCTAssertEqual(run.status, 1, run.stderr)
+      let lines = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("note:") }
+      XCTAssertEqual(lines, ["bpfsyscalldist: error: " + message], run.stderr)
+    }
+  }
+
   /// Parts found at exit (the comm, the errno) beside one known at entry, through the command
   /// line: text titles, JSON's `keys`, and OpenMetrics labels as prometheus_client reads them.
   func testExitPartsBesideAnEntryPartReachEveryOutput() throws {

@@ -196,10 +196,6 @@ extension SeriesCounts {
 }
 
 extension TraceRequest {
-  /// The bytes of the sparse and errors hashes' keys: `outcome` or `err` and one more 32-bit
-  /// word, then the key's words.
-  var seriesKeyBytes: Int { 8 + 8 * profile.keyWords }
-
   /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
   /// no kernel has; a key of parts is each part's, from its words.
   func key(_ words: [UInt64]) -> Key {

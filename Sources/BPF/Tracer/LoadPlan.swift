@@ -69,6 +69,11 @@ struct LoadPlan {
       case .failure(let unavailable): throw .missingKernelFeature("a key part that names an fd: \(unavailable.reason)")
       }
     }
+    if case .syscall(let name, _) = request.profile.target,
+      request.profile.keyParts.contains(where: { $0.fd || $0.read != nil })
+    {
+      try checkPartArguments(of: request.profile, syscall: name)
+    }
     if case .kernelFunction(let name) = request.profile.target {
       function = btf?.signature(ofFunction: name)
       if function == nil {
@@ -80,6 +85,39 @@ struct LoadPlan {
         }
       }
       if let function { try Self.check(request.profile, against: function, of: name) }
+    }
+  }
+
+  /// A part that names an fd takes an fd argument (an integer whose name says fd: `fd`, `dfd`,
+  /// `fd_in`), one that reads follows a pointer, as the syscall's tracepoint declares them.
+  private mutating func checkPartArguments(of profile: Profile, syscall name: String) throws(TracerError) {
+    do {
+      if let note = try Tracefs.ensureMounted() { notes.append(note) }
+    } catch {
+      notes.append("the syscall's arguments are not checked against its declaration: \(error)")
+      return
+    }
+    guard let arguments = Tracefs.syscallArguments(name) else {
+      notes.append("tracefs does not declare \(name)'s arguments: the key parts' are not checked")
+      return
+    }
+    for part in profile.keyParts where part.fd || part.read != nil {
+      guard case .argument(let index) = part.source else { continue }
+      guard arguments.indices.contains(index) else {
+        throw .profileDoesNotFitKernel(
+          "\(name) takes \(arguments.count) argument\(arguments.count == 1 ? "" : "s"): the key part '\(part.label)' reads arg\(index), none of them")
+      }
+      let declared = arguments[index]
+      let pointer = declared.contains("*")
+      if part.read != nil && !pointer {
+        throw .profileDoesNotFitKernel(
+          "the key part '\(part.label)' reads memory through \(name)'s arg\(index), which is '\(declared)', no pointer: drop 'read'")
+      }
+      let argumentName = declared.split(separator: " ").last.map(String.init) ?? ""
+      if part.fd && part.read == nil && (pointer || !argumentName.contains("fd")) {
+        throw .profileDoesNotFitKernel(
+          "the key part '\(part.label)' names an fd, but \(name)'s arg\(index) is '\(declared)'\(pointer ? ": give 'read:' to follow the pointer to one" : ", no fd: drop 'fd'")")
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import CLinuxShims
+import Symbols
 import SystemPackage
 
 @preconcurrency import Glibc
@@ -14,6 +15,21 @@ enum Tracefs {
   /// Where tracefs is reachable from this thread.
   static var mountedPath: String? {
     paths.first { access($0 + "/events", F_OK) == 0 }
+  }
+
+  /// A syscall's arguments as its `sys_enter` event declares them (`unsigned int fd`,
+  /// `union bpf_attr * uattr`), in order; nil where tracefs has no such event.
+  static func syscallArguments(_ name: String) -> [String]? {
+    guard let root = mountedPath, let bytes = ProcFile.read("\(root)/events/syscalls/sys_enter_\(name)/format") else {
+      return nil
+    }
+    // "\tfield:unsigned int fd;\toffset:16;\tsize:8;\tsigned:0;": the arguments follow __syscall_nr
+    let fields = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line -> Substring? in
+      guard let start = line.range(of: "field:")?.upperBound, let end = line[start...].firstIndex(of: ";") else { return nil }
+      return line[start..<end]
+    }
+    guard let first = fields.firstIndex(where: { $0.hasSuffix("__syscall_nr") }) else { return nil }
+    return fields[(first + 1)...].map(String.init)
   }
 
   /// Makes tracefs reachable; returns the line to tell the user, or throws why it cannot.

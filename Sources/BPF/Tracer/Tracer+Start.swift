@@ -52,7 +52,11 @@ extension Tracer {
         bytes: kernel.mainObject ? BPFProgram.object : BPFProgram.compatObject, name: "syscalldist")
       try open.setReadOnlyData(settings)
       try size(open, for: request)
-      if !kernel.mainObject { try open.setMaxEntries(LoadPlan.compatThreads(for: request.profile.target), of: .starts) }
+      if !kernel.mainObject {
+        try open.setMaxEntries(LoadPlan.compatThreads(for: request.profile.target), of: .starts)
+        // preallocated: without a key of parts, a start is only what comes before its parts' state
+        if !request.profile.hasKeyParts { try open.setValueSize(MemoryLayout<sd_start>.offset(of: \.entry_key)!, of: .starts) }
+      }
       // only the profile's bucket step is verified and loaded: the others cannot be reached
       var loaded: [SyscallDistObject.ProgramName] = [enter, exit, step, .taskExit]
       if !kernel.mainObject { loaded.append(.taskExec) }
@@ -120,13 +124,13 @@ extension Tracer {
       for map in [SyscallDistObject.MapName.sparse0, .sparse1] {
         try open.setMaxEntries(storage.sparseEntries, of: map)
         try open.setValueSize(seriesBytes, of: map)
-        try open.setKeySize(request.seriesKeyBytes, of: map)
+        try open.setKeySize(storage.keyBytes, of: map)
       }
       try open.setValueSize(seriesBytes, of: .zeros)
     }
     for map in [SyscallDistObject.MapName.errors0, .errors1] {
       try open.setMaxEntries(storage.errorEntries, of: map)
-      try open.setKeySize(request.seriesKeyBytes, of: map)
+      try open.setKeySize(storage.keyBytes, of: map)
     }
     if let scale = request.profile.layout.exponentialScale { try open.setMaxEntries(scale.slotCount, of: .expUpper) }
     if request.trackConcurrency, request.concurrencyPerKey, case .dense(let keyCount) = request.keySpace {

@@ -49,7 +49,7 @@ public struct BPFSyscallDist: ParsableCommand {
     if let argument = catalogOptions.check { return try check(argument, catalog, btf) }
 
     let profile = try loadProfile(profileOptions.profile ?? Self.defaultProfile, catalog, btf)
-    if profileOptions.splitOutcome && profile.keyLabel == "outcome" {
+    if profileOptions.splitOutcome && profile.keyLabels.contains("outcome") {
       throw Failure.usage("--split-outcome adds the label 'outcome', which profile \(profile.name) already uses for its key")
     }
     var notes: [String] = []

@@ -104,7 +104,7 @@ struct ServePlan {
           ?? Failure.usage("unknown probe method '\(name)'")
       }
     }
-    if source.splitOutcome && profile.keyLabel == "outcome" {
+    if source.splitOutcome && profile.keyLabels.contains("outcome") {
       let problem = "split outcomes add the label 'outcome', which profile \(profile.name) already uses for its key"
       throw configFile.map { diagnostic($0, source.location, problem) } ?? Failure.usage(problem)
     }

@@ -37,6 +37,8 @@ public struct CountStorage: Equatable, Sendable {
   public var errorEntries: Int
   public var cpus: Int
   public var wordsPerSeries: Int
+  /// The sparse and errors hashes' key: 8 bytes, then the key's words.
+  public var keyBytes: Int
 
   public init(
     for profile: Profile, enumerators: [UInt64: String], cpus: Int, splitOutcome: Bool = false, atomics: Bool = true,
@@ -48,6 +50,7 @@ public struct CountStorage: Equatable, Sendable {
     wordsPerSeries = words
     errorEntries = limits.maxErrors
     sparseEntries = limits.maxKeys ?? KeySpace.sparseSeries(layout: profile.layout, keyWords: profile.keyWords)
+    keyBytes = 8 + 8 * profile.keyWords
     let keys = splitOutcome ? nil : KeySpace.denseKeys(for: profile, enumerators: enumerators)
     if let keys, words * 8 <= Self.perCPUValueLimit, Self.arrayBytes(keys: keys, words: words, copies: cpus) <= KeySpace.denseBudget {
       (keySpace, shared) = (.dense(keyCount: keys), false)
@@ -68,12 +71,12 @@ public struct CountStorage: Equatable, Sendable {
     case .dense(let keys):
       return Self.arrayBytes(keys: keys, words: wordsPerSeries, copies: shared ? 1 : cpus)
     case .sparse:
-      return 2 * Self.hashBytes(entries: sparseEntries, valueBytes: wordsPerSeries * 8, cpus: cpus)
+      return 2 * Self.hashBytes(entries: sparseEntries, keyBytes: keyBytes, valueBytes: wordsPerSeries * 8, cpus: cpus)
     }
   }
 
   /// The bytes the errors hashes pin: both generations.
-  public var errorBytes: Int { 2 * Self.hashBytes(entries: errorEntries, valueBytes: 8, cpus: cpus) }
+  public var errorBytes: Int { 2 * Self.hashBytes(entries: errorEntries, keyBytes: keyBytes, valueBytes: 8, cpus: cpus) }
 
   /// What `--check` and `-v` say of it.
   public var description: String {
@@ -94,12 +97,12 @@ public struct CountStorage: Equatable, Sendable {
     2 * keys * words * 8 * copies
   }
 
-  /// A preallocated hash with 24-byte keys: each element holds a 48-byte header, the key and the
-  /// value; the kernel adds one spare element per possible CPU, and a power of two of 16-byte
-  /// buckets.
-  static func hashBytes(entries: Int, valueBytes: Int, cpus: Int) -> Int {
+  /// A preallocated hash: each element holds a 48-byte header, the key (24 bytes for a key of
+  /// one part, 8 more a word for a key of parts) and the value; the kernel adds one spare element
+  /// per possible CPU, and a power of two of 16-byte buckets.
+  static func hashBytes(entries: Int, keyBytes: Int, valueBytes: Int, cpus: Int) -> Int {
     var buckets = 1
     while buckets < entries { buckets *= 2 }
-    return (entries + cpus) * (48 + 24 + valueBytes) + buckets * 16
+    return (entries + cpus) * (48 + keyBytes + valueBytes) + buckets * 16
   }
 }

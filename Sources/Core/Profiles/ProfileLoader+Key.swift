@@ -32,6 +32,10 @@ extension ProfileBuilder {
     var parts: [KeyPart] = []
     for item in items {
       guard let part = keyPart(item, target: target, earlier: parts) else { return nil }
+      if ["key", "raw", "label"].contains(part.label) {
+        error("a key part cannot be labelled '\(part.label)': {\(part.label)} in a title is the whole key's", at: item.location)
+        return nil
+      }
       if parts.contains(where: { $0.label == part.label }) {
         error("two key parts are labelled '\(part.label)': give each its own 'label'", at: item.location)
         return nil
@@ -98,6 +102,10 @@ extension ProfileBuilder {
       (part.decoding, errno, part.fd) = decoded
     }
     if errno { part.source = .errno }
+    if target == .allSyscalls, part.read != nil || part.fd, let node = key["read"] ?? key["decode"] {
+      error("every syscall's arguments differ: 'read' and 'fd' need one syscall ('probe: {syscall: NAME}')", at: node.location)
+      return nil
+    }
     if let whenNode = key["when"] {
       guard let condition = condition(whenNode, earlier: earlier) else { return nil }
       guard part.fd else {
@@ -185,6 +193,10 @@ extension ProfileBuilder {
     for (value, name) in decoding.names { byName[name] = value }
     if let name = decoding.btfEnum, let enumerators = enumSource?.enumerators(of: name) {
       for (value, enumerator) in enumerators { byName[enumerator] = value }
+    }
+    guard !items.isEmpty else {
+      error("'when' lists no values of '\(label)': the part would never be read", at: valuesNode.location)
+      return nil
     }
     var values: Set<UInt64> = []
     for item in items {

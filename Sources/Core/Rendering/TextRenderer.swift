@@ -224,7 +224,7 @@ public enum AccountingLine {
       line += "; \(accounting.waitSitesLost) blocked stretches or lock waits kept by no wait site (the wait sites map was full or busy)"
     }
     if accounting.keyReadsFailed > 0 {
-      line += "; \(accounting.keyReadsFailed) calls whose key part read of user memory faulted (counted with that part 0)"
+      line += "; \(accounting.keyReadsFailed) key part reads of user memory faulted (such a part is 0, or for an fd 'unreadable')"
     }
     if accounting.switchesUnseen > 0 {
       line += "; \(accounting.switchesUnseen) context switches of traced threads unseen (their time off CPU rebuilt from the scheduler's runtime)"

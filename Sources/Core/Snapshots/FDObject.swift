@@ -43,6 +43,7 @@ public struct FDObject: Hashable, Sendable {
     var text: String
     switch sd_fd_kind(rawValue: UInt32(kind)) {
     case .SD_FD_NOT_READ: return KeyPart.notRead
+    case .SD_FD_UNREADABLE: return "unreadable"
     case .SD_FD_NOT_OPEN: return "fd \(Int32(bitPattern: id)) not open"
     case .SD_FD_BPF_MAP:
       text = (Self.shortName(names.maps[UInt64(type)], prefix: "BPF_MAP_TYPE_") ?? "map type \(type)") + objectName

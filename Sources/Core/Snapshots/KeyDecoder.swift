@@ -85,7 +85,7 @@ public struct KeyDecoder: Sendable {
         return KeyPartName(label: part.label, name: decoded.name, raw: decoded.raw)
       }
       let name = named.count == 1 ? named[0].name : named.map { "\($0.label)(\($0.name))" }.joined(separator: " ")
-      var decoded = DecodedKey(raw: nil, name: name)
+      var decoded = DecodedKey(raw: named.count == 1 ? named[0].raw : nil, name: name)
       decoded.parts = named
       return decoded
     }

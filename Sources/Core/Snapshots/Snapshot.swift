@@ -116,8 +116,8 @@ public struct Accounting: Equatable, Sendable {
   /// --off-cpu: blocked stretches whose wait site the kernel could not keep (its map full or
   /// busy): their time is in the split, not under a site.
   public var waitSitesLost: UInt64 = 0
-  /// A key part's read of user memory faulted (the pointer was bad): those calls are counted
-  /// with that part 0.
+  /// Key parts' reads of user memory that faulted (the pointer was bad), one per part: those
+  /// calls are counted with that part 0, or for a part that names an fd, `unreadable`.
   public var keyReadsFailed: UInt64 = 0
   /// Runs of the tool's programs the kernel skipped (recursion protection): those calls are
   /// missing from every figure above.

@@ -101,9 +101,10 @@ static void *read_one(void *arg)
 /* Waits until the thread is blocked inside read (/proc shows the syscall it is in). */
 static void wait_blocked_in_read(pid_t tid)
 {
-	char path[64], line[32] = "";
+	char path[64], line[32] = "", prefix[16];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	snprintf(prefix, sizeof(prefix), "%d ", SYS_read);
 	for (;;) {
 		FILE *f = fopen(path, "r");
 
@@ -112,7 +113,7 @@ static void wait_blocked_in_read(pid_t tid)
 				line[0] = 0;
 			fclose(f);
 		}
-		if (strncmp(line, "0 ", 2) == 0) /* __NR_read on x86_64 */
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
 			return;
 		usleep(1000);
 	}
