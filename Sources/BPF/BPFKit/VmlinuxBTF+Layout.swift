@@ -17,26 +17,16 @@ extension VmlinuxBTF {
     guard let file = try? BTFFile(path, maps: maps) else { return nil }
     let names = stringOffsets(equalTo: name, in: file)
     guard !names.isEmpty else { return nil }
-    var offsets: [Int] = [0]  // by type id; 0 is void
     var found: BTFType?
-    walkTypes(in: file) { type in
-      offsets.append(type.offset)
+    let types = index(file) { type in
       if found == nil, type.kind == Kind.structure || type.kind == Kind.union, type.vlen > 0,
         names.contains(type.nameOffset)
       {
         found = type
       }
-      return true
     }
     guard let found else { return nil }
-    func type(_ id: UInt32) -> BTFType? {
-      offsets.indices.contains(Int(id)) && id > 0 ? header(at: offsets[Int(id)], id: Int(id), in: file) : nil
-    }
-    func resolved(_ id: UInt32) -> BTFType? {
-      var current = type(id)
-      while let found = current, [8, 9, 10, 11, 18].contains(found.kind) { current = type(found.sizeOrType) }
-      return current
-    }
+    let resolved = types.resolved
     func size(of type: BTFType?, depth: Int = 0) -> Int {
       guard let type, depth < 8 else { return 0 }
       switch type.kind {

@@ -125,22 +125,11 @@ public final class VmlinuxBTF: Sendable {
   public func signature(ofFunction name: String) -> FunctionSignature? {
     guard let file = try? BTFFile(path, maps: maps) else { return nil }
     let names = stringOffsets(equalTo: name, in: file)
-    var offsets: [Int] = [0]  // by type id; 0 is void
     var prototype: UInt32?
-    walkTypes(in: file) { type in
-      offsets.append(type.offset)
+    let types = index(file) { type in
       if prototype == nil, type.kind == Kind.function, names.contains(type.nameOffset) { prototype = type.sizeOrType }
-      return true
     }
-    func type(_ id: UInt32) -> BTFType? {
-      offsets.indices.contains(Int(id)) && id > 0 ? header(at: offsets[Int(id)], id: Int(id), in: file) : nil
-    }
-    // a type through typedefs and qualifiers
-    func resolved(_ id: UInt32) -> BTFType? {
-      var current = type(id)
-      while let found = current, [8, 9, 10, 11, 18].contains(found.kind) { current = type(found.sizeOrType) }
-      return current
-    }
+    let (type, resolved) = (types.type, types.resolved)
     guard let prototype, let proto = type(prototype), proto.kind == Kind.functionPrototype else { return nil }
     var slots: [Int] = []
     var sizes: [Int] = []
@@ -167,6 +156,35 @@ public final class VmlinuxBTF: Sendable {
     return FunctionSignature(
       argumentSlots: slots, argumentSizes: sizes, opaquePointerArguments: opaque, returnSlot: next,
       returnsValue: proto.sizeOrType != 0, returnsInt32: returnsInt32)
+  }
+
+  /// Every type's place by id, to follow one type to the next.
+  struct TypeIndex {
+    let btf: VmlinuxBTF
+    let file: BTFFile
+    let offsets: [Int]
+
+    func type(_ id: UInt32) -> BTFType? {
+      offsets.indices.contains(Int(id)) && id > 0 ? btf.header(at: offsets[Int(id)], id: Int(id), in: file) : nil
+    }
+
+    /// A type through typedefs and qualifiers.
+    func resolved(_ id: UInt32) -> BTFType? {
+      var current = type(id)
+      while let found = current, [8, 9, 10, 11, 18].contains(found.kind) { current = type(found.sizeOrType) }
+      return current
+    }
+  }
+
+  /// Walks every type, calling `visit` with each, and indexes them.
+  func index(_ file: BTFFile, _ visit: (BTFType) -> Void) -> TypeIndex {
+    var offsets: [Int] = [0]  // by type id; 0 is void
+    walkTypes(in: file) { type in
+      offsets.append(type.offset)
+      visit(type)
+      return true
+    }
+    return TypeIndex(btf: self, file: file, offsets: offsets)
   }
 
   /// BTF_KIND_* values the reader needs.
