@@ -37,7 +37,7 @@ enum SD_CLOSED sd_key_source {
 };
 
 /* A key of several parts (`key_parts` > 0), or of one that reads user memory or names an fd:
- * each part's value is SD_PART_WORDS words of the key, or SD_FD_WORDS for an fd, counted as one
+ * each part's value is a word of the key (a comm's two, an fd's SD_FD_WORDS), counted as one
  * key of `key_words` words in the sparse hash. */
 enum sd_key_layout {
 	SD_KEY_PARTS = 4,  /* the most parts a key has */
@@ -56,20 +56,12 @@ enum SD_CLOSED sd_fd_kind {
 	SD_FD_BPF_PROG = 2,    /* type: enum bpf_prog_type; id; the program's name */
 	SD_FD_BPF_LINK = 3,
 	SD_FD_SOCKET = 4,      /* type: the address family */
-	SD_FD_EVENTFD = 5,
-	SD_FD_EPOLL = 6,
-	SD_FD_TIMERFD = 7,
-	SD_FD_SIGNALFD = 8,
-	SD_FD_PIDFD = 9,
-	SD_FD_PERF_EVENT = 10,
-	SD_FD_IO_URING = 11,
-	SD_FD_INOTIFY = 12,
-	SD_FD_USERFAULTFD = 13,
+	SD_FD_EVENTFD = 5, SD_FD_EPOLL = 6, SD_FD_TIMERFD = 7, SD_FD_SIGNALFD = 8, SD_FD_PIDFD = 9,
+	SD_FD_PERF_EVENT = 10, SD_FD_IO_URING = 11, SD_FD_INOTIFY = 12, SD_FD_USERFAULTFD = 13,
 	SD_FD_REGULAR = 14,    /* from here, the inode's mode */
 	SD_FD_DIRECTORY = 15,
 	SD_FD_PIPE = 16,       /* a pipe or a FIFO */
-	SD_FD_CHAR_DEVICE = 17,
-	SD_FD_BLOCK_DEVICE = 18,
+	SD_FD_CHAR_DEVICE = 17, SD_FD_BLOCK_DEVICE = 18,
 	SD_FD_SYMLINK = 19,    /* opened with O_PATH | O_NOFOLLOW */
 	SD_FD_OTHER = 20,      /* an anonymous inode of another kind */
 	SD_FD_UNREADABLE = 254, /* its `read` of user memory faulted: no fd to look at */
@@ -115,13 +107,8 @@ struct sd_fd_layout {
 	__u32 inode_i_sb;
 	__u32 sb_magic;
 	__u32 dentry_name;      /* d_name.name */
-	__u32 map_type;
-	__u32 map_id;
-	__u32 map_name;
-	__u32 prog_type;
-	__u32 prog_aux;
-	__u32 prog_aux_id;
-	__u32 prog_aux_name;
+	__u32 map_type, map_id, map_name;
+	__u32 prog_type, prog_aux, prog_aux_id, prog_aux_name;
 	__u32 socket_sk;
 	__u32 sk_family;
 	/* the name the kernel gives the anonymous inode's files of each kind (index: the kind, from
