@@ -50,7 +50,7 @@ static __always_inline __u64 sd_fd_file(struct task_struct *task, __s64 fd)
 	return table ? sd_kernel_word(table + fd * 8, 8) : 0;
 }
 
-/* The kind an inode's mode gives a file that no known file_operations told. */
+/* The kind an inode's mode gives a file. */
 static __always_inline __u64 sd_fd_kind_of_mode(__u32 mode)
 {
 	switch (mode & 0170000) { /* S_IFMT */
@@ -76,7 +76,7 @@ static __always_inline __u64 sd_fd_anon_kind(__u64 file)
 		return SD_FD_OTHER;
 #pragma clang loop unroll(full)
 	for (int k = 1; k < SD_FD_ANON_KINDS; k++) {
-		if (name[0] == l->anon_names[k][0] && name[1] == l->anon_names[k][1])
+		if (l->anon_names[k][0] && name[0] == l->anon_names[k][0] && name[1] == l->anon_names[k][1])
 			kind = k;
 	}
 	return kind;

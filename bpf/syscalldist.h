@@ -43,7 +43,7 @@ enum sd_key_layout {
 	SD_KEY_PARTS = 4,  /* the most parts a key has */
 	SD_KEY_WORDS = 8,  /* the most words all its parts take */
 	SD_FD_WORDS = 3,   /* an fd's part: kind, type and id; then a name of 16 bytes */
-	SD_FD_ANON_KINDS = 14, /* sd_fd_kind: those from 1 below it are anonymous inodes' files */
+	SD_FD_ANON_KINDS = 14, /* sd_fd_kind: below it, those an anonymous inode's files may be */
 };
 
 /* What an fd part's first word says the fd named at entry (bits 56..63; bits 32..47 its type or

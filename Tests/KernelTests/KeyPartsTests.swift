@@ -58,6 +58,18 @@ final class KeyPartsTests: XCTestCase {
     }
   }
 
+  /// An attr pointer the read faults on: the map part is `unreadable`, never fd 0's file, and
+  /// each fault is counted once; a command whose `when` fails is not read at all.
+  func testAFaultedReadNamesNoFDAndAPartNotWantedIsNotRead() throws {
+    let profile = try shipped("bpf-maps")
+    let (counts, snapshot, report) = try trace(profile, workload: try Workload("bpf-bad-attr", "50"))
+    XCTAssertEqual(
+      counts,
+      ["cmd(BPF_MAP_LOOKUP_ELEM) map(unreadable)": report["lookups"] as? Int ?? -1,
+       "cmd(BPF_PROG_LOAD) map(-)": report["prog_loads"] as? Int ?? -1])
+    XCTAssertEqual(snapshot.accounting.keyReadsFailed, UInt64(report["lookups"] as? Int ?? -1))
+  }
+
   /// A read blocked on a pipe whose fd another thread closes, and one whose fd dup2 gives
   /// another pipe: each is shown as such, never as the file the fd names at the end.
   func testAnFDClosedOrReusedDuringTheCallIsShownAsSuch() throws {

@@ -81,6 +81,22 @@ int mode_bpf_maps(long n)
 	return 0;
 }
 
+/* N x BPF_MAP_LOOKUP_ELEM and N x BPF_PROG_LOAD whose attr points at no memory (EFAULT). */
+int mode_bpf_bad_attr(long n)
+{
+	long i, faulted = 0;
+
+	ready();
+	for (i = 0; i < n; i++) {
+		faulted += syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, (void *)1, sizeof(union bpf_attr)) < 0 && errno == EFAULT;
+		faulted += syscall(__NR_bpf, BPF_PROG_LOAD, (void *)1, sizeof(union bpf_attr)) < 0 && errno == EFAULT;
+	}
+	if (faulted != 2 * n)
+		die("bpf with a bad attr did not fail with EFAULT");
+	printf("{\"mode\":\"bpf-bad-attr\",\"pid\":%d,\"lookups\":%ld,\"prog_loads\":%ld}\n", getpid(), n, n);
+	return 0;
+}
+
 struct blocked_read {
 	int fd;
 	pthread_t thread;

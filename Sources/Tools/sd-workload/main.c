@@ -3,6 +3,7 @@
  *   sd-workload [--stop] MODE ARGS...
  *     bpf-maps N       a hash sd_rules: N updates, N lookups; a PROG_ARRAY sd_progs: 2N updates;
  *                      each's id asked once; one lookup on fd 1000, not open
+ *     bpf-bad-attr N   N x BPF_MAP_LOOKUP_ELEM and N x BPF_PROG_LOAD with an attr at address 1
  *     fd-swap N        N reads of a pipe; a read whose fd is closed while it blocks, one whose fd
  *                      another pipe's dup2 replaces
  *     bpf-mix N        MAP_CREATE x3, MAP_UPDATE_ELEM xN, MAP_LOOKUP_ELEM x2N (N miss),
@@ -131,6 +132,7 @@ static int run_lookup(long x, long y) { (void)y; return mode_lookup(x); }
 static int run_getppid(long x, long y) { (void)y; return mode_getppid(x); }
 static int run_bpf_maps(long x, long y) { (void)y; return mode_bpf_maps(x); }
 static int run_fd_swap(long x, long y) { (void)y; return mode_fd_swap(x); }
+static int run_bpf_bad_attr(long x, long y) { (void)y; return mode_bpf_bad_attr(x); }
 static int run_progarray(long x, long y) { return mode_progarray((int)x, y, 0); }
 static int run_progarray_tail(long x, long y) { return mode_progarray((int)x, y, 1); }
 static int run_stuck(long x, long y) { (void)y; return mode_stuck((int)x); }
@@ -169,6 +171,7 @@ static const struct mode modes[] = {
 	SD_MODE2("stat", stat), SD_MODE2("slow-sleeps", slow_sleeps), SD_MODE2("read-big", read_big),
 	SD_MODE1("slow-waits", slow_waits), SD_MODE1("many-syscalls", many_syscalls),
 	SD_MODE2("hogged-reads", hogged_reads), SD_MODE1("bpf-maps", bpf_maps), SD_MODE1("fd-swap", fd_swap),
+	SD_MODE1("bpf-bad-attr", bpf_bad_attr),
 };
 
 int main(int argc, char **argv)

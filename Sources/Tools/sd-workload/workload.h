@@ -20,6 +20,7 @@ int mode_progarray(int threads, long n, int tail);
 /* fd_modes.c */
 int mode_bpf_maps(long n);
 int mode_fd_swap(long n);
+int mode_bpf_bad_attr(long n);
 /* syscall_modes.c */
 int mode_syscalls(long n);
 int mode_sleep(long ms, long n);
