@@ -37,6 +37,8 @@ let package = Package(
     .target(name: "YAMLReading", dependencies: ["CYAML"], path: "Sources/Core/YAMLReading"),
     .target(name: "Profiles", dependencies: ["YAMLReading", "Histograms"], path: "Sources/Core/Profiles", plugins: ["EmbedProfiles"]),
     // Names for stack addresses: /proc/kallsyms, and processes' ELF files through /proc.
+    // Which container and pod a cgroup is, from its path and the runtimes' own files.
+    .target(name: "Containers", path: "Sources/Core/Containers"),
     .target(name: "Symbols", dependencies: ["CLibelf"], path: "Sources/Core/Symbols"),
     // What was counted and how users read it: keys decoded, titles, snapshots.
     .target(name: "Snapshots", dependencies: ["CSyscallDist", "Histograms", "Profiles"], path: "Sources/Core/Snapshots"),
@@ -62,7 +64,7 @@ let package = Package(
     .target(
       name: "Tracer",
       dependencies: [
-        "BPFKit", "BPFProgram", "CLinuxShims", "CSyscallDist", "Histograms", "Profiles", "Snapshots", "Symbols",
+        "BPFKit", "BPFProgram", "CLinuxShims", "Containers", "CSyscallDist", "Histograms", "Profiles", "Snapshots", "Symbols",
       ], path: "Sources/BPF/Tracer"),
 
     // `serve`'s HTTP side: SwiftNIO's HTTP/1 server, answering with pages it is handed.
@@ -111,6 +113,7 @@ let package = Package(
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Histograms", "Profiles", "CSyscallDist"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Snapshots", "Histograms", "Symbols"], exclude: ["Fixtures"]),
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols"]),
+    .testTarget(name: "ContainersTests", dependencies: ["Containers"]),
     .testTarget(name: "ComparisonTests", dependencies: ["Comparison"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Comparison"]),
     .testTarget(
