@@ -32,6 +32,13 @@ public final class CgroupPaths: Sendable {
     }
   }
 
+  /// Walks the cgroup tree now: every live cgroup's path, by id.
+  public func walk() -> [UInt64: String] {
+    let paths = scan()
+    known.withLock { $0 = (paths, Self.now()) }
+    return paths
+  }
+
   /// Every cgroup directory below the root, by inode number.
   private func scan() -> [UInt64: String] {
     guard let root else { return [:] }

@@ -199,18 +199,21 @@ extension TraceRequest {
   /// A key as the kernel wrote it: a comm is a name, and so is the key of the syscall numbers
   /// no kernel has; a key of parts is each part's, from its words.
   func key(_ words: [UInt64]) -> Key {
-    guard profile.hasKeyParts else { return Self.key(words[...], source: profile.keySource) }
+    guard profile.hasKeyParts else { return key(words[...], source: profile.keySource) }
     var rest = words[...]
     return .parts(profile.keyParts.map { part in
       let own = rest.prefix(part.words)
       rest = rest.dropFirst(part.words)
-      return part.fd ? .fd(FDObject(words: Array(own))) : Self.key(own, source: part.source)
+      return part.fd ? .fd(FDObject(words: Array(own))) : key(own, source: part.source)
     })
   }
 
-  private static func key(_ words: ArraySlice<UInt64>, source: Profile.KeySource) -> Key {
+  private func key(_ words: ArraySlice<UInt64>, source: Profile.KeySource) -> Key {
     let first = words.first ?? 0
     switch source {
+    case .container, .pod:
+      // a cgroup's name: the cgroups of one container (or pod) count as one key
+      return .name(containers?.name(ofCgroup: first, source == .pod ? .pod : .container) ?? "cgroup \(first)")
     case .comm:
       return .name(Array(words.prefix(2)).withUnsafeBytes { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
     case .syscall where first == UInt64(UAPINames.syscallKeyRange):

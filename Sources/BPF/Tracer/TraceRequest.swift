@@ -1,4 +1,5 @@
 import BPFKit
+import Containers
 import Histograms
 import Profiles
 
@@ -42,6 +43,10 @@ public struct TraceRequest: Sendable {
   public var measureCost: Bool
   /// Split every counted call's time into on CPU, waiting for a CPU and blocked (`--off-cpu`).
   public var splitTime: Bool
+  /// Names the cgroups of `container` and `pod` keys; the tracer makes it when the key has one.
+  public var containers: ContainerNames?
+  /// Where lines for the user go that come while tracing (a filtered container appearing).
+  public var laterNotes: (@Sendable (String) -> Void)?
   /// (call key, wait site) pairs the kernel keeps with --off-cpu: more are counted, not kept.
   public static let waitSiteEntries = 4096
   /// Wait sites are kept per key when the key is one part known at entry (an argument, the

@@ -15,7 +15,7 @@ extension Tracer {
     case .pid: return .SD_KEY_PID
     case .tid: return .SD_KEY_TID
     case .comm: return .SD_KEY_COMM
-    case .cgroup: return .SD_KEY_CGROUP
+    case .cgroup, .container, .pod: return .SD_KEY_CGROUP  // named in user space, from the cgroup
     case .none: return .SD_KEY_NONE
     }
   }
@@ -68,7 +68,7 @@ extension Tracer {
     settings.filter_tid = UInt32(bitPattern: filters.tid ?? 0)
     // system-wide, the tool's own bpf() calls (reading the maps) must not count
     settings.self_tgid = filters.pid == nil ? UInt32(getpid()) : 0
-    settings.filter_cgroup = filters.cgroupPath == nil ? 0 : 1
+    settings.filter_cgroup = filters.byCgroup ? 1 : 0
     if let comm = filters.comm {
       var words: (UInt64, UInt64) = (0, 0)
       withUnsafeMutableBytes(of: &words) { bytes in

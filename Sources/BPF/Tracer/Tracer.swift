@@ -26,7 +26,11 @@ public final class Tracer {
   /// What was attached, as "Attached ..." lines show it (the probe's own hooks).
   public var attachments: [Attachment] { links.map(\.attachment) }
 
+  /// Names containers and follows a container or pod filter, when the request has one.
+  private let containerWatch: ContainerWatch?
+
   public init(_ request: TraceRequest) throws(TracerError) {
+    var request = request
     let missing = HostFacts.missingCapabilities()
     guard missing.isEmpty else { throw .missingPrivileges(missing) }
     if let pid = request.filters.pid, !HostFacts.processExists(pid) {
@@ -42,6 +46,8 @@ public final class Tracer {
     } catch {
       throw .kernel(error)
     }
+    containerWatch = try ContainerWatch(for: request)
+    request.containers = containerWatch?.names
     let kernel = try LoadPlan(for: request)
     let settings = Self.settings(for: request, kernel: kernel, pidNamespace: HostFacts.pidNamespace)
     let outcome: (chosen: (method: ProbeMethod, value: Started)?, failures: [(ProbeMethod, TracerError)])
@@ -70,9 +76,14 @@ public final class Tracer {
     } catch {
       throw .kernel(error)
     }
+    containerWatch?.start(filter: try? object.map(.cgroupFilter))
     notes = kernel.notes
       + outcome.failures.map { "\($0.0.rawValue) is not available here (\($0.1.shortReason)); using \(method.rawValue)" }
       + (started.note.map { [$0] } ?? [])
+  }
+
+  deinit {
+    containerWatch?.stop()
   }
 
   /// Detaches now (the same happens when the tracer is released). What was counted can still be

@@ -8,6 +8,8 @@ public enum TracerError: Error, CustomStringConvertible {
   case noSuchThread(Int32)
   case cgroupUnreadable(path: String, Errno)
   case notCgroup2(path: String)
+  /// `--container` names several containers: which, by their cgroups.
+  case containerAmbiguous(String, cgroups: [String])
   /// tracefs could not be mounted: the step that failed, and how.
   case tracefsUnavailable(step: String, Errno)
   /// One probe method cannot work on this kernel, and why.
@@ -47,7 +49,7 @@ public enum TracerError: Error, CustomStringConvertible {
   /// privileges allow (1).
   public var isUsageError: Bool {
     switch self {
-    case .probeMethodUnsupported, .cgroupUnreadable, .notCgroup2: return true
+    case .probeMethodUnsupported, .cgroupUnreadable, .notCgroup2, .containerAmbiguous: return true
     default: return false
     }
   }
@@ -64,6 +66,8 @@ public enum TracerError: Error, CustomStringConvertible {
       return "cannot use cgroup '\(path)': \(errno) \(Self.cgroupExample)"
     case .notCgroup2(let path):
       return "cannot use cgroup '\(path)': not on a cgroup v2 file system \(Self.cgroupExample)"
+    case .containerAmbiguous(let name, let cgroups):
+      return "--container \(name) names \(cgroups.count) containers (cgroups \(cgroups.joined(separator: ", "))): give its id, or --pod"
     case .tracefsUnavailable(let step, let errno):
       return
         "tracefs is not mounted and could not be mounted (\(step): \(errno)); mount it with: mount -t tracefs tracefs /sys/kernel/tracing"

@@ -74,11 +74,12 @@ public struct BPFSyscallDist: ParsableCommand {
         throw Failure.usage("--heatmap redraws the screen each interval, over \(asked): keep them with --record or --report instead")
       }
     }
-    let request = TraceRequest(
+    var request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: filterOptions.filters,
       splitOutcome: profileOptions.splitOutcome, forcedMethod: profileOptions.probeMethod.method,
       limits: profileOptions.storage.limits, trackConcurrency: profileOptions.concurrency, slowCalls: slowCalls,
       measureCost: outputOptions.cost, splitTime: profileOptions.offCPU || profile.offCPU)
+    request.laterNotes = { Output.status("note: " + $0) }
     let cgroups = CgroupPaths()
     let decoder = ProfileLookup.decoder(for: profile, enumerators: enumerators, btf: btf, cgroups: cgroups)
     let session: Session

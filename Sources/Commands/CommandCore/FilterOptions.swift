@@ -15,6 +15,12 @@ public struct FilterOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("Trace only tasks in this cgroup v2 directory.", valueName: "path"))
   var cgroup: String?
 
+  @Option(name: .long, help: ArgumentHelp("Trace only this container (its name, namespace/pod/name or id), also when it starts later.", valueName: "name"))
+  var container: String?
+
+  @Option(name: .long, help: ArgumentHelp("Trace only this Kubernetes pod's containers, also those started later.", valueName: "namespace/name"))
+  var pod: String?
+
   public init() {}
 
   public func validate() throws {
@@ -22,7 +28,10 @@ public struct FilterOptions: ParsableArguments {
       if let id, let problem = Filters.taskIDProblem(Int64(id), of: what) { throw ValidationError("\(flag) " + problem) }
     }
     if let comm, let problem = Filters.commProblem(comm) { throw ValidationError("--comm " + problem) }
+    if container?.isEmpty == true { throw ValidationError("--container must name a container") }
+    if let pod, let problem = Filters.podProblem(pod) { throw ValidationError("--pod " + problem) }
+    if let problem = filters.combinationProblem { throw ValidationError(problem) }
   }
 
-  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup) }
+  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup, container: container, pod: pod) }
 }

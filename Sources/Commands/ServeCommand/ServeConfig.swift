@@ -13,7 +13,7 @@ import YAMLReading
 ///   - profile: bpfsyscalldist
 ///   - profile: futex        # a name or a file, as --profile takes it
 ///     name: futex_nginx     # the metrics' prefix instead of the profile's name
-///     comm: nginx           # pid, tid, comm, cgroup: as -p, -t, -c, --cgroup
+///     comm: nginx           # pid, tid, comm, cgroup, container, pod: as -p, -t, -c, --cgroup, ...
 ///     split_outcome: true
 ///     concurrency: true
 ///     probe_method: tp_btf
@@ -102,7 +102,7 @@ struct ServeConfigBuilder: YAMLReader {
       let item = fields(
         of: node, in: "a 'profiles' entry",
         allowed: [
-          "profile", "name", "pid", "tid", "comm", "cgroup", "split_outcome", "concurrency", "probe_method", "max_keys",
+          "profile", "name", "pid", "tid", "comm", "cgroup", "container", "pod", "split_outcome", "concurrency", "probe_method", "max_keys",
           "max_errors",
         ],
         required: ["profile"]),
@@ -122,6 +122,15 @@ struct ServeConfigBuilder: YAMLReader {
       entry.filters.comm = comm
     }
     entry.filters.cgroupPath = item["cgroup"].flatMap { string($0, "'cgroup'") }
+    if let containerNode = item["container"], let container = string(containerNode, "'container'") {
+      if container.isEmpty { error("'container' must name a container", at: containerNode.location) }
+      entry.filters.container = container
+    }
+    if let podNode = item["pod"], let pod = string(podNode, "'pod'") {
+      if let problem = Filters.podProblem(pod) { error("'pod' " + problem, at: podNode.location) }
+      entry.filters.pod = pod
+    }
+    if let problem = entry.filters.combinationProblem { error(problem, at: node.location) }
     entry.splitOutcome = item["split_outcome"].flatMap { boolean($0, "'split_outcome'") } ?? false
     entry.concurrency = item["concurrency"].flatMap { boolean($0, "'concurrency'") } ?? false
     if let methodNode = item["probe_method"], let method = string(methodNode, "'probe_method'") {

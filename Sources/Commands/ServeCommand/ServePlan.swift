@@ -109,9 +109,10 @@ struct ServePlan {
       throw configFile.map { diagnostic($0, source.location, problem) } ?? Failure.usage(problem)
     }
     let enumerators = profile.decoding.btfEnum.flatMap { btf?.enumerators(of: $0) } ?? [:]
-    let request = TraceRequest(
+    var request = TraceRequest(
       profile: profile, enumerators: enumerators, filters: source.filters, splitOutcome: source.splitOutcome,
       forcedMethod: method, limits: source.limits, trackConcurrency: source.concurrency)
+    request.laterNotes = { Output.status("note: " + $0) }
     return Entry(
       metricName: source.name ?? profile.name, profile: profile, request: request,
       decoder: ProfileLookup.decoder(for: profile, enumerators: enumerators, btf: btf, cgroups: cgroups),

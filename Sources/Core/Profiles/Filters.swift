@@ -7,12 +7,37 @@ public struct Filters: Sendable, Equatable {
   public var comm: String?
   /// A cgroup v2 directory: its tasks and those of every cgroup below it.
   public var cgroupPath: String?
+  /// A container (its name, `namespace/pod/name` or id) and a pod (`namespace/name` or uid):
+  /// followed as they come and go, through the cgroup they are given.
+  public var container: String?
+  public var pod: String?
 
-  public init(pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil) {
+  public init(
+    pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil, container: String? = nil,
+    pod: String? = nil
+  ) {
     self.pid = pid
     self.tid = tid
     self.comm = comm
     self.cgroupPath = cgroupPath
+    self.container = container
+    self.pod = pod
+  }
+
+  /// Whether calls are counted by a cgroup's tasks (one slot in the kernel: `--cgroup`, or the
+  /// container or pod's).
+  public var byCgroup: Bool { cgroupPath != nil || container != nil || pod != nil }
+
+  /// What is wrong with these filters together, nil when nothing.
+  public var combinationProblem: String? {
+    cgroupPath != nil && (container != nil || pod != nil) ? "give --cgroup or --container/--pod, not both: they are one cgroup" : nil
+  }
+
+  /// What is wrong with a `--pod` value, nil when nothing.
+  public static func podProblem(_ pod: String) -> String? {
+    let parts = pod.split(separator: "/", omittingEmptySubsequences: false)
+    let uid = pod.utf8.count == 36 && !pod.contains("/")
+    return uid || (parts.count == 2 && parts.allSatisfy { !$0.isEmpty }) ? nil : "must be NAMESPACE/NAME (or the pod's uid)"
   }
 
   /// What is wrong with a pid or tid, nil when nothing: each caller names its field ("--pid",
@@ -28,7 +53,8 @@ public struct Filters: Sendable, Equatable {
 
   /// ", pid 42, comm nginx": the filters set, as serve's index page lists them.
   public var summary: String {
-    [pid.map { "pid \($0)" }, tid.map { "tid \($0)" }, comm.map { "comm \($0)" }, cgroupPath.map { "cgroup \($0)" }]
+    [pid.map { "pid \($0)" }, tid.map { "tid \($0)" }, comm.map { "comm \($0)" }, cgroupPath.map { "cgroup \($0)" },
+     container.map { "container \($0)" }, pod.map { "pod \($0)" }]
       .compactMap { $0 }.map { ", " + $0 }.joined()
   }
 }

@@ -29,13 +29,17 @@ public struct Profile: Equatable, Sendable {
     case comm
     /// The task's cgroup (v2), shown as its path: a pod's, a service's.
     case cgroup
+    /// The task's container (`namespace/pod/name` in a Kubernetes pod) and its pod
+    /// (`namespace/name`): its cgroup, named by the container runtime's files.
+    case container, pod
     case none
 
     /// The names `key: {source: NAME}` takes, and what each means (`tgid` is `pid`'s other name).
     public static let byName: KeyValuePairs<String, KeySource> = [
       "arg0": .argument(0), "arg1": .argument(1), "arg2": .argument(2), "arg3": .argument(3),
       "arg4": .argument(4), "arg5": .argument(5), "syscall": .syscall, "retval": .retval, "pid": .pid,
-      "tgid": .pid, "tid": .tid, "comm": .comm, "cgroup": .cgroup, "none": .none,
+      "tgid": .pid, "tid": .tid, "comm": .comm, "cgroup": .cgroup, "container": .container,
+      "pod": .pod, "none": .none,
     ]
 
     /// The source as `--check` names it.

@@ -67,6 +67,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "workload.h"
@@ -190,6 +191,17 @@ int main(int argc, char **argv)
 	if (a < argc && strcmp(argv[a], "--stop") == 0) {
 		stop_after_setup = 1;
 		a++;
+	}
+	/* A container's init (pid 1) cannot stop itself: the signal is ignored. It runs the mode in
+	 * a child then, and waits for it. */
+	if (stop_after_setup && getpid() == 1) {
+		pid_t child = fork();
+		int status;
+
+		if (child > 0) {
+			waitpid(child, &status, 0);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		}
 	}
 	for (i = 0; a < argc && i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (strcmp(argv[a], modes[i].name) || argc - a - 1 < modes[i].arguments)

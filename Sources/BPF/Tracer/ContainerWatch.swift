@@ -1,0 +1,96 @@
+import BPFKit
+import Containers
+import Foundation
+import Profiles
+import SystemPackage
+import Synchronization
+
+/// While a tracer with a `container` or `pod` key or filter runs: walks the cgroup tree every
+/// `period`, so that containers are named while they live (a call is named after its container
+/// even when it is read after the container is gone), and points the kernel's one cgroup filter
+/// slot at the container or pod `--container`/`--pod` names, as it comes, goes and comes back.
+/// A pod's containers started later are inside its cgroup, and so traced from their first call;
+/// a container named alone is traced from the walk that first sees it.
+final class ContainerWatch: @unchecked Sendable {
+  let names: ContainerNames
+  private let cgroups = CgroupPaths()
+  private let container: String?
+  private let pod: String?
+  private let note: @Sendable (String) -> Void
+  private let stopped = Atomic(false)
+  private let wake = DispatchSemaphore(value: 0)
+  private let done = DispatchSemaphore(value: 0)
+  /// Only the watch's own thread touches these once it runs.
+  private var slot: Map?
+  private var followed: String?
+  private var waitingSaid = false
+
+  /// With a filter: often enough that a container started after the tool is traced within a
+  /// quarter second; for names alone, once a second.
+  static let filterPeriod = 0.25
+  static let namingPeriod = 1.0
+
+  /// nil when the request has no container or pod key or filter.
+  init?(for request: TraceRequest) throws(TracerError) {
+    let profile = request.profile
+    let sources = [profile.keySource] + profile.keyParts.map(\.source)
+    let filters = request.filters
+    guard sources.contains(.container) || sources.contains(.pod) || filters.container != nil || filters.pod != nil else {
+      return nil
+    }
+    container = filters.container
+    pod = filters.pod
+    note = request.laterNotes ?? { _ in }
+    names = ContainerNames { [cgroups] in cgroups.path(of: $0) }
+    names.learn(cgroups.walk())
+    let matches = names.cgroups(matching: container, pod: pod)
+    if let container, matches.count > 1 { throw .containerAmbiguous(container, cgroups: matches) }
+  }
+
+  /// Runs the watch; `filter`: the kernel's cgroup filter slot, when a container or pod is
+  /// the filter.
+  func start(filter: Map?) {
+    slot = container != nil || pod != nil ? filter : nil
+    follow()
+    let period = slot != nil ? Self.filterPeriod : Self.namingPeriod
+    Thread.detachNewThread { [self] in
+      while !stopped.load(ordering: .acquiring) {
+        _ = wake.wait(timeout: .now() + period)
+        if stopped.load(ordering: .acquiring) { break }
+        names.learn(cgroups.walk())
+        follow()
+      }
+      done.signal()
+    }
+  }
+
+  /// Stops the watch and waits for its thread: nothing touches the maps after.
+  func stop() {
+    stopped.store(true, ordering: .releasing)
+    wake.signal()
+    done.wait()
+  }
+
+  /// Points the slot at the newest cgroup the filter names, saying so when it changes.
+  private func follow() {
+    guard let slot, let root = cgroups.root else { return }
+    let what = [pod.map { "pod \($0)" }, container.map { "container \($0)" }].compactMap { $0 }.joined(separator: " ")
+    guard let path = names.cgroups(matching: container, pod: pod).last else {
+      if followed == nil, !waitingSaid { note("no \(what) yet: counting starts when it appears") }
+      if followed != nil { note("\(what) is gone: counting resumes if it comes back") }
+      waitingSaid = true
+      followed = nil
+      return
+    }
+    guard path != followed else { return }
+    do {
+      let directory = try FileDescriptor.open(root + path, .readOnly, options: [.directory, .closeOnExec])
+      defer { try? directory.close() }
+      try slot.setFileDescriptor(directory, at: 0)
+      followed = path
+      note("counting \(what): cgroup \(path)")
+    } catch {
+      note("cannot follow \(what) into cgroup \(path): \(error)")  // gone again already; the next walk tries anew
+    }
+  }
+}
