@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// `container` and `pod` keys and the `--container`/`--pod` filters, against real containerd and
+/// podman containers (`ContainerRuntimes`), each making a known number of getppid calls. The
+/// runtimes' own tasks in a container's cgroup (runc's init) make calls too: counts are taken for
+/// the workload's comm, a third key part.
+final class ContainerTests: XCTestCase {
+  nonisolated(unsafe) static var runtimes: ContainerRuntimes?  // one containerd for the class
+
+  override class func tearDown() {
+    runtimes = nil
+  }
+
+  func runtimes() throws -> ContainerRuntimes {
+    if let runtimes = Self.runtimes { return runtimes }
+    let made = try ContainerRuntimes()
+    Self.runtimes = made
+    return made
+  }
+
+  let profile = """
+    version: 1
+    name: ppid-by-container
+    probe: {syscall: getppid}
+    key:
+      - {source: pod, label: pod}
+      - {source: container, label: container}
+      - {source: comm, label: comm}
+    """
+
+  /// The workload's counts by "pod container", from the JSON `keys` of a run's last print.
+  func workloadCounts(_ run: ToolRun) -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for histogram in run.jsonObjects.last?["histograms"] as? [[String: Any]] ?? [] {
+      guard let keys = histogram["keys"] as? [String: String], keys["comm"] == "sd-workload" else { continue }
+      counts["\(keys["pod"]!) \(keys["container"]!)", default: 0] += histogram["count"] as? Int ?? 0
+    }
+    return counts
+  }
+
+  func testCallsAreCountedPerPodAndContainerAndKeepTheirNamesAfterTheContainerIsGone() throws {
+    let runtimes = try runtimes()
+    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j"])
+    try tool.waitUntilAttached()
+    let shop1 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-1"), shop2 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-2")
+    let containers = [
+      try runtimes.containerd(shop1, "web", "getppid", "300"), try runtimes.containerd(shop1, "sidecar", "getppid", "200"),
+      try runtimes.containerd(shop2, "web", "getppid", "100"), try runtimes.podman("sd-cache", "getppid", "150"),
+    ]
+    let host = try Workload("getppid", "70")
+    // two containers called web: a filter must say which
+    let ambiguous = try ToolRun.complete(["--container", "web", "-d", "1"])
+    XCTAssertEqual(ambiguous.status, 2, ambiguous.stderr)
+    XCTAssertTrue(ambiguous.stderr.contains("--container web names 2 containers"), ambiguous.stderr)
+    sleep(2)  // the tool names a container from the walk of the cgroups it makes every second
+    for container in containers { try container.finish() }  // each is removed before the tool reads
+    _ = try host.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(workloadCounts(tool), [
+      "prod/shop-1 prod/shop-1/web": 300, "prod/shop-1 prod/shop-1/sidecar": 200, "prod/shop-2 prod/shop-2/web": 100,
+      "- sd-cache": 150, "- -": 70,
+    ])
+  }
+
+  func testAPodFilterWaitsForThePodAndCountsItsContainersStartedLater() throws {
+    let runtimes = try runtimes()
+    let shop3 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-3"), shop4 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-4")
+    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j", "--pod", "prod/shop-3"])
+    try tool.waitUntilAttached()
+    XCTAssertTrue(tool.stderr.contains("note: no pod prod/shop-3 yet: counting starts when it appears"), tool.stderr)
+    let sandbox = try runtimes.containerd(shop3, nil, "getppid", "5")
+    try waitFor("note: counting pod prod/shop-3: cgroup \(shop3.cgroup)", in: tool)
+    let web = try runtimes.containerd(shop3, "web", "getppid", "250")  // after the filter found the pod
+    let other = try runtimes.containerd(shop4, "web", "getppid", "40")
+    let host = try Workload("getppid", "60")
+    sleep(1)  // named by a walk while it lives (every 0.25 s with a filter)
+    for container in [web, other, sandbox] { try container.finish() }
+    _ = try host.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(workloadCounts(tool), ["prod/shop-3 prod/shop-3/web": 250, "prod/shop-3 prod/shop-3/POD": 5])
+  }
+
+  func testAContainerFilterFollowsAContainerStartedAfterTheTool() throws {
+    let runtimes = try runtimes()
+    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j", "--container", "sd-late"])
+    try tool.waitUntilAttached()
+    XCTAssertTrue(tool.stderr.contains("note: no container sd-late yet"), tool.stderr)
+    let late = try runtimes.podman("sd-late", "getppid", "120")
+    try waitFor("note: counting container sd-late: cgroup", in: tool)
+    let other = try runtimes.podman("sd-other", "getppid", "30")
+    for container in [late, other] { try container.finish() }
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(workloadCounts(tool), ["- sd-late": 120])
+  }
+
+  func waitFor(_ line: String, in tool: ToolRun, file: StaticString = #filePath, lineNumber: UInt = #line) throws {
+    let deadline = Date().addingTimeInterval(30)
+    while !tool.stderr.contains(line) {
+      guard Date() < deadline, tool.process.isRunning else {
+        return XCTFail("no '\(line)' from the tool: \(tool.stderr)", file: file, line: lineNumber)
+      }
+      usleep(20_000)
+    }
+  }
+}
