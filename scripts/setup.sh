@@ -11,7 +11,7 @@ set -eu
 # tests' venv (below); chromium and its chromedriver, the real browser the report tests open pages in;
 # Prometheus' Go client as source, whose native-histogram bounds table the tests read; containerd,
 # runc and podman, the real container runtimes the container tests run containers with
-packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl chromium chromium-driver golang-github-prometheus-client-golang-dev containerd runc podman conmon"
+packages="python3-venv bpftool libbpf-dev libelf-dev libyaml-dev zlib1g-dev pkg-config dpkg-dev binutils util-linux man-db groff-base python3-prometheus-client linux-libc-dev-arm64-cross debootstrap lintian prometheus curl chromium chromium-driver golang-github-prometheus-client-golang-dev containerd runc podman conmon netavark"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
