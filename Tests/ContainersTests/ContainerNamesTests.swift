@@ -96,4 +96,28 @@ final class ContainerNamesTests: XCTestCase {
     XCTAssertEqual(names.cgroups(matching: "POD", pod: nil), [], "a sandbox is never a filter's container")
     XCTAssertEqual(names.cgroups(matching: nil, pod: "prod/shop-9"), [])
   }
+
+  func testAContainerNoRuntimeNamesIsAskedAFewWalksThenLeftAsItsShortID() {
+    let paths: [UInt64: String] = [20: "/libpod_parent/libpod-\(id(3))", 21: "/libpod_parent/libpod-\(id(4))"]
+    let names = ContainerNames(metadata: RuntimeMetadata(root: root)) { paths[$0] }
+    names.learn([20: paths[20]!])
+    XCTAssertEqual(names.name(ofCgroup: 20, .container), String(id(3).prefix(12)))
+    write("var/lib/containers/storage/vfs-containers/containers.json", [["id": id(3), "names": ["late"]]])
+    names.learn([20: paths[20]!])
+    XCTAssertEqual(names.name(ofCgroup: 20, .container), "late", "named by a later walk")
+    for _ in 0..<ContainerNames.namingTries { names.learn([21: paths[21]!]) }
+    write("var/lib/containers/storage/vfs-containers/containers.json", [["id": id(4), "names": ["never"]]])
+    names.learn([21: paths[21]!])
+    XCTAssertEqual(names.name(ofCgroup: 21, .container), String(id(4).prefix(12)), "not read on every walk for ever")
+  }
+
+  func testAFilterFollowsTheNewestOfTheCgroupsItNames() {
+    containerd(id(9), cri("web"))
+    containerd(id(1), cri("web"))
+    let older = podPath + "/cri-containerd-\(id(9)).scope", newer = podPath + "/cri-containerd-\(id(1)).scope"
+    let paths: [UInt64: String] = [10: older, 30: newer]
+    let names = ContainerNames(metadata: RuntimeMetadata(root: root)) { paths[$0] }
+    names.learn(paths)
+    XCTAssertEqual(names.cgroups(matching: "prod/shop-1/web", pod: nil), [older, newer], "by cgroup id, not by path")
+  }
 }

@@ -24,6 +24,7 @@ final class ContainerWatch: @unchecked Sendable {
   private var slot: Map?
   private var followed: String?
   private var waitingSaid = false
+  private var running = false
 
   /// With a filter: often enough that a container started after the tool is traced within a
   /// quarter second; for names alone, once a second.
@@ -53,6 +54,7 @@ final class ContainerWatch: @unchecked Sendable {
     slot = container != nil || pod != nil ? filter : nil
     follow()
     let period = slot != nil ? Self.filterPeriod : Self.namingPeriod
+    running = true
     Thread.detachNewThread { [self] in
       while !stopped.load(ordering: .acquiring) {
         _ = wake.wait(timeout: .now() + period)
@@ -66,12 +68,13 @@ final class ContainerWatch: @unchecked Sendable {
 
   /// Stops the watch and waits for its thread: nothing touches the maps after.
   func stop() {
+    guard running else { return }
     stopped.store(true, ordering: .releasing)
     wake.signal()
     done.wait()
   }
 
-  /// Points the slot at the newest cgroup the filter names, saying so when it changes.
+  /// Points the slot at the newest cgroup the filter names (the highest id), saying so when it changes.
   private func follow() {
     guard let slot, let root = cgroups.root else { return }
     let what = [pod.map { "pod \($0)" }, container.map { "container \($0)" }].compactMap { $0 }.joined(separator: " ")

@@ -33,7 +33,20 @@ public final class ContainerNames: Sendable {
     var goneOrder: [UInt64] = []
     var gone: Set<UInt64> = []
     var pods: [String: RuntimeMetadata.PodName] = [:]
+    /// Walks that found a container no runtime's files name, by cgroup.
+    var namingTries: [UInt64: Int] = [:]
+
+    /// Still to be named: runtimes write a container's files before its cgroup, so a few walks
+    /// cover a race; one never named (a runtime whose files are elsewhere) is not read again
+    /// on every walk.
+    func unnamed(_ id: UInt64) -> Bool {
+      guard let placement = placements[id] else { return true }
+      return placement.needsNaming && namingTries[id, default: 0] < ContainerNames.namingTries
+    }
   }
+
+  /// Walks that look for a container's name before it is left as its short id.
+  public static let namingTries = 4
 
   private let metadata: RuntimeMetadata
   private let path: @Sendable (UInt64) -> String?
@@ -59,18 +72,22 @@ public final class ContainerNames: Sendable {
   /// names again those no runtime had named yet, and marks the missing ones gone.
   public func learn(_ live: [UInt64: String]) {
     let (unplaced, vanished): ([(UInt64, String)], [UInt64]) = state.withLock { state in
-      (live.filter { state.placements[$0.key]?.needsNaming ?? true }.map { ($0.key, $0.value) },
+      (live.filter { state.unnamed($0.key) }.map { ($0.key, $0.value) },
        state.placements.keys.filter { live[$0] == nil && !state.gone.contains($0) })
     }
     let placed = unplaced.map { ($0.0, place($0.1)) }
     state.withLock { state in
-      for (id, placement) in placed { record(placement, id, &state) }
+      for (id, placement) in placed {
+        record(placement, id, &state)
+        if placement.needsNaming { state.namingTries[id, default: 0] += 1 }
+      }
       state.goneOrder += vanished
       state.gone.formUnion(vanished)
       let excess = state.goneOrder.count - Self.goneKept
       if excess > 0 {
         for id in state.goneOrder.prefix(excess) {
           state.placements[id] = nil
+          state.namingTries[id] = nil
           state.gone.remove(id)
         }
         state.goneOrder.removeFirst(excess)
@@ -78,28 +95,29 @@ public final class ContainerNames: Sendable {
     }
   }
 
-  /// The live cgroups a `--container`/`--pod` filter names, by path: the container's own
-  /// cgroup, or (a pod alone) the pod's. `container`: its name, `namespace/pod/name`, or an id
+  /// The live cgroups a `--container`/`--pod` filter names, by path, oldest first (cgroup ids
+  /// only grow): the container's own cgroup, or (a pod alone) the pod's. `container`: its name, `namespace/pod/name`, or an id
   /// of at least 12 digits; `pod`: `namespace/name` or its uid.
   public func cgroups(matching container: String?, pod: String?) -> [String] {
     state.withLock { state in
-      var found: Set<String> = []
+      var found: [String: UInt64] = [:]  // a path and the newest cgroup id in it
       for (id, placement) in state.placements where !state.gone.contains(id) {
         if let pod {
           guard let uid = placement.place.pod?.uid, pod == uid || state.pods[uid]?.description == pod else { continue }
-          if container == nil, let path = placement.place.pod?.cgroupPath { found.insert(path) }
+          if container == nil, let path = placement.place.pod?.cgroupPath { found[path] = max(found[path] ?? 0, id) }
         }
         guard let container, let own = placement.place.container, let named = placement.container, !named.sandbox else { continue }
         if container == named.name || container == placement.containerName || (container.count >= 12 && own.id.hasPrefix(container)) {
-          found.insert(own.cgroupPath)
+          found[own.cgroupPath] = max(found[own.cgroupPath] ?? 0, id)
         }
       }
-      return found.sorted()
+      return found.sorted { $0.value < $1.value }.map(\.key)
     }
   }
 
   private func placement(of id: UInt64) -> Placement? {
-    if let known = state.withLock({ $0.placements[id] }), !known.needsNaming { return known }
+    // a known cgroup is named as it is: the walks retry those no runtime had named yet
+    if let known = state.withLock({ $0.placements[id] }) { return known }
     guard let path = path(id) else { return state.withLock { $0.placements[id] } }
     let placement = place(path)
     state.withLock { record(placement, id, &$0) }
