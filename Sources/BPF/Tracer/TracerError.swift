@@ -4,6 +4,8 @@ import SystemPackage
 /// Why tracing could not start, each said in one line with the fix where there is one.
 public enum TracerError: Error, CustomStringConvertible {
   case missingPrivileges([String])
+  /// bpf() itself refused although the capabilities are there: by a seccomp filter, or an LSM.
+  case bpfRefused(Errno, seccompFiltered: Bool)
   case noSuchProcess(Int32)
   case noSuchThread(Int32)
   case cgroupUnreadable(path: String, Errno)
@@ -58,6 +60,11 @@ public enum TracerError: Error, CustomStringConvertible {
     switch self {
     case .missingPrivileges(let missing):
       return "tracing needs root, or the capabilities \(missing.joined(separator: " and ")); run it with sudo"
+    case .bpfRefused(let errno, seccompFiltered: true):
+      return
+        "bpf() is refused (\(errno)) by this process's seccomp filter, which a container runtime's default profile allows only with CAP_SYS_ADMIN: run the container with seccomp unconfined (podman run --security-opt seccomp=unconfined; Kubernetes: seccompProfile type Unconfined, as contrib/daemonset.yaml does)"
+    case .bpfRefused(let errno, seccompFiltered: false):
+      return "bpf() is refused (\(errno)) although the process has the capabilities: a security module (SELinux, AppArmor) forbids it"
     case .noSuchProcess(let pid):
       return "no process with pid \(pid)"
     case .noSuchThread(let tid):

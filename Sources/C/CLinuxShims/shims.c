@@ -3,6 +3,8 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
+#include <errno.h>
+#include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -32,6 +34,20 @@ int CLinuxShims_perf_event_open_tracepoint(unsigned long long id)
 	attr.type = PERF_TYPE_TRACEPOINT;
 	attr.config = id;
 	return (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int CLinuxShims_bpf_refusal(void)
+{
+	union bpf_attr attr;
+	long fd;
+
+	memset(&attr, 0, sizeof(attr)); /* BPF_MAP_TYPE_UNSPEC: no such map */
+	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd >= 0) {
+		close((int)fd);
+		return 0;
+	}
+	return errno == EINVAL ? 0 : errno;
 }
 
 void *CLinuxShims_memmem(const void *haystack, size_t haystack_length, const void *needle,

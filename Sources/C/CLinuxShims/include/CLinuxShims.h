@@ -14,6 +14,10 @@ int CLinuxShims_is_cgroup2(const char *path);
  * the fd or -1 with errno. For attaching a BPF program to a tracefs-defined kprobe. */
 int CLinuxShims_perf_event_open_tracepoint(unsigned long long id);
 
+/* bpf(BPF_MAP_CREATE) of an invalid map type: 0 if the kernel saw the call (it answers EINVAL),
+ * else the errno of what refused it first (EPERM from a seccomp filter or an LSM). */
+int CLinuxShims_bpf_refusal(void);
+
 /* memmem(3): the first place `needle` occurs in `haystack`, or NULL. */
 void *CLinuxShims_memmem(const void *haystack, size_t haystack_length, const void *needle,
 			 size_t needle_length);
