@@ -8,6 +8,9 @@ import Synchronization
 /// Kubernetes name them: "/system.slice/ssh.service", "/kubepods.slice/...".
 public final class CgroupPaths: Sendable {
   /// Where cgroup v2 is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on hybrid hosts).
+  /// In a container, the mount of the whole hierarchy, whose root cgroup has id 1: the runtime's
+  /// own mount shows the container's cgroup namespace alone, and the host's tree mounted beside it
+  /// (contrib/daemonset.yaml mounts it at /host/sys/fs/cgroup) shows every cgroup.
   public let root: String?
   private let known = Mutex<(paths: [UInt64: String], scanned: Double)>(([:], -.infinity))
 
@@ -17,8 +20,14 @@ public final class CgroupPaths: Sendable {
   public init(mounts: String = "/proc/self/mounts") {
     let table = HostFacts.read(mounts) ?? ""
     let fields: [[Substring]] = table.split(separator: "\n").map { $0.split(separator: " ") }
-    let cgroup2 = fields.first { $0.count > 2 && $0[2] == "cgroup2" }
-    root = cgroup2.map { String($0[1]) }
+    let cgroup2 = fields.filter { $0.count > 2 && $0[2] == "cgroup2" }.map { String($0[1]) }
+    root = cgroup2.first { Self.inode(of: $0) == 1 } ?? cgroup2.first { Self.inode(of: $0) != nil } ?? cgroup2.first
+  }
+
+  /// nil where the path cannot be reached (a mount shadowed by a later one).
+  private static func inode(of path: String) -> UInt64? {
+    var info = stat()
+    return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
   }
 
   /// The path of cgroup `id`, or nil when no cgroup has it (any more).
