@@ -4,7 +4,8 @@
 #               and run on a clean Debian 12 last
 # make test-kernels  the real-kernel tests again inside Debian's 5.10, 6.1 and 6.12 kernels (qemu),
 #               one line per kernel; KERNELS="6.1" picks some
-# make deb      a Debian package; make dist, a tarball of the same files
+# make deb      a Debian package; make dist, a tarball of the same files; make oci, an OCI image
+#               archive of them (podman load, ctr images import; contrib/daemonset.yaml runs it)
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 # Where the systemd unit finds the binary and serve's config once installed (the tarball is staged
@@ -20,7 +21,7 @@ STATIC_LIBS := $(CURDIR)/.build-static-libs
 RELEASE_FLAGS := --static-swift-stdlib -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 DIST := .build/dist
 
-.PHONY: setup build run test test-kernels test-package deb dist install install-files clean
+.PHONY: setup build run test test-kernels test-package test-oci deb dist oci install install-files clean
 
 setup:
 	@scripts/setup.sh
@@ -43,6 +44,7 @@ test: setup
 	scripts/fuzz.sh 20
 	swift test --skip-build --disable-swift-testing
 	$(MAKE) test-package
+	$(MAKE) test-oci
 
 # The real-kernel suite inside other kernels (scripts/test-kernels.sh says how): about 20 min.
 KERNELS ?=
@@ -59,6 +61,13 @@ deb: build
 
 dist: build
 	scripts/make-dist.sh .build/release $(DIST)
+
+oci: build
+	scripts/make-oci.sh .build/release $(DIST)
+
+# The image, run by podman: privileged and with the DaemonSet's privileges (scripts/test-oci.sh).
+test-oci: oci
+	scripts/test-oci.sh $(DIST)/*-oci.tar
 
 clean:
 	swift package clean

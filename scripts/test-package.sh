@@ -10,9 +10,8 @@ set -eu
 deb=$(readlink -f "$1")
 tarball=$(readlink -f "$2")
 root=$(cd "$(dirname "$0")/.." && pwd)
-failures=0
-fail() { echo "test-package: FAIL: $*" >&2; failures=$((failures + 1)); }
-pass() { echo "test-package: ok: $*"; }
+test_name=test-package
+. "$root/scripts/test-lib.sh"
 
 work=$(mktemp -d)
 sys=$work/merged
@@ -45,9 +44,8 @@ fi
 # every run on a copy-on-write layer over it
 mkdir "$work/upper" "$work/work" "$sys"
 mount -t overlay overlay -o "lowerdir=$pristine,upperdir=$work/upper,workdir=$work/work" "$sys"
-# the workload, as plain C: SwiftPM's build of it links the Swift runtime, which is not inside
 workload=$work/sd-workload
-gcc -O2 -pthread -o "$workload" "$root"/Sources/Tools/sd-workload/*.c
+build_workload "$workload"
 mount -t proc proc "$sys/proc"
 mount --rbind /sys "$sys/sys"
 mount --rbind /dev "$sys/dev"
@@ -79,17 +77,15 @@ trace_counts_exactly() {
 	rm -f "$work/trace.err" # a fresh file: the wait below must not see the previous run's line
 	chroot "$sys" /tmp/sd-workload --stop bpf-mix 60 >"$work/workload.json" &
 	wpid=$!
-	until [ "$(cut -d' ' -f3 "/proc/$wpid/stat" 2>/dev/null)" = T ] || ! kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
+	wait_stopped "$wpid"
 	chroot "$sys" "$1" -p "$wpid" -j >"$work/trace.json" 2>"$work/trace.err" &
 	tpid=$!
-	until grep -q 'Hit Ctrl-C' "$work/trace.err" || ! kill -0 "$tpid" 2>/dev/null; do sleep 0.01; done
+	wait_line "$work/trace.err" 'Hit Ctrl-C' "$tpid"
 	kill -CONT "$wpid"
 	wait "$wpid" || true # its report, or its absence, is judged below
 	kill -INT "$tpid"
 	wait "$tpid" || true
-	issued=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["counts"], sort_keys=True))' "$work/workload.json")
-	traced=$(python3 -c 'import json,sys; print(json.dumps({h["key"]: h["count"] for h in json.load(open(sys.argv[1]))["histograms"]}, sort_keys=True))' "$work/trace.json" 2>/dev/null || echo none)
-	[ "$issued" = "$traced" ] && pass "$1: a trace inside counts the workload exactly" ||
+	same_counts "$work/workload.json" "$work/trace.json" && pass "$1: a trace inside counts the workload exactly" ||
 		fail "$1: trace: issued $issued, traced $traced; $(cat "$work/trace.err")"
 }
 
@@ -98,7 +94,7 @@ serve_answers() {
 	rm -f "$work/serve.err"
 	chroot "$sys" "$1" serve --config "$2" --listen 127.0.0.1:0 2>"$work/serve.err" &
 	spid=$!
-	until grep -q 'Hit Ctrl-C' "$work/serve.err" || ! kill -0 "$spid" 2>/dev/null; do sleep 0.01; done
+	wait_line "$work/serve.err" 'Hit Ctrl-C' "$spid"
 	port=$(sed -n 's|^note: serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/serve.err")
 	curl -sf "http://127.0.0.1:${port:-0}/metrics" | grep -q '^bpfsyscalldist_calls_counted_total ' &&
 		pass "$1: serve answers from $2" || fail "$1: serve: $(cat "$work/serve.err")"
@@ -126,8 +122,4 @@ grep -q "^ExecStart=$tool serve --config /usr/local/etc/bpfsyscalldist/serve.yam
 trace_counts_exactly "$tool"
 serve_answers "$tool" /usr/local/etc/bpfsyscalldist/serve.yaml
 
-if [ "$failures" -gt 0 ]; then
-	echo "test-package: $failures failed" >&2
-	exit 1
-fi
-echo "test-package: all passed"
+finish
