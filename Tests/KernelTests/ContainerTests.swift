@@ -94,6 +94,39 @@ final class ContainerTests: XCTestCase {
     XCTAssertEqual(workloadCounts(tool), ["- sd-late": 120])
   }
 
+  /// serve's `labels:` on a profile keyed by comm alone: each call's namespace, pod and container
+  /// as their own labels, read by prometheus_client's OpenMetrics parser.
+  func testServeLabelsEachCallWithItsNamespacePodAndContainer() throws {
+    let runtimes = try runtimes()
+    let byComm = try temporaryProfile("version: 1\nname: ppid\nprobe: {syscall: getppid}\nkey: {source: comm, label: comm}\n")
+    let config = try temporaryProfile(
+      "profiles:\n  - profile: \(byComm)\n    labels: [namespace, pod, container]\n", name: "serve")
+    let serve = try ServeRun(["--config", config])
+    let shop5 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-5")
+    let containers = [
+      try runtimes.containerd(shop5, "web", "getppid", "300"), try runtimes.containerd(shop5, "sidecar", "getppid", "200"),
+      try runtimes.podman("sd-labelled", "getppid", "150"),
+    ]
+    let host = try Workload("getppid", "70")
+    sleep(2)  // named by a walk while they live
+    for container in containers { try container.finish() }
+    _ = try host.finish()
+    usleep(1_500_000)  // serve reads the kernel's counts every second
+    let counts = try python(
+      """
+      import sys
+      from prometheus_client.openmetrics.parser import text_string_to_metric_families
+      for family in text_string_to_metric_families(sys.stdin.read()):
+          for s in family.samples:
+              if s.name == "ppid_latency_seconds_count" and s.labels["comm"] == "sd-workload":
+                  print(s.labels["namespace"], s.labels["pod"], s.labels["container"], int(s.value))
+      """, input: try serve.metrics())
+    XCTAssertEqual(serve.stop(), 0, serve.tool.stderr)
+    XCTAssertEqual(
+      Set(counts.split(separator: "\n")),
+      ["prod shop-5 web 300", "prod shop-5 sidecar 200", "- - sd-labelled 150", "- - - 70"])
+  }
+
   func waitFor(_ line: String, in tool: ToolRun, file: StaticString = #filePath, lineNumber: UInt = #line) throws {
     let deadline = Date().addingTimeInterval(30)
     while !tool.stderr.contains(line) {

@@ -58,10 +58,32 @@ final class ServeConfigTests: XCTestCase {
           "serve.yaml:1:9: error: 'listen' must be a string, found a sequence",
           "serve.yaml:2:13: error: 'max_series' must be from 1 to 1000000",
           "serve.yaml:3:14: error: 'series_idle' must be a duration with its unit: ns, us, ms or s (e.g. 600s)",
-          "serve.yaml:7:5: error: unknown key 'colour' in a 'profiles' entry; expected one of: profile, name, pid, tid, comm, cgroup, container, pod, split_outcome, concurrency, probe_method, max_keys, max_errors",
+          "serve.yaml:7:5: error: unknown key 'colour' in a 'profiles' entry; expected one of: profile, name, pid, tid, comm, cgroup, container, pod, labels, split_outcome, concurrency, probe_method, max_keys, max_errors",
           "serve.yaml:8:11: error: 'name' becomes a metric name: letters, digits and '_' only",
           "serve.yaml:6:10: error: 'pid' must be a positive process id",
           "serve.yaml:9:5: error: a 'profiles' entry is missing 'profile'",
+        ])
+    }
+  }
+
+  func testLabelsAreNamespacePodAndContainerEachOnceInTheirOrder() throws {
+    let config = try ServeConfig.load(
+      text: "profiles:\n  - profile: futex\n    labels: [pod, namespace]\n", file: "serve.yaml")
+    XCTAssertEqual(config.profiles[0].labels, [.pod, .namespace])
+    let text = """
+      profiles:
+        - profile: a
+          labels: [pod, node, pod]
+        - profile: b
+          labels: pod
+      """
+    XCTAssertThrowsError(try ServeConfig.load(text: text, file: "serve.yaml")) { error in
+      XCTAssertEqual(
+        (error as? ProfileError)?.diagnostics.map(\.headline),
+        [
+          "serve.yaml:3:19: error: unknown label 'node'; expected one of: namespace, pod, container",
+          "serve.yaml:3:25: error: label 'pod' is given twice",
+          "serve.yaml:5:13: error: 'labels' must be a list of some of: namespace, pod, container",
         ])
     }
   }

@@ -36,7 +36,7 @@ final class ContainerWatch: @unchecked Sendable {
     let profile = request.profile
     let sources = [profile.keySource] + profile.keyParts.map(\.source)
     let filters = request.filters
-    guard sources.contains(.container) || sources.contains(.pod) || filters.container != nil || filters.pod != nil else {
+    guard sources.contains(where: \.namesContainers) || filters.container != nil || filters.pod != nil else {
       return nil
     }
     container = filters.container

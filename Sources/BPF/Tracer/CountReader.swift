@@ -1,5 +1,6 @@
 import BPFKit
 import CSyscallDist
+import Containers
 import Histograms
 import Profiles
 import Snapshots
@@ -201,9 +202,12 @@ extension TraceRequest {
   func key(_ words: [UInt64]) -> Key {
     guard profile.hasKeyParts else { return key(words[...], source: profile.keySource) }
     var rest = words[...]
+    var partWords: [ArraySlice<UInt64>] = []
     return .parts(profile.keyParts.map { part in
-      let own = rest.prefix(part.words)
+      // a derived part is named from its counted part's words
+      let own = part.derivedFrom.map { partWords[$0] } ?? rest.prefix(part.words)
       rest = rest.dropFirst(part.words)
+      partWords.append(own)
       return part.fd ? .fd(FDObject(words: Array(own))) : key(own, source: part.source)
     })
   }
@@ -211,9 +215,17 @@ extension TraceRequest {
   private func key(_ words: ArraySlice<UInt64>, source: Profile.KeySource) -> Key {
     let first = words.first ?? 0
     switch source {
-    case .container, .pod:
+    case .container, .pod, .namespace, .podName, .containerName:
       // a cgroup's name: the cgroups of one container (or pod) count as one key
-      return .name(containers?.name(ofCgroup: first, source == .pod ? .pod : .container) ?? "cgroup \(first)")
+      let level: ContainerNames.Level =
+        switch source {
+        case .pod: .pod
+        case .namespace: .namespace
+        case .podName: .podName
+        case .containerName: .containerName
+        default: .container
+        }
+      return .name(containers?.name(ofCgroup: first, level) ?? "cgroup \(first)")
     case .comm:
       return .name(Array(words.prefix(2)).withUnsafeBytes { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
     case .syscall where first == UInt64(UAPINames.syscallKeyRange):

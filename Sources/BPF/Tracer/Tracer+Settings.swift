@@ -15,7 +15,8 @@ extension Tracer {
     case .pid: return .SD_KEY_PID
     case .tid: return .SD_KEY_TID
     case .comm: return .SD_KEY_COMM
-    case .cgroup, .container, .pod: return .SD_KEY_CGROUP  // named in user space, from the cgroup
+    case .cgroup, .container, .pod, .namespace, .podName, .containerName:
+      return .SD_KEY_CGROUP  // named in user space, from the cgroup
     case .none: return .SD_KEY_NONE
     }
   }
@@ -122,13 +123,13 @@ extension Tracer {
   /// what it reads and whether it names an fd; the key source proper is none.
   private static func setParts(of profile: Profile, kernel: LoadPlan, in settings: inout sd_settings) {
     settings.key_source = sd_key_source.SD_KEY_NONE.rawValue
-    settings.key_parts = UInt32(profile.keyParts.count)
+    settings.key_parts = UInt32(profile.countedKeyParts.count)
     settings.key_words = UInt32(profile.keyWords)
     let slots = kernel.function?.argumentSlots ?? []
     let sizes = kernel.function?.argumentSizes ?? []
     var word = 0
     var fdSlot: UInt32 = 0
-    let parts: [sd_key_part] = profile.keyParts.map { part in
+    let parts: [sd_key_part] = profile.countedKeyParts.map { part in
       var setting = sd_key_part()
       setting.source = keySource(part.source).rawValue
       setting.word = UInt32(word)

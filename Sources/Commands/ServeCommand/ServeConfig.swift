@@ -14,6 +14,7 @@ import YAMLReading
 ///   - profile: futex        # a name or a file, as --profile takes it
 ///     name: futex_nginx     # the metrics' prefix instead of the profile's name
 ///     comm: nginx           # pid, tid, comm, cgroup, container, pod: as -p, -t, -c, --cgroup, ...
+///     labels: [namespace, pod, container]  # each call's, as labels beside the key's
 ///     split_outcome: true
 ///     concurrency: true
 ///     probe_method: tp_btf
@@ -35,6 +36,8 @@ public struct ServeConfig: Equatable, Sendable {
     public var filters = Filters()
     public var splitOutcome = false
     public var concurrency = false
+    /// Each call's namespace, pod and container as further labels, in this order.
+    public var labels: [ContainerLabel] = []
     public var limits = StorageLimits()
     /// As `--probe-method` takes it (the tracer checks the name), and where it is written.
     public var probeMethod: (name: String, location: SourceLocation)?
@@ -48,7 +51,7 @@ public struct ServeConfig: Equatable, Sendable {
 
     public static func == (a: Entry, b: Entry) -> Bool {
       a.profile == b.profile && a.name == b.name && a.filters == b.filters
-        && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency
+        && a.splitOutcome == b.splitOutcome && a.concurrency == b.concurrency && a.labels == b.labels
         && a.limits == b.limits && a.probeMethod?.name == b.probeMethod?.name
     }
   }
@@ -102,8 +105,8 @@ struct ServeConfigBuilder: YAMLReader {
       let item = fields(
         of: node, in: "a 'profiles' entry",
         allowed: [
-          "profile", "name", "pid", "tid", "comm", "cgroup", "container", "pod", "split_outcome", "concurrency", "probe_method", "max_keys",
-          "max_errors",
+          "profile", "name", "pid", "tid", "comm", "cgroup", "container", "pod", "labels", "split_outcome", "concurrency", "probe_method",
+          "max_keys", "max_errors",
         ],
         required: ["profile"]),
       let profileNode = item["profile"], let profile = string(profileNode, "'profile'")
@@ -131,6 +134,7 @@ struct ServeConfigBuilder: YAMLReader {
       entry.filters.pod = pod
     }
     if let problem = entry.filters.combinationProblem { error(problem, at: node.location) }
+    if let labelsNode = item["labels"] { entry.labels = labels(labelsNode) }
     entry.splitOutcome = item["split_outcome"].flatMap { boolean($0, "'split_outcome'") } ?? false
     entry.concurrency = item["concurrency"].flatMap { boolean($0, "'concurrency'") } ?? false
     if let methodNode = item["probe_method"], let method = string(methodNode, "'probe_method'") {
@@ -139,6 +143,26 @@ struct ServeConfigBuilder: YAMLReader {
     entry.limits.maxKeys = entryLimit(item["max_keys"], "max_keys")
     entry.limits.maxErrors = entryLimit(item["max_errors"], "max_errors") ?? StorageLimits.defaultMaxErrors
     return entry
+  }
+
+  /// `labels:`: a list of namespace, pod and container, each once.
+  mutating func labels(_ node: YAMLNode) -> [ContainerLabel] {
+    let expected = ContainerLabel.allCases.map(\.rawValue).joined(separator: ", ")
+    guard case .sequence(let items, _) = node, !items.isEmpty else {
+      error("'labels' must be a list of some of: \(expected)", at: node.location)
+      return []
+    }
+    var labels: [ContainerLabel] = []
+    for item in items {
+      guard let name = string(item, "a label") else { continue }
+      guard let label = ContainerLabel(rawValue: name) else {
+        error("unknown label '\(name)'; expected one of: \(expected)", at: item.location)
+        continue
+      }
+      if labels.contains(label) { error("label '\(name)' is given twice", at: item.location) }
+      labels.append(label)
+    }
+    return labels
   }
 
   /// A hash's entries: 1 to `StorageLimits.ceiling`.

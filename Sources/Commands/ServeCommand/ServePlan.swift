@@ -94,7 +94,12 @@ struct ServePlan {
   private static func entry(
     _ source: ServeConfig.Entry, configFile: String?, catalog: ProfileCatalog, btf: VmlinuxBTF?, cgroups: CgroupPaths
   ) throws -> Entry {
-    let profile = try ProfileLookup.profile(source.profile, catalog, btf)
+    var profile = try ProfileLookup.profile(source.profile, catalog, btf)
+    if !source.labels.isEmpty {
+      let (labelled, problem) = profile.labelled(by: source.labels)
+      if let problem { throw configFile.map { diagnostic($0, source.location, problem) } ?? Failure.usage(problem) }
+      profile = labelled
+    }
     var method: ProbeMethod?
     if let (name, location) = source.probeMethod {
       method = ProbeMethod(rawValue: name)

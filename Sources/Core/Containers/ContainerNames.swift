@@ -5,8 +5,8 @@ import Synchronization
 /// after it is gone. Its path says where it is (`CgroupPlace`); the runtimes' files name it
 /// (`RuntimeMetadata`).
 public final class ContainerNames: Sendable {
-  /// Which name a key takes.
-  public enum Level: Sendable { case container, pod }
+  /// Which name a key takes: `namespace/pod/name`, `namespace/name`, or one of the three alone.
+  public enum Level: Sendable { case container, pod, namespace, podName, containerName }
 
   /// What a cgroup's tasks are keyed as.
   public struct Placement: Equatable, Sendable {
@@ -65,6 +65,9 @@ public final class ContainerNames: Sendable {
     switch level {
     case .container: return placement.containerName
     case .pod: return state.withLock { podName(of: placement, $0.pods) }
+    case .namespace: return state.withLock { pod(of: placement, $0.pods)?.namespace ?? Placement.none }
+    case .podName: return state.withLock { pod(of: placement, $0.pods)?.name ?? podName(of: placement, $0.pods) }
+    case .containerName: return placement.container?.name ?? placement.containerName
     }
   }
 
@@ -134,10 +137,14 @@ public final class ContainerNames: Sendable {
     if let pod = placement.container?.pod, let uid = pod.uid ?? placement.place.pod?.uid { state.pods[uid] = pod }
   }
 
+  /// `namespace/name`, `-` outside a pod, `pod UID` for a pod no runtime's files name.
   private func podName(of placement: Placement, _ pods: [String: RuntimeMetadata.PodName]) -> String {
-    if let pod = placement.container?.pod { return pod.description }
-    guard let uid = placement.place.pod?.uid else { return Placement.none }
-    return pods[uid]?.description ?? "pod \(uid)"
+    if let pod = pod(of: placement, pods) { return pod.description }
+    return placement.place.pod.map { "pod \($0.uid)" } ?? Placement.none
+  }
+
+  private func pod(of placement: Placement, _ pods: [String: RuntimeMetadata.PodName]) -> RuntimeMetadata.PodName? {
+    placement.container?.pod ?? placement.place.pod.flatMap { pods[$0.uid] }
   }
 }
 

@@ -41,6 +41,9 @@ public struct KeyPart: Equatable, Sendable {
   /// a file's kind), found in the kernel at entry and checked again at the end.
   public var fd = false
   public var condition: Condition?
+  /// The kernel does not count this part: it is named from the words of the earlier part
+  /// `derivedFrom` (serve's `labels:` name a cgroup's namespace, pod and container from one id).
+  public var derivedFrom: Int?
 
   public init(source: Profile.KeySource, label: String, decoding: Profile.Decoding = .init()) {
     self.source = source
@@ -51,7 +54,7 @@ public struct KeyPart: Equatable, Sendable {
   /// The words of the key the part takes: a comm's 16 bytes are two; an fd's kind, type and id,
   /// then its object's name, three.
   public var words: Int {
-    fd ? 3 : source == .comm ? 2 : 1
+    derivedFrom != nil ? 0 : fd ? 3 : source == .comm ? 2 : 1
   }
 
   /// Known at entry (an argument, the syscall), not found at exit.
@@ -66,6 +69,11 @@ public struct KeyPart: Equatable, Sendable {
 extension Profile {
   /// The key is counted as parts (`keyParts`): several, or one that reads memory or names an fd.
   public var hasKeyParts: Bool { !keyParts.isEmpty }
+
+  /// The parts the kernel counts: all but the derived ones, which come last.
+  public var countedKeyParts: ArraySlice<KeyPart> {
+    keyParts.prefix { $0.derivedFrom == nil }
+  }
 
   /// The labels of the key's parts, or the one key label.
   public var keyLabels: [String] {

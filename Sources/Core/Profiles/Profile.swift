@@ -32,6 +32,9 @@ public struct Profile: Equatable, Sendable {
     /// The task's container (`namespace/pod/name` in a Kubernetes pod) and its pod
     /// (`namespace/name`): its cgroup, named by the container runtime's files.
     case container, pod
+    /// Each name alone, as Prometheus' Kubernetes metrics label them (`namespace="default"`,
+    /// `pod="web-1"`, `container="nginx"`): serve's `labels:`.
+    case namespace, podName, containerName
     case none
 
     /// The names `key: {source: NAME}` takes, and what each means (`tgid` is `pid`'s other name).
@@ -39,8 +42,13 @@ public struct Profile: Equatable, Sendable {
       "arg0": .argument(0), "arg1": .argument(1), "arg2": .argument(2), "arg3": .argument(3),
       "arg4": .argument(4), "arg5": .argument(5), "syscall": .syscall, "retval": .retval, "pid": .pid,
       "tgid": .pid, "tid": .tid, "comm": .comm, "cgroup": .cgroup, "container": .container,
-      "pod": .pod, "none": .none,
+      "pod": .pod, "namespace": .namespace, "pod_name": .podName, "container_name": .containerName, "none": .none,
     ]
+
+    /// Named in user space from the task's cgroup, by the container runtime's files.
+    public var namesContainers: Bool {
+      [.container, .pod, .namespace, .podName, .containerName].contains(self)
+    }
 
     /// The source as `--check` names it.
     public var name: String {

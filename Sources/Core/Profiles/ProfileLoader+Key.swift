@@ -221,7 +221,7 @@ extension ProfileBuilder {
         required: [])
     else { return nil }
     var decoding = Profile.Decoding()
-    if [.comm, .cgroup, .container, .pod, .none].contains(source) {
+    if [.comm, .cgroup, .none].contains(source) || source.namesContainers {
       error("key source '\(sourceName)' cannot be decoded", at: node.location)
     }
     if let enumNode = decode["btf_enum"], let name = string(enumNode, "'btf_enum'") {
