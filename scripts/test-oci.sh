@@ -102,16 +102,20 @@ refusal=$(in_podman run --rm $seccomp_filtered "$image" -d 1 2>&1) && status=0 |
 [ "$status" = 1 ] && [ "$(echo "$refusal" | wc -l)" = 1 ] && echo "$refusal" | grep -q "seccomp unconfined" &&
 	pass "the DaemonSet's privileges but seccomp filtered: one line, exit 1" || fail "seccomp filtered: exit $status: $refusal"
 
-# serving in container NAME, in a network namespace of its own: its /metrics at URL, scraped
-# from inside that namespace by the host's curl: `serves NAME URL LABEL PODMAN-RUN-ARGUMENTS...`
+# serving in container NAME, in a network namespace of its own, while the host's workload makes
+# bpf() calls: its /metrics, scraped from inside that namespace by the host's curl, has a line
+# matching PATTERN: `serves NAME LABEL PATTERN PODMAN-RUN-ARGUMENTS...`
 serves() {
-	name=$1 url=$2 label=$3
+	name=$1 label=$2 pattern=$3
 	shift 3
 	in_podman run -d --name "$name" --network none "$@" >/dev/null
 	for _ in $(seq 500); do in_podman logs "$name" 2>&1 | grep -q 'Hit Ctrl-C' && break; sleep 0.02; done
+	"$workload" bpf-mix 10 >/dev/null
+	sleep 1.5 # serve reads the kernel's counts every second
 	pid=$(in_podman inspect -f '{{.State.Pid}}' "$name")
-	nsenter -t "$pid" -n curl -sf "$url" | grep -q '^bpfsyscalldist_calls_counted_total ' &&
-		pass "$label: /metrics answers a scrape" || fail "$label: $(in_podman logs "$name" 2>&1)"
+	nsenter -t "$pid" -n curl -sf http://127.0.0.1:9435/metrics >"$work/metrics" || true
+	grep -q "$pattern" "$work/metrics" && pass "$label: /metrics has $pattern" ||
+		fail "$label: no $pattern in /metrics: $(grep _count "$work/metrics" | head -5); $(in_podman logs "$name" 2>&1)"
 	in_podman stop -t 10 "$name" >/dev/null
 	[ "$(in_podman inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] && pass "$label: exits 0 when its container stops" ||
 		fail "$label: exit $(in_podman inspect -f '{{.State.ExitCode}}' "$name")"
@@ -119,9 +123,13 @@ serves() {
 # the image's own config, not the ConfigMap's
 image_config=$(grep -v ':/etc/bpfsyscalldist:' "$work/daemonset/options")
 # shellcheck disable=SC2086
-serves sd-default http://127.0.0.1:9435/metrics "the image's default command" $image_config "$image"
-# shellcheck disable=SC2046
-serves sd-daemonset http://127.0.0.1:9435/metrics "the DaemonSet's serve and config" $daemonset $(cat "$work/daemonset/command")
+serves sd-default "the image's default command" '^bpfsyscalldist_latency_seconds_count{cmd="BPF_MAP_CREATE"} ' \
+	$image_config "$image"
+# the ConfigMap labels each call with its namespace, pod and container: the host's are "-"
+# shellcheck disable=SC2046,SC2086
+serves sd-daemonset "the DaemonSet's serve and config" \
+	'^bpfsyscalldist_latency_seconds_count{cmd="BPF_MAP_CREATE",namespace="-",pod="-",container="-"} ' \
+	$daemonset $(cat "$work/daemonset/command")
 
 for _ in $(seq 500); do [ "$(bpf_ids)" = "$programs_before" ] && break; sleep 0.01; done
 [ "$(bpf_ids)" = "$programs_before" ] && pass "no BPF program outlives its container" ||
