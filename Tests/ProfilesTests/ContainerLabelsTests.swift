@@ -35,6 +35,21 @@ final class ContainerLabelsTests: XCTestCase {
     XCTAssertEqual(labelled.keyWords, 1)
   }
 
+  func testAProfileMayKeyByEachNameAlone() throws {
+    let profile = try load(
+      """
+      version: 1
+      name: p
+      probe: {syscall: getppid}
+      key:
+        - {source: namespace}
+        - {source: pod_name, label: pod}
+        - {source: container_name, label: container}
+      """)
+    XCTAssertEqual(profile.keyParts.map(\.source), [.namespace, .podName, .containerName])
+    XCTAssertEqual(profile.keyLabels, ["namespace", "pod", "container"])
+  }
+
   func testALabelTheKeyHasOrAFullKeyIsRefused() throws {
     let podLabelled = try load("version: 1\nname: p\nprobe: {syscall: getppid}\nkey: {source: pid, label: pod}\n")
     XCTAssertEqual(podLabelled.labelled(by: [.namespace, .pod]).problem, "profile p already has a key label 'pod'")
@@ -51,6 +66,6 @@ final class ContainerLabelsTests: XCTestCase {
       """)
     XCTAssertEqual(
       full.labelled(by: [.pod]).problem,
-      "profile full's key has 4 parts: 'labels' needs one more, and a key has at most 4 parts of 8 words")
+      "'labels' need one more key part, a cgroup id, and profile full's key has 4 parts in 5 words: a key has at most 4 parts in 8 words")
   }
 }

@@ -24,13 +24,18 @@ enum HostFacts {
   /// What refuses bpf() itself although the capabilities are there, or nil: a seccomp filter
   /// (a container runtime's default profile allows bpf() only with CAP_SYS_ADMIN) or an LSM
   /// answers before the kernel looks at the call, which would refuse an invalid map with EINVAL.
-  static func bpfRefusal() -> (errno: Errno, seccompFiltered: Bool)? {
-    let refusal = CLinuxShims_bpf_refusal()
-    guard refusal != 0 else { return nil }
+  static func bpfRefusal() -> (errno: Errno, by: TracerError.BPFRefuser)? {
+    let refusal = Errno(rawValue: CLinuxShims_bpf_refusal())
+    guard refusal.rawValue != 0 else { return nil }
+    if refusal == .noFunction { return (refusal, .kernel) }
+    // capabilities held in a user namespace (a rootless container) do not reach bpf()
+    let identity = read("/proc/self/uid_map").map { $0.split(whereSeparator: \.isWhitespace) == ["0", "0", "4294967295"] } ?? true
+    if !identity { return (refusal, .userNamespace) }
     // "Seccomp:\t2": a filter is in force
     let seccomp = read("/proc/self/status")?.split(separator: "\n").first { $0.hasPrefix("Seccomp:") }
-    return (Errno(rawValue: refusal), seccomp?.hasSuffix("2") ?? false)
+    return (refusal, seccomp?.hasSuffix("2") ?? false ? .seccomp : .securityModule)
   }
+
 
   /// Where the program finds a task's ids, name and 32-bit status: offsets in the running
   /// kernel's `struct task_struct`, from its BTF (no CO-RE, so libbpf need not parse all of it).

@@ -33,7 +33,7 @@ public final class Tracer {
     var request = request
     let missing = HostFacts.missingCapabilities()
     guard missing.isEmpty else { throw .missingPrivileges(missing) }
-    if let refusal = HostFacts.bpfRefusal() { throw .bpfRefused(refusal.errno, seccompFiltered: refusal.seccompFiltered) }
+    if let refusal = HostFacts.bpfRefusal() { throw .bpfRefused(refusal.errno, by: refusal.by) }
     if let pid = request.filters.pid, !HostFacts.processExists(pid) {
       throw .noSuchProcess(pid)
     }

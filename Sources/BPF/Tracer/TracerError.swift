@@ -4,8 +4,11 @@ import SystemPackage
 /// Why tracing could not start, each said in one line with the fix where there is one.
 public enum TracerError: Error, CustomStringConvertible {
   case missingPrivileges([String])
-  /// bpf() itself refused although the capabilities are there: by a seccomp filter, or an LSM.
-  case bpfRefused(Errno, seccompFiltered: Bool)
+  /// bpf() itself refused although the capabilities are there, and by what.
+  case bpfRefused(Errno, by: BPFRefuser)
+
+  /// What refused bpf() before the kernel looked at the call.
+  public enum BPFRefuser: Sendable { case kernel, userNamespace, seccomp, securityModule }
   case noSuchProcess(Int32)
   case noSuchThread(Int32)
   case cgroupUnreadable(path: String, Errno)
@@ -60,11 +63,15 @@ public enum TracerError: Error, CustomStringConvertible {
     switch self {
     case .missingPrivileges(let missing):
       return "tracing needs root, or the capabilities \(missing.joined(separator: " and ")); run it with sudo"
-    case .bpfRefused(let errno, seccompFiltered: true):
+    case .bpfRefused(_, by: .kernel):
+      return "this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off)"
+    case .bpfRefused(let errno, by: .userNamespace):
+      return "bpf() is refused (\(errno)): this process runs in a user namespace (a rootless container?), whose capabilities the kernel does not take for bpf(); run it as root of the host"
+    case .bpfRefused(let errno, by: .seccomp):
       return
-        "bpf() is refused (\(errno)) by this process's seccomp filter, which a container runtime's default profile allows only with CAP_SYS_ADMIN: run the container with seccomp unconfined (podman run --security-opt seccomp=unconfined; Kubernetes: seccompProfile type Unconfined, as contrib/daemonset.yaml does)"
-    case .bpfRefused(let errno, seccompFiltered: false):
-      return "bpf() is refused (\(errno)) although the process has the capabilities: a security module (SELinux, AppArmor) forbids it"
+        "bpf() is refused (\(errno)) by this process's seccomp filter (some container runtimes' default profiles allow it only with CAP_SYS_ADMIN): run the container with seccomp unconfined (podman run --security-opt seccomp=unconfined; Kubernetes: seccompProfile type Unconfined, as contrib/daemonset.yaml does)"
+    case .bpfRefused(let errno, by: .securityModule):
+      return "bpf() is refused (\(errno)) although the process has the capabilities: a security module (SELinux, a BPF LSM) forbids it"
     case .noSuchProcess(let pid):
       return "no process with pid \(pid)"
     case .noSuchThread(let tid):

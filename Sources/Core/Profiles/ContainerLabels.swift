@@ -39,9 +39,10 @@ extension Profile {
       labelled.keyParts.append(part)
     }
     if labelled.countedKeyParts.count > KeyPart.maxParts || labelled.keyWords > KeyPart.maxWords {
+      let parts = hasKeyParts ? keyParts.count : 1
       return (
         self,
-        "profile \(name)'s key has \(hasKeyParts ? keyParts.count : 1) parts: 'labels' needs one more, and a key has at most \(KeyPart.maxParts) parts of \(KeyPart.maxWords) words"
+        "'labels' need one more key part, a cgroup id, and profile \(name)'s key has \(parts) part\(parts == 1 ? "" : "s") in \(keyWords) words: a key has at most \(KeyPart.maxParts) parts in \(KeyPart.maxWords) words"
       )
     }
     return (labelled, nil)

@@ -13,6 +13,9 @@ func loadProfile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let profile = try ProfileLoader(enumSource: nil).load(text: text, file: "fuzz.yaml")
     _ = CountStorage(for: profile, enumerators: [:], cpus: 128).histogramBytes
     _ = profile.layout.slotCount
+    // serve's labels on any profile: a profile or a problem, never a crash
+    let (labelled, _) = profile.labelled(by: ContainerLabel.allCases)
+    _ = CountStorage(for: labelled, enumerators: [:], cpus: 128).histogramBytes
   } catch {
     for diagnostic in error.diagnostics { _ = diagnostic.description }
   }
