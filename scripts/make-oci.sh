@@ -31,7 +31,9 @@ for library in $libraries; do
 	package=$( (dpkg -S "$library" || dpkg -S "$real") 2>/dev/null | sed -n '1s/:.*//p')
 	install -Dm644 "/usr/share/doc/$package/copyright" "$fs/usr/share/doc/$package/copyright"
 done
-chmod 755 "$fs"/lib64/ld-linux-*.so.*
+# the dynamic linker, where ldd names it (/lib64/ld-linux-x86-64.so.2, /lib/ld-linux-aarch64.so.1)
+loader=$(ldd "$build/bpfsyscalldist" | awk '/^\t\// { print $1 }')
+chmod 755 "$fs$loader"
 install -Dm644 "$root/packaging/copyright" "$fs/usr/share/doc/bpfsyscalldist/copyright"
 mkdir -p "$fs/tmp" && chmod 1777 "$fs/tmp"
 
@@ -39,7 +41,7 @@ layout=$work/layout
 image=$layout:localhost/bpfsyscalldist:$version # the name podman and `ctr images import` give it
 umoci init --layout "$layout"
 umoci new --image "$image"
-umoci insert --image "$image" --history.comment "bpfsyscalldist $version" "$fs" /
+umoci insert --rootless --uid-map 0:"$(id -u)":1 --gid-map 0:"$(id -g)":1 --image "$image" --history.comment "bpfsyscalldist $version" "$fs" /
 umoci config --image "$image" --os linux --architecture "$arch" \
 	--config.entrypoint /usr/bin/bpfsyscalldist \
 	--config.cmd serve --config.cmd --config --config.cmd /etc/bpfsyscalldist/serve.yaml \

@@ -15,14 +15,26 @@ finish() {
 # image lacks; `build_workload OUT`
 build_workload() { gcc -O2 -pthread -o "$1" "$(dirname "$0")"/../Sources/Tools/sd-workload/*.c; }
 
-# until process PID has stopped itself (sd-workload --stop) or ended: `wait_stopped PID`
+# until process PID has stopped itself (sd-workload --stop) or ended, for at most 60 s:
+# `wait_stopped PID`
 wait_stopped() {
-	until [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = T ] || ! kill -0 "$1" 2>/dev/null; do sleep 0.01; done
+	tries=6000
+	until [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = T ] || ! kill -0 "$1" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { fail "process $1 did not stop itself in 60 s"; return 1; }
+		sleep 0.01
+	done
 }
 
-# until FILE has a line matching PATTERN or process PID has ended: `wait_line FILE PATTERN PID`
+# until FILE has a line matching PATTERN or process PID has ended, for at most 60 s:
+# `wait_line FILE PATTERN PID`
 wait_line() {
-	until grep -q "$2" "$1" 2>/dev/null || ! kill -0 "$3" 2>/dev/null; do sleep 0.01; done
+	tries=6000
+	until grep -q "$2" "$1" 2>/dev/null || ! kill -0 "$3" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { fail "no '$2' in $1 in 60 s: $(cat "$1")"; return 1; }
+		sleep 0.01
+	done
 }
 
 # whether the calls the workload reported (its JSON) are the trace's (-j), key by key; sets
