@@ -14,7 +14,8 @@
 # figures the man page states, COST). With KEYS=1, the keys of parts on the same bpf() calls:
 # "sparse1" one part in the hash (pid), "parts2" two parts (cmd, pid), "read" two parts of which
 # one reads 4 bytes of user memory through bpf()'s attr, "fd" the shipped bpf-maps (that read, an
-# fd walked to its map, and looked up again at the exit).
+# fd walked to its map, and looked up again at the exit), "serve" and "labels" serve without and
+# with labels: [namespace, pod, container].
 #   bench/program-cost.sh            # N=1000000 bpf(BPF_MAP_LOOKUP_ELEM) calls, 3 rounds
 #   BEFORE=/tmp/old/.build/release/bpfsyscalldist ROUNDS=5 bench/program-cost.sh
 #   PROFILES=1 bench/program-cost.sh
@@ -84,6 +85,11 @@ for round in $(seq "$ROUNDS"); do
 				measure "key:$variant" "$TOOL" --probe-method "$method" --profile "$keys/$variant.yaml"
 			done
 			measure "key:fd" "$TOOL" --probe-method "$method" --profile bpf-maps
+			# serve, and serve's labels: [namespace, pod, container] (one cgroup part more)
+			printf 'profiles:\n  - profile: bpfsyscalldist\n    probe_method: %s\n    labels: [namespace, pod, container]\n' \
+				"$method" >"$keys/labels.yaml"
+			measure "key:serve" "$TOOL" serve --listen 127.0.0.1:0 --probe-method "$method"
+			measure "key:labels" "$TOOL" serve --listen 127.0.0.1:0 --config "$keys/labels.yaml"
 		done | tee -a "$out"
 		rm -rf "$keys"
 	fi
