@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # bench/container-churn.sh [SECONDS]: `serve` for SECONDS (default 600) while containers come and
 # go, one after another, each new (a new name, a new cgroup), each making 5 getppid calls: podman
-# (Debian's, with runc, its store in a scratch directory) running sd-workload from a root of its
-# own. serve counts getppid by comm with labels: [namespace, pod, container] and --series-idle 30s,
+# (Debian's, with runc) running sd-workload from a root of its own. serve counts getppid by comm with labels: [namespace, pod, container] and --series-idle 30s,
 # and is scraped every second. Prints every minute serve's RSS, the containers so far, the series
 # on the page and the containers it named; at the end whether every container's 5 calls were
 # counted under its own name, and how many calls went to containers gone before a walk of the
@@ -14,11 +13,11 @@ SECONDS_TO_RUN=${1:-600}
 build_release
 work=$(mktemp -d)
 pids=""
+# podman's default store (as the container tests use it), where serve finds each container's name
 podman_in() {
-	CONTAINERS_CONF=$work/containers.conf podman --root "$work/storage" --runroot "$work/run" --tmpdir "$work/tmp" \
-		--network-config-dir "$work/networks" --storage-driver vfs --runtime runc --cgroup-manager cgroupfs "$@"
+	CONTAINERS_CONF=$work/containers.conf podman --storage-driver vfs --runtime runc --cgroup-manager cgroupfs "$@"
 }
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; podman_in rm -f -a >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'kill $pids 2>/dev/null; wait 2>/dev/null; podman_in rm -f --filter name=churn- >/dev/null 2>&1; rm -rf "$work"' EXIT
 printf '[containers]\ndefault_ulimits = []\n' >"$work/containers.conf"
 mkdir "$work/root"
 gcc -static -O2 -pthread -o "$work/root/sd-workload" "$ROOT"/Sources/Tools/sd-workload/*.c

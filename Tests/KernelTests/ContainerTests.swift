@@ -94,6 +94,18 @@ final class ContainerTests: XCTestCase {
     XCTAssertEqual(workloadCounts(tool), ["- sd-late": 120])
   }
 
+  /// Containers each gone well within a walk's second are named all the same: a cgroup is named
+  /// as it is made (inotify), not at the next walk. Five, one after another: walks alone would
+  /// name all five about once in a thousand runs.
+  func testContainersGoneBeforeAWalkAreNamed() throws {
+    let runtimes = try runtimes()
+    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j"])
+    try tool.waitUntilAttached()
+    for index in 1...5 { try runtimes.podman("sd-brief-\(index)", "getppid", "10").finish() }
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    XCTAssertEqual(workloadCounts(tool), Dictionary(uniqueKeysWithValues: (1...5).map { ("- sd-brief-\($0)", 10) }))
+  }
+
   /// serve's `labels:` on a profile keyed by comm alone: each call's namespace, pod and container
   /// as their own labels, read by prometheus_client's OpenMetrics parser.
   func testServeLabelsEachCallWithItsNamespacePodAndContainer() throws {

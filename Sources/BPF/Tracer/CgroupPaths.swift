@@ -48,11 +48,19 @@ public final class CgroupPaths: Sendable {
     return paths
   }
 
-  /// Every cgroup directory below the root, by inode number.
-  private func scan() -> [UInt64: String] {
+  /// The cgroups at and below `relative` (a path the root has, "/libpod_parent/libpod-ID"), now:
+  /// a new cgroup's subtree, which a whole walk would find later. Kept for `path(of:)`.
+  public func walk(below relative: String) -> [UInt64: String] {
+    let paths = scan(from: relative)
+    known.withLock { $0.paths.merge(paths) { $1 } }
+    return paths
+  }
+
+  /// Every cgroup directory below the root (or `start`), by inode number.
+  private func scan(from start: String = "") -> [UInt64: String] {
     guard let root else { return [:] }
     var paths: [UInt64: String] = [:]
-    var pending = [""]
+    var pending = [start]
     while let relative = pending.popLast(), paths.count < Self.maxDirectories {
       let directory = root + relative
       var info = stat()

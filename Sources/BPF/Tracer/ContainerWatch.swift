@@ -5,8 +5,9 @@ import Profiles
 import SystemPackage
 import Synchronization
 
-/// While a tracer with a `container` or `pod` key or filter runs: walks the cgroup tree every
-/// `period`, so that containers are named while they live (a call is named after its container
+/// While a tracer with a `container` or `pod` key or filter runs: names each new cgroup as it is
+/// made (`CgroupCreations`) and walks the cgroup tree every `period`, so that containers are
+/// named while they live (a call is named after its container
 /// even when it is read after the container is gone), and points the kernel's one cgroup filter
 /// slot at the container or pod `--container`/`--pod` names, as it comes, goes and comes back.
 /// A pod's containers started later are inside its cgroup, and so traced from their first call;
@@ -14,6 +15,7 @@ import Synchronization
 final class ContainerWatch: @unchecked Sendable {
   let names: ContainerNames
   private let cgroups = CgroupPaths()
+  private let creations: CgroupCreations?
   private let container: String?
   private let pod: String?
   private let note: @Sendable (String) -> Void
@@ -43,7 +45,10 @@ final class ContainerWatch: @unchecked Sendable {
     pod = filters.pod
     note = request.laterNotes ?? { _ in }
     names = ContainerNames { [cgroups] in cgroups.path(of: $0) }
-    names.learn(cgroups.walk())
+    creations = cgroups.root.flatMap { CgroupCreations(root: $0) }
+    let live = cgroups.walk()
+    names.learn(live)
+    creations?.watch(live.values)
     let matches = names.cgroups(matching: container, pod: pod)
     if let container, matches.count > 1 { throw .containerAmbiguous(container, cgroups: matches) }
   }
@@ -56,11 +61,30 @@ final class ContainerWatch: @unchecked Sendable {
     let period = slot != nil ? Self.filterPeriod : Self.namingPeriod
     running = true
     Thread.detachNewThread { [self] in
+      let clock = ContinuousClock()
+      var walked = clock.now
       while !stopped.load(ordering: .acquiring) {
-        _ = wake.wait(timeout: .now() + period)
-        if stopped.load(ordering: .acquiring) { break }
-        names.learn(cgroups.walk())
+        if let creations {
+          let elapsed = (clock.now - walked).components
+          let created = creations.wait(timeout: period - Double(elapsed.seconds) - Double(elapsed.attoseconds) / 1e18)
+          if stopped.load(ordering: .acquiring) { break }
+          if !created.isEmpty {
+            // the new cgroups' subtrees: what they hold was made before their watches were
+            let found = created.reduce(into: [UInt64: String]()) { $0.merge(cgroups.walk(below: $1)) { $1 } }
+            names.learnNew(found)
+            creations.watch(found.values)
+            follow()
+          }
+          if clock.now - walked < .seconds(period) { continue }
+        } else {
+          _ = wake.wait(timeout: .now() + period)
+          if stopped.load(ordering: .acquiring) { break }
+        }
+        let live = cgroups.walk()  // the gone, and whatever the watches missed
+        names.learn(live)
+        creations?.watch(live.values)
         follow()
+        walked = clock.now
       }
       done.signal()
     }
@@ -70,6 +94,7 @@ final class ContainerWatch: @unchecked Sendable {
   func stop() {
     guard running else { return }
     stopped.store(true, ordering: .releasing)
+    creations?.interrupt()
     wake.signal()
     done.wait()
   }

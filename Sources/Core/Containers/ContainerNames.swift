@@ -74,16 +74,9 @@ public final class ContainerNames: Sendable {
   /// Takes in a walk of the cgroup tree (every live cgroup's path by id): places the new ones,
   /// names again those no runtime had named yet, and marks the missing ones gone.
   public func learn(_ live: [UInt64: String]) {
-    let (unplaced, vanished): ([(UInt64, String)], [UInt64]) = state.withLock { state in
-      (live.filter { state.unnamed($0.key) }.map { ($0.key, $0.value) },
-       state.placements.keys.filter { live[$0] == nil && !state.gone.contains($0) })
-    }
-    let placed = unplaced.map { ($0.0, place($0.1)) }
+    learnNew(live)
+    let vanished = state.withLock { state in state.placements.keys.filter { live[$0] == nil && !state.gone.contains($0) } }
     state.withLock { state in
-      for (id, placement) in placed {
-        record(placement, id, &state)
-        if placement.needsNaming { state.namingTries[id, default: 0] += 1 }
-      }
       state.goneOrder += vanished
       state.gone.formUnion(vanished)
       let excess = state.goneOrder.count - Self.goneKept
@@ -94,6 +87,19 @@ public final class ContainerNames: Sendable {
           state.gone.remove(id)
         }
         state.goneOrder.removeFirst(excess)
+      }
+    }
+  }
+
+  /// Takes in cgroups just made (part of the tree): places them, as a walk would, and names again
+  /// those no runtime had named yet; marks none gone.
+  public func learnNew(_ created: [UInt64: String]) {
+    let unplaced = state.withLock { state in created.filter { state.unnamed($0.key) }.map { ($0.key, $0.value) } }
+    let placed = unplaced.map { ($0.0, place($0.1)) }
+    state.withLock { state in
+      for (id, placement) in placed {
+        record(placement, id, &state)
+        if placement.needsNaming { state.namingTries[id, default: 0] += 1 }
       }
     }
   }
