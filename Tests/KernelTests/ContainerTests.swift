@@ -102,6 +102,11 @@ final class ContainerTests: XCTestCase {
     let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j"])
     try tool.waitUntilAttached()
     for index in 1...5 { try runtimes.podman("sd-brief-\(index)", "getppid", "10").finish() }
+    // cgroupfs never ends a removed cgroup's watch: after a walk the tool watches live cgroups alone
+    sleep(2)
+    let watched = inotifyWatchedInodes(of: tool.process.processIdentifier)
+    XCTAssertFalse(watched.isEmpty, "the tool watches the cgroup tree")
+    XCTAssertEqual(watched.subtracting(liveCgroupInodes()), [], "watches of removed cgroups")
     XCTAssertEqual(tool.stop(), 0, tool.stderr)
     XCTAssertEqual(workloadCounts(tool), Dictionary(uniqueKeysWithValues: (1...5).map { ("- sd-brief-\($0)", 10) }))
   }
@@ -137,6 +142,36 @@ final class ContainerTests: XCTestCase {
     XCTAssertEqual(
       Set(counts.split(separator: "\n")),
       ["prod shop-5 web 300", "prod shop-5 sidecar 200", "- - sd-labelled 150", "- - - 70"])
+  }
+
+  /// The inodes process `pid`'s inotify instances watch, from /proc/PID/fdinfo ("ino:1f2" in hex).
+  func inotifyWatchedInodes(of pid: Int32) -> Set<UInt64> {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+    return Set(fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == "anon_inode:inotify" }
+      .flatMap { fd in
+        ((try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8)) ?? "").split(separator: "\n")
+          .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("ino:") }.flatMap { UInt64($0.dropFirst(4), radix: 16) } }
+      })
+  }
+
+  /// Every cgroup v2 directory's inode now.
+  func liveCgroupInodes() -> Set<UInt64> {
+    let root = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup"
+    var inodes: Set<UInt64> = []
+    var pending = [root]
+    while let directory = pending.popLast() {
+      var info = stat()
+      guard stat(directory, &info) == 0 else { continue }
+      inodes.insert(UInt64(info.st_ino))
+      let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+      for entry in entries {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory), isDirectory.boolValue {
+          pending.append(directory + "/" + entry)
+        }
+      }
+    }
+    return inodes
   }
 
   func waitFor(_ line: String, in tool: ToolRun, file: StaticString = #filePath, lineNumber: UInt = #line) throws {

@@ -48,7 +48,7 @@ final class ContainerWatch: @unchecked Sendable {
     creations = cgroups.root.flatMap { CgroupCreations(root: $0) }
     let live = cgroups.walk()
     names.learn(live)
-    creations?.watch(live.values)
+    creations?.update(live)
     let matches = names.cgroups(matching: container, pod: pod)
     if let container, matches.count > 1 { throw .containerAmbiguous(container, cgroups: matches) }
   }
@@ -66,23 +66,28 @@ final class ContainerWatch: @unchecked Sendable {
       while !stopped.load(ordering: .acquiring) {
         if let creations {
           let elapsed = (clock.now - walked).components
-          let created = creations.wait(timeout: period - Double(elapsed.seconds) - Double(elapsed.attoseconds) / 1e18)
+          let (created, overflowed) = creations.wait(
+            timeout: period - Double(elapsed.seconds) - Double(elapsed.attoseconds) / 1e18)
           if stopped.load(ordering: .acquiring) { break }
           if !created.isEmpty {
-            // the new cgroups' subtrees: what they hold was made before their watches were
-            let found = created.reduce(into: [UInt64: String]()) { $0.merge(cgroups.walk(below: $1)) { $1 } }
+            // the new cgroups' subtrees, watched, then walked again: a child made before its
+            // parent's watch would be missed until the next walk
+            let walk = { created.reduce(into: [UInt64: String]()) { $0.merge(self.cgroups.walk(below: $1)) { $1 } } }
+            let first = walk()
+            creations.watch(first)
+            let found = first.merging(walk()) { $1 }
+            creations.watch(found)
             names.learnNew(found)
-            creations.watch(found.values)
             follow()
           }
-          if clock.now - walked < .seconds(period) { continue }
+          if !overflowed && clock.now - walked < .seconds(period) { continue }
         } else {
           _ = wake.wait(timeout: .now() + period)
           if stopped.load(ordering: .acquiring) { break }
         }
         let live = cgroups.walk()  // the gone, and whatever the watches missed
         names.learn(live)
-        creations?.watch(live.values)
+        creations?.update(live)
         follow()
         walked = clock.now
       }
