@@ -6,8 +6,10 @@ import SystemPackage
 /// IN_CREATE on its parent), so that a container is named within milliseconds of its cgroup, not
 /// at the next walk, when a short-lived one is already gone. cgroupfs never ends a removed
 /// cgroup's watch (no IN_IGNORED): each walk removes the watches of cgroups it no longer finds,
-/// or they would pile up to fs.inotify.max_user_watches, which every root process shares. Where
-/// the watches run out, the walks alone remain; a stop request ends a wait at once.
+/// or they would pile up to fs.inotify.max_user_watches, which every root process shares. Of that
+/// budget it takes a quarter at most (8192 is the default before Linux 5.11), the shallowest
+/// cgroups first, where runtimes make containers' cgroups; past it, and where the watches run out,
+/// the walks alone remain. A stop request ends a wait at once.
 final class CgroupCreations {
   private let inotify: FileDescriptor
   private let stopPipe: (read: FileDescriptor, write: FileDescriptor)
@@ -17,8 +19,15 @@ final class CgroupCreations {
   private var watchedIDs: Set<UInt64> = []
   /// inotify_add_watch said ENOSPC: no more are tried until a walk frees some.
   private var exhausted = false
+  /// The most watches it holds.
+  let budget: Int
+  /// The directories watched now, relative to the root.
+  var watchedPaths: Set<String> { Set(watched.values.map(\.path)) }
 
-  init?(root: String) {
+  /// `budget`: a quarter of fs.inotify.max_user_watches unless given.
+  init?(root: String, budget: Int? = nil) {
+    let limit = HostFacts.read("/proc/sys/fs/inotify/max_user_watches").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    self.budget = budget ?? (limit ?? 8192) / 4
     let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
     guard fd >= 0, let pipe = try? FileDescriptor.pipe() else {
       if fd >= 0 { close(fd) }
@@ -36,9 +45,13 @@ final class CgroupCreations {
     try? stopPipe.write.close()
   }
 
-  /// Watches the cgroups found (by id, relative paths) not yet watched.
+  /// Watches the cgroups found (by id, relative paths) not yet watched, the shallowest first, while
+  /// the budget lasts.
   func watch(_ found: [UInt64: String]) {
-    for (id, path) in found where !exhausted && !watchedIDs.contains(id) {
+    let unwatched = found.filter { !watchedIDs.contains($0.key) }
+    let depth = { (path: String) in path.utf8.count { $0 == UInt8(ascii: "/") } }
+    for (id, path) in unwatched.sorted(by: { depth($0.value) < depth($1.value) }) {
+      guard !exhausted, watched.count < budget else { return }
       let descriptor = inotify_add_watch(inotify.rawValue, root + path, UInt32(IN_CREATE | IN_ONLYDIR))
       guard descriptor >= 0 else {
         if errno == ENOSPC { exhausted = true }

@@ -6,12 +6,12 @@ import SystemPackage
 import Synchronization
 
 /// While a tracer with a `container` or `pod` key or filter runs: names each new cgroup as it is
-/// made (`CgroupCreations`) and walks the cgroup tree every `period`, so that containers are
-/// named while they live (a call is named after its container
-/// even when it is read after the container is gone), and points the kernel's one cgroup filter
-/// slot at the container or pod `--container`/`--pod` names, as it comes, goes and comes back.
-/// A pod's containers started later are inside its cgroup, and so traced from their first call;
-/// a container named alone is traced from the walk that first sees it.
+/// made (`CgroupCreations`) and walks the cgroup tree every `period` (the gone, and what the
+/// watches missed), so that containers are named while they live (a call is named after its
+/// container even when it is read after the container is gone), and points the kernel's one
+/// cgroup filter slot at the container or pod `--container`/`--pod` names, as it comes, goes and
+/// comes back. A pod's containers started later are inside its cgroup, and so traced from their
+/// first call; a container named alone, from the moment its cgroup is seen.
 final class ContainerWatch: @unchecked Sendable {
   let names: ContainerNames
   private let cgroups = CgroupPaths()
@@ -28,8 +28,8 @@ final class ContainerWatch: @unchecked Sendable {
   private var waitingSaid = false
   private var running = false
 
-  /// With a filter: often enough that a container started after the tool is traced within a
-  /// quarter second; for names alone, once a second.
+  /// The walks: with a filter, often enough that a container the watches missed is traced
+  /// within a quarter second; for names alone, once a second.
   static let filterPeriod = 0.25
   static let namingPeriod = 1.0
 
