@@ -115,4 +115,11 @@ SEC("tracepoint/syscalls/sys_enter_bpf")
 int lat_ts_enter(struct enter_ctx *ctx) { start_call(ctx->args[0]); return 0; }
 SEC("tracepoint/syscalls/sys_exit_bpf") int lat_ts_exit(void *ctx) { finish_call(); return 0; }
 
+/* sched_empty: an empty program on each scheduler hook --off-cpu loads (bench/switch-cost.sh), what
+ * the hook itself and bpf_stats' own clock reads cost per switch, wakeup and lock wait */
+SEC("tp_btf/sched_switch") int sched_empty_switch(void *ctx) { return 0; }
+SEC("tp_btf/sched_wakeup") int sched_empty_wakeup(void *ctx) { return 0; }
+SEC("tp_btf/contention_begin") int sched_empty_lock_begin(void *ctx) { return 0; }
+SEC("tp_btf/contention_end") int sched_empty_lock_end(void *ctx) { return 0; }
+
 char LICENSE[] SEC("license") = "GPL";
