@@ -5,25 +5,24 @@
 # back get the cached one; the difference is the render. Prints medians over ROUNDS scrapes, the
 # page's size and series, and the render cost per series. BUCKETS=exponential[:N] runs serve with
 # --buckets (then the protobuf exposition carries native histograms: one series a key, no le).
+# PROCESSES=N runs N workloads and keys syscalldist by syscall and pid (3: about 1,300 keys).
 #   bench/serve-render.sh            # ROUNDS=20
 #   BUCKETS=exponential bench/serve-render.sh
+#   PROCESSES=3 BUCKETS=exponential bench/serve-render.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-20}
 build_release
 work=$(mktemp -d)
 serve=""
-trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -z "$serve" ] || kill -TERM $serve 2>/dev/null; kill -KILL ${KEYED_PIDS[@]:-} 2>/dev/null; rm -rf "$work"' EXIT
 
-"$WL" --stop many-syscalls 20 >"$work/workload.json" &
-wpid=$!
-until [ "$(cut -d' ' -f3 /proc/$wpid/stat 2>/dev/null)" = T ]; do sleep 0.01; done
-"$TOOL" serve --listen 127.0.0.1:0 --profile syscalldist ${BUCKETS:+--buckets "$BUCKETS"} -p "$wpid" 2>"$work/serve.err" &
+keyed_workload "$work"
+"$TOOL" serve --listen 127.0.0.1:0 --profile "$KEYED_PROFILE" ${BUCKETS:+--buckets "$BUCKETS"} --comm sd-keys 2>"$work/serve.err" &
 serve=$!
 wait_attached "$work/serve.err" "$serve"
 port=$(serve_port "$work/serve.err")
-kill -CONT "$wpid"
-wait "$wpid"
+keyed_run
 sleep 2 # two collections: every call is in the counts
 
 python3 - "$port" "$ROUNDS" <<'PY'
