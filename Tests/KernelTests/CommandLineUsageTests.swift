@@ -36,6 +36,24 @@ final class CommandLineUsageTests: XCTestCase {
     XCTAssertEqual(result.stderr, "bpfsyscalldist: error: tracing needs root, or the capabilities CAP_BPF and CAP_PERFMON; run it with sudo\n")
   }
 
+  /// Root of a user namespace holds every capability there and none that bpf() takes: the
+  /// start-time check names the user namespace. Linux 6.5 and later check CAP_BPF only once a
+  /// map's type is known, and the check's map of no type was EINVAL there: the run went on, and
+  /// every probe method was blamed instead ("no BPF trampolines").
+  func testAUserNamespaceIsNamedAsWhatRefusesBPF() throws {
+    let unprivileged = try String(contentsOfFile: "/proc/sys/kernel/unprivileged_bpf_disabled", encoding: .utf8)
+    try XCTSkipIf(unprivileged.hasPrefix("0"), "kernel.unprivileged_bpf_disabled is 0: a user namespace may use bpf()")
+    for arguments in [["-d", "1"], ["serve", "--listen", "127.0.0.1:0"]] {
+      let result = try ToolRun.complete(["--user", "--map-root-user", "--", Products.tool] + arguments, executable: "/usr/bin/unshare")
+      XCTAssertEqual(result.status, 1, result.stderr)
+      XCTAssertTrue(
+        result.stderr.hasSuffix(
+          "bpf() is refused (Operation not permitted): this process runs in a user namespace (a rootless container?), whose capabilities the kernel does not take for bpf(); run it as root of the host\n"),
+        result.stderr)
+      XCTAssertEqual(result.stderr.split(separator: "\n").filter { $0.contains("error:") }.count, 1, result.stderr)
+    }
+  }
+
   func testACgroupThatIsNotCgroupV2IsAUsageError() throws {
     let result = try ToolRun.complete(["--cgroup", "/tmp"])
     XCTAssertEqual(result.status, 2)

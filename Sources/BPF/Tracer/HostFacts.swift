@@ -22,8 +22,9 @@ enum HostFacts {
   }
 
   /// What refuses bpf() itself although the capabilities are there, or nil: a seccomp filter
-  /// (a container runtime's default profile allows bpf() only with CAP_SYS_ADMIN) or an LSM
-  /// answers before the kernel looks at the call, which would refuse an invalid map with EINVAL.
+  /// (a container runtime's default profile allows bpf() only with CAP_SYS_ADMIN), an LSM, or
+  /// the kernel, for capabilities held in a user namespace, answers before the map's own checks,
+  /// which would refuse the invalid map with EINVAL.
   static func bpfRefusal() -> (errno: Errno, by: TracerError.BPFRefuser)? {
     let refusal = Errno(rawValue: CLinuxShims_bpf_refusal())
     guard refusal.rawValue != 0 else { return nil }

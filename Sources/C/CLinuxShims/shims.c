@@ -41,7 +41,10 @@ int CLinuxShims_bpf_refusal(void)
 	union bpf_attr attr;
 	long fd;
 
-	memset(&attr, 0, sizeof(attr)); /* BPF_MAP_TYPE_UNSPEC: no such map */
+	/* a ring buffer of 0 bytes: invalid, but a type that needs CAP_BPF, which Linux 6.5 and later
+	 * check only once the type is known (an unknown type is EINVAL in a user namespace too) */
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_RINGBUF;
 	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 	if (fd >= 0) {
 		close((int)fd);

@@ -14,8 +14,9 @@ int CLinuxShims_is_cgroup2(const char *path);
  * the fd or -1 with errno. For attaching a BPF program to a tracefs-defined kprobe. */
 int CLinuxShims_perf_event_open_tracepoint(unsigned long long id);
 
-/* bpf(BPF_MAP_CREATE) of an invalid map type: 0 if the kernel saw the call (it answers EINVAL),
- * else the errno of what refused it first (EPERM from a seccomp filter or an LSM). */
+/* bpf(BPF_MAP_CREATE) of an invalid ring buffer: 0 if the kernel let the call reach the map's
+ * own checks (it answers EINVAL), else the errno of what refused it first (EPERM from a seccomp
+ * filter, an LSM, or the kernel: no CAP_BPF in the initial user namespace). */
 int CLinuxShims_bpf_refusal(void);
 
 /* memmem(3): the first place `needle` occurs in `haystack`, or NULL. */
