@@ -78,6 +78,33 @@ final class ServeTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(states["blocked"] ?? 0, 30 * 0.0019, "30 sleeps of 2 ms are asleep for 2 ms each")
   }
 
+  /// --off-cpu on Linux 5.19 and later: each key's waits for locks by kind, as counters. The
+  /// origin case's updates wait for the PROG_ARRAY's mutex as often as a `-j` run beside serve
+  /// says (both see every contention of the same calls), and for no longer than the calls took.
+  func testLockWaitsAreServedPerKeyAndKind() throws {
+    let workload = try Workload("progarray-tail", "50", "2")
+    let serve = try ServeRun(["--off-cpu", "-p", String(workload.pid)])
+    defer { serve.stop() }
+    let tool = try ToolRun(["--off-cpu", "-p", String(workload.pid), "-j"])
+    try tool.waitUntilAttached()
+    _ = try workload.finish()
+    XCTAssertEqual(tool.stop(), 0, tool.stderr)
+    let update = try XCTUnwrap(
+      tool.jsonObjects.flatMap { $0["histograms"] as? [[String: Any]] ?? [] }.first { $0["key"] as? String == "BPF_MAP_UPDATE_ELEM" })
+    let printed = try XCTUnwrap((update["lock_waits"] as? [[String: Any]])?.first { $0["kind"] as? String == "mutex" }, "\(update)")
+    usleep(2_500_000)  // two collections
+    let samples = try Self.parse(try serve.metrics(), openMetrics: true)
+    func value(_ name: String) -> Double? {
+      samples.first { $0.name == name && $0.labels == ["cmd": "BPF_MAP_UPDATE_ELEM", "kind": "mutex"] }?.value
+    }
+    XCTAssertEqual(value("bpfsyscalldist_lock_waits_total"), (printed["count"] as? NSNumber)?.doubleValue, "\(printed)")
+    let sum = try XCTUnwrap(
+      samples.first { $0.name == "bpfsyscalldist_latency_seconds_sum" && $0.labels["cmd"] == "BPF_MAP_UPDATE_ELEM" }?.value)
+    let waited = samples.filter { $0.name == "bpfsyscalldist_lock_wait_seconds_total" && $0.labels["cmd"] == "BPF_MAP_UPDATE_ELEM" }
+    XCTAssertGreaterThan(value("bpfsyscalldist_lock_wait_seconds_total") ?? 0, 0)
+    XCTAssertLessThanOrEqual(waited.map(\.value).reduce(0, +), sum, "no more time waiting for locks than in the calls")
+  }
+
   /// --cost: each profile's programs, their runs and time, as counters that parse in both
   /// formats; the enter and exit ran at least once per counted call.
   func testCostIsServedPerProgram() throws {

@@ -95,4 +95,22 @@ final class ExpositionTests: XCTestCase {
     XCTAssertEqual(families.first { $0.name == "p_program_runs_skipped" }?.samples.first.map { count($0.value) }, 1)
     XCTAssertEqual(families.first { $0.name == "p_returns_missed" }?.samples.first.map { count($0.value) }, 2)
   }
+
+  /// --off-cpu's lock waits: two counters by key and kind, time in seconds and waits; the
+  /// probe's own (keys found at exit) without key labels.
+  func testLockWaitsAreCountersByKeyAndKind() {
+    var series = Series(rawKey: .unsigned(2), keyName: "BPF_MAP_UPDATE_ELEM", title: "t", histogram: Histogram(layout: .log2, counts: [1] + Array(repeating: 0, count: 63)))
+    series.lockWaits = [NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 1_500_000_000, count: 3))]
+    var snapshot = Snapshot(
+      profileName: "p", keyLabel: "cmd", unit: .us, layout: .log2, series: [series], accounting: Accounting(counted: 1), timestamp: 0, since: 7)
+    snapshot.lockWaits = [NamedWaitSite(site: "rwsem:W", totals: WaitTotals(nanoseconds: 250_000_000, count: 1))]
+    let text = OpenMetricsRenderer().render(snapshot)
+    for line in [
+      "# TYPE p_lock_wait_seconds counter", "# UNIT p_lock_wait_seconds seconds",
+      "p_lock_wait_seconds_total{cmd=\"BPF_MAP_UPDATE_ELEM\",kind=\"mutex\"} 1.5", "p_lock_waits_total{cmd=\"BPF_MAP_UPDATE_ELEM\",kind=\"mutex\"} 3",
+      "p_lock_wait_seconds_total{kind=\"rwsem:W\"} 0.25", "p_lock_waits_total{kind=\"rwsem:W\"} 1", "p_lock_waits_created{kind=\"rwsem:W\"} 7",
+    ] {
+      XCTAssertTrue(text.split(separator: "\n").contains(Substring(line)), "\(line) in:\n\(text)")
+    }
+  }
 }

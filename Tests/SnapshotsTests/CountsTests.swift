@@ -97,8 +97,7 @@ final class CountsTests: XCTestCase {
       XCTAssertNil(WaitSiteKey(key: 2, stack: stack).lockFlags, "stack \(stack)")
     }
     let snapshot = raw.snapshot(
-      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" },
-      waitSitesPerKey: true)
+      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" })
     let series = try XCTUnwrap(snapshot.series.first)
     XCTAssertEqual(series.waitSites, [NamedWaitSite(site: "stack 7", totals: WaitTotals(nanoseconds: 900, count: 3))])
     XCTAssertEqual(series.lockWaits, [
@@ -106,8 +105,10 @@ final class CountsTests: XCTestCase {
       NamedWaitSite(site: "spinlock", totals: WaitTotals(nanoseconds: 10, count: 1)),
     ])
     // keys found at exit: one list of each for the whole probe, none per series
+    let atExit = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: p\nprobe: {syscall: bpf}\nkey: {source: retval, label: ret}\n", file: "p")
     let probe = raw.snapshot(
-      profile: profile, decoder: KeyDecoder(for: profile, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" })
+      profile: atExit, decoder: KeyDecoder(for: atExit, enumerators: [:]), timestamp: 0, waitSiteName: { "stack \($0)" })
     XCTAssertEqual(probe.lockWaits.map(\.site), ["mutex", "spinlock"])
     XCTAssertEqual(probe.waitSites.map(\.site), ["stack 7"])
     XCTAssertEqual(probe.series.first?.lockWaits, [])

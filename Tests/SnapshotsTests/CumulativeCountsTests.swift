@@ -1,3 +1,4 @@
+import CSyscallDist
 import Histograms
 import Profiles
 import Snapshots
@@ -43,6 +44,42 @@ final class CumulativeCountsTests: XCTestCase {
     XCTAssertEqual(snapshot.series[0].failures.map(\.count), [2])
     XCTAssertEqual(created, [1001, 1001])
     XCTAssertEqual(snapshot.accounting.counted, 4)
+  }
+
+  /// --off-cpu's lock waits (wait sites under SD_LOCK_SITE less the kind's flags) add up with
+  /// their key's series; a key whose calls have not ended yet keeps its waits until it has one.
+  func testLockWaitsAddUpWithTheirKeysSeries() {
+    let mutex = Int64(SD_LOCK_SITE.rawValue) - 32, spinningMutex = mutex - 1, spinlock = Int64(SD_LOCK_SITE.rawValue) - 1
+    var store = store()
+    var first = counts([7])
+    first.waitSites = [
+      WaitSiteKey(key: 7, stack: mutex): WaitTotals(nanoseconds: 500, count: 2),
+      WaitSiteKey(key: 7, stack: 12): WaitTotals(nanoseconds: 900, count: 1),  // a stack: not a lock's
+      WaitSiteKey(key: 8, stack: spinlock): WaitTotals(nanoseconds: 40, count: 1),  // 8's call still runs
+    ]
+    store.add(first, at: 1001)
+    var second = counts([8])
+    second.waitSites = [WaitSiteKey(key: 7, stack: spinningMutex): WaitTotals(nanoseconds: 100, count: 1)]
+    store.add(second, at: 1002)
+    let series = store.snapshot(at: 1003).snapshot.series
+    XCTAssertEqual(series.map(\.keyName), ["7", "8"])
+    XCTAssertEqual(series[0].lockWaits, [NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 600, count: 3))])
+    XCTAssertEqual(series[1].lockWaits, [NamedWaitSite(site: "spinlock", totals: WaitTotals(nanoseconds: 40, count: 1))])
+    XCTAssertEqual(store.snapshot(at: 1003).snapshot.lockWaits, [], "the key's, not the whole profile's")
+  }
+
+  /// Keys found at exit: the kernel sums the waits of all the probe's calls together.
+  func testLockWaitsOfKeysFoundAtExitAreTheProfiles() throws {
+    let atExit = try ProfileLoader(enumSource: nil).load(
+      text: "version: 1\nname: fds\nprobe: {syscall: close}\nkey: {source: retval, label: ret}\n", file: "fds.yaml")
+    var store = CumulativeCounts(
+      profile: atExit, decoder: KeyDecoder(for: atExit, enumerators: [:]), seriesLimit: 100, idleSeconds: 600, since: 1000)
+    var collected = counts([0])
+    collected.waitSites = [WaitSiteKey(key: 0, stack: Int64(SD_LOCK_SITE.rawValue) - 32): WaitTotals(nanoseconds: 70, count: 1)]
+    store.add(collected, at: 1001)
+    let snapshot = store.snapshot(at: 1002).snapshot
+    XCTAssertEqual(snapshot.lockWaits, [NamedWaitSite(site: "mutex", totals: WaitTotals(nanoseconds: 70, count: 1))])
+    XCTAssertEqual(snapshot.series.first?.lockWaits, [])
   }
 
   /// A limit of 3 series: two keys, then the overflow series for the rest.

@@ -49,15 +49,6 @@ public struct TraceRequest: Sendable {
   public var laterNotes: (@Sendable (String) -> Void)?
   /// (call key, wait site) pairs the kernel keeps with --off-cpu: more are counted, not kept.
   public static let waitSiteEntries = 4096
-  /// Wait sites are kept per key when the key is one part known at entry (an argument, the
-  /// syscall, none), else for the whole probe.
-  public var waitSitesPerKey: Bool {
-    if profile.hasKeyParts { return false }
-    switch profile.keySource {
-    case .argument, .syscall, .none: return true
-    default: return false
-    }
-  }
 
   public init(
     profile: Profile, enumerators: [UInt64: String] = [:], filters: Filters = Filters(),

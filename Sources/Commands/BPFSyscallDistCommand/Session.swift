@@ -116,7 +116,7 @@ public struct Session {
   private func snapshot(_ counts: Counts, since: Double, inFlight: UInt64, cost: ToolCost?) -> Snapshot {
     var snapshot = counts.snapshot(
       profile: profile, decoder: decoder, timestamp: Clock.wall(), since: since, inFlight: inFlight,
-      waitSiteName: waitSiteNamer.name, waitSitesPerKey: tracer.request.waitSitesPerKey)
+      waitSiteName: waitSiteNamer.name)
     snapshot.cost = cost
     return snapshot
   }

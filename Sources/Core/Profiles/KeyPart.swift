@@ -75,6 +75,17 @@ extension Profile {
     keyParts.prefix { $0.derivedFrom == nil }
   }
 
+  /// Whether the kernel sums a call's blocked time by wait site and its lock waits (--off-cpu)
+  /// under the call's key: a key of one part known at entry (an argument, the syscall, none);
+  /// else the probe's calls share one set.
+  public var waitSitesPerKey: Bool {
+    if hasKeyParts { return false }
+    switch keySource {
+    case .argument, .syscall, .none: return true
+    default: return false
+    }
+  }
+
   /// The labels of the key's parts, or the one key label.
   public var keyLabels: [String] {
     hasKeyParts ? keyParts.map(\.label) : [keyLabel]

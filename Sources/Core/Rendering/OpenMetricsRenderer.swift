@@ -33,6 +33,7 @@ public struct OpenMetricsRenderer: Sendable {
     var time = MetricFamily(
       name: prefix + "_call_time_seconds", kind: .counter,
       help: "Time inside calls traced by profile \(snapshot.profileName), by where it went (--off-cpu).", unit: "seconds")
+    var locks = LockWaitFamilies(prefix: prefix, profileName: snapshot.profileName)
     latency.samples.reserveCapacity(snapshot.series.count * (buckets.bounds.count + 4))
     for (index, series) in snapshot.series.enumerated() {
       var pairs = series.keyLabels(keyLabel).map { (name: Labels.metricName($0.name), value: $0.value) }
@@ -68,13 +69,41 @@ public struct OpenMetricsRenderer: Sendable {
           time.add("_created", stateLabels, createdAt)
         }
       }
+      locks.add(series.lockWaits, pairs, created: createdAt)
       for failure in series.failures {
         let errorLabels = Labels.render(series.keyLabels(keyLabel).map { (Labels.metricName($0.name), $0.value) } + [("errno", failure.name)])
         errors.add("_total", errorLabels, .count(failure.count))
         errors.add("_created", errorLabels, createdAt)
       }
     }
-    return [latency] + (errors.samples.isEmpty ? [] : [errors]) + (time.samples.isEmpty ? [] : [time])
+    locks.add(snapshot.lockWaits, [], created: .number(snapshot.since))
+    return [latency] + [errors, time, locks.time, locks.waits].filter { !$0.samples.isEmpty }
+  }
+
+  /// --off-cpu on Linux 5.19+: the time calls waited for locks and how many waits, by the lock's
+  /// kind, under each key's labels (or none: keys found at exit, whose calls share them).
+  struct LockWaitFamilies {
+    var time, waits: MetricFamily
+
+    init(prefix: String, profileName: String) {
+      time = MetricFamily(
+        name: prefix + "_lock_wait_seconds", kind: .counter,
+        help: "Time calls traced by profile \(profileName) waited for locks, by the lock's kind (--off-cpu, Linux 5.19 and later).",
+        unit: "seconds")
+      waits = MetricFamily(
+        name: prefix + "_lock_waits", kind: .counter,
+        help: "Waits for locks in calls traced by profile \(profileName), by the lock's kind (--off-cpu, Linux 5.19 and later).")
+    }
+
+    mutating func add(_ kinds: [NamedWaitSite], _ pairs: [(name: String, value: String)], created: MetricFamily.Value) {
+      for kind in kinds {
+        let labels = Labels.render(pairs + [("kind", kind.site)])
+        time.add("_total", labels, .number(Double(kind.totals.nanoseconds) / 1e9))
+        time.add("_created", labels, created)
+        waits.add("_total", labels, .count(kind.totals.count))
+        waits.add("_created", labels, created)
+      }
+    }
   }
 
   /// What became of every call since the start (the accounting line's figures), the calls in

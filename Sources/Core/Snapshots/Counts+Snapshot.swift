@@ -4,11 +4,12 @@ import Profiles
 extension Counts {
   /// The snapshot users read: keys decoded, titles filled in, sorted by key. `inFlight` is the
   /// number of calls running at the print (from the counters since attach). `waitSiteName`
-  /// names a wait site's stack (--off-cpu); `waitSitesPerKey`: its key is the series' own.
+  /// names a wait site's stack (--off-cpu).
   public func snapshot(
     profile: Profile, decoder: KeyDecoder, timestamp: Double, since: Double = 0, inFlight: UInt64 = 0,
-    waitSiteName: (Int64) -> String = { _ in "" }, waitSitesPerKey: Bool = false
+    waitSiteName: (Int64) -> String = { _ in "" }
   ) -> Snapshot {
+    let waitSitesPerKey = profile.waitSitesPerKey
     let series = histograms.keys.sorted().map { countKey -> Series in
       let counts = histograms[countKey]!
       let decoded = decoder.decode(countKey.key)
@@ -53,7 +54,8 @@ extension Counts {
   /// Wait sites by stack, named by `waitSiteName`, and the waits for locks by kind.
   static func named(_ sites: [WaitSiteKey: WaitTotals], _ waitSiteName: (Int64) -> String) -> (stacks: [NamedWaitSite], locks: [NamedWaitSite]) {
     let stacks = sites.filter { $0.key.lockFlags == nil }.map { ($0.key.stack, $0.value) }
-    let locks = sites.compactMap { site in site.key.lockFlags.map { (Int64($0), site.value) } }
-    return (NamedWaitSite.named(stacks, waitSiteName), NamedWaitSite.named(locks) { LockKind.name(flags: UInt64($0)) })
+    var locks: [UInt64: WaitTotals] = [:]
+    for (site, totals) in sites { if let flags = site.lockFlags { locks[flags] = locks[flags].map { $0.adding(totals) } ?? totals } }
+    return (NamedWaitSite.named(stacks, waitSiteName), NamedWaitSite.lockKinds(locks))
   }
 }

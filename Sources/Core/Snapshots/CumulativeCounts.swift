@@ -31,6 +31,8 @@ public struct CumulativeCounts: Sendable {
     var parts: [KeyPartName] = []
     var counts: SeriesCounts
     var failures: [UInt32: UInt64] = [:]
+    /// --off-cpu on Linux 5.19+: the time its calls waited for locks, by the kinds' flags.
+    var lockWaits: [UInt64: WaitTotals] = [:]
     var created: Double
     var changed: Double
   }
@@ -42,6 +44,11 @@ public struct CumulativeCounts: Sendable {
   private var accounting = Accounting()
   private var maxConcurrent: [UInt64: UInt64] = [:]
   private var maxConcurrentOverall: UInt64?
+  /// Lock waits of keys found at exit: the probe's calls share them.
+  private var probeLockWaits: [UInt64: WaitTotals] = [:]
+  /// Lock waits of a key whose calls are still running (no series yet), kept until it has one
+  /// or for the idle time, by key.
+  private var pendingLockWaits: [UInt64: (waits: [UInt64: WaitTotals], since: Double)] = [:]
   /// Calls counted in the overflow series: their key found the series limit reached.
   public private(set) var overflowCalls: UInt64 = 0
 
@@ -73,6 +80,33 @@ public struct CumulativeCounts: Sendable {
     maxConcurrentOverall = counts.maxConcurrentOverall ?? maxConcurrentOverall
     series = series.filter { now - $0.value.changed < idleSeconds }
     keySeries = series.keys.filter { !$0.overflow }.count
+    addLockWaits(counts.waitSites, at: now)
+  }
+
+  /// Lock waits go with their key's series (its ok one when outcomes are split, as printed
+  /// snapshots have them; the overflow series once the key would go there), or with the whole
+  /// profile when the kernel sums them for all its calls (keys found at exit).
+  private mutating func addLockWaits(_ sites: [WaitSiteKey: WaitTotals], at now: Double) {
+    for (site, totals) in sites {
+      guard let flags = site.lockFlags else { continue }
+      if profile.waitSitesPerKey {
+        pendingLockWaits[site.key, default: ([:], now)].waits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals)
+      } else {
+        probeLockWaits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals)
+      }
+    }
+    guard !pendingLockWaits.isEmpty else { return }
+    var byName: [String: SeriesID] = [:]  // each key's series: its lowest outcome
+    for id in series.keys where !id.overflow && (byName[id.name]?.outcome ?? .max) > (id.outcome ?? 0) { byName[id.name] = id }
+    let overflow: SeriesID? = keySeries >= seriesLimit - 1 && series[.overflowSeries] != nil ? .overflowSeries : nil
+    for (key, pending) in pendingLockWaits {
+      if let id = byName[decoder.decode(.number(key)).name] ?? overflow {
+        for (flags, totals) in pending.waits { series[id]?.lockWaits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals) }
+        pendingLockWaits[key] = nil
+      } else if now - pending.since >= idleSeconds {
+        pendingLockWaits[key] = nil
+      }
+    }
   }
 
   /// The series a key's calls go in: its own, a new one while the limit allows, else the overflow.
@@ -117,6 +151,7 @@ public struct CumulativeCounts: Sendable {
           minNanoseconds: entry.counts.minNanoseconds, maxNanoseconds: entry.counts.maxNanoseconds,
           timeSplit: entry.counts.timeSplit))
       series.keyParts = entry.parts
+      series.lockWaits = NamedWaitSite.lockKinds(entry.lockWaits)
       return series
     }
     var snapshot = Snapshot(
@@ -125,6 +160,7 @@ public struct CumulativeCounts: Sendable {
     snapshot.profileDescription = profile.description
     snapshot.exportRange = profile.exportRange
     snapshot.accounting.inFlight = stats.inFlight
+    snapshot.lockWaits = NamedWaitSite.lockKinds(probeLockWaits)
     return (snapshot, rows.map(\.created))
   }
 }

@@ -53,6 +53,8 @@ public struct WaitTotals: Equatable, Sendable {
   public func adding(_ other: WaitTotals) -> WaitTotals {
     WaitTotals(nanoseconds: nanoseconds &+ other.nanoseconds, count: count &+ other.count)
   }
+
+  public mutating func add(_ other: WaitTotals) { self = adding(other) }
 }
 
 /// A wait site as users read it: its frames named, its blocked time.
@@ -75,5 +77,10 @@ public struct NamedWaitSite: Equatable, Sendable {
     }
     return byName.map { NamedWaitSite(site: $0.key, totals: $0.value) }
       .sorted { $0.totals.nanoseconds == $1.totals.nanoseconds ? $0.site < $1.site : $0.totals.nanoseconds > $1.totals.nanoseconds }
+  }
+
+  /// Lock waits by kind, from their totals by the kinds' LCB_F_* flags (several name one kind).
+  public static func lockKinds(_ byFlags: [UInt64: WaitTotals]) -> [NamedWaitSite] {
+    named(byFlags.map { (Int64($0.key), $0.value) }) { LockKind.name(flags: UInt64($0)) }
   }
 }
