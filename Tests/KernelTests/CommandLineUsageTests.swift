@@ -54,6 +54,17 @@ final class CommandLineUsageTests: XCTestCase {
     }
   }
 
+  func testARuntimeRootThatIsNoDirectoryIsAUsageError() throws {
+    for arguments in [["--runtime-root", "/no/such/host"], ["serve", "--runtime-root", "/no/such/host"]] {
+      let result = try ToolRun.complete(arguments)
+      XCTAssertEqual(result.status, 2)
+      XCTAssertTrue(
+        result.stderr.hasSuffix("error: --runtime-root '/no/such/host' is not a directory (give where the host's / is mounted, e.g. /host) (see --help)\n"),
+        result.stderr)
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+  }
+
   func testACgroupThatIsNotCgroupV2IsAUsageError() throws {
     let result = try ToolRun.complete(["--cgroup", "/tmp"])
     XCTAssertEqual(result.status, 2)

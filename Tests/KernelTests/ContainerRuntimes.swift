@@ -8,6 +8,10 @@ import XCTest
 final class ContainerRuntimes {
   let scratch = Scratch.directory.appending(path: "containers-\(UUID().uuidString)").path
   var rootfs: String { scratch + "/rootfs" }
+  /// The runtimes keep their files below this, each where it would be under a node's / (the
+  /// tool reads them with --runtime-root): a containerd or podman of the host is not touched.
+  /// Short: podman refuses a run root of more than 50 bytes.
+  let runtimeRoot = "/run/sd-tests-\(getpid())"
   /// A socket path must be short (at most 104 bytes with its ttrpc suffix).
   let socket = "/run/sd-tests-containerd-\(getpid()).sock"
   private var containerd: Process?
@@ -26,6 +30,8 @@ final class ContainerRuntimes {
   deinit {
     containerd?.terminate()
     containerd?.waitUntilExit()
+    // containerd leaves its sockets behind
+    for path in [runtimeRoot, socket, socket + ".ttrpc"] { try? FileManager.default.removeItem(atPath: path) }
   }
 
   /// The workload and every library `ldd` says it loads.
@@ -41,11 +47,12 @@ final class ContainerRuntimes {
     }
   }
 
-  /// containerd with the state directory a node's has (`/run/containerd`, where the tool reads
-  /// the task bundles), its own root and socket.
+  /// containerd with its state where a node's is below `runtimeRoot` (`run/containerd`, where
+  /// the tool reads the task bundles), its own root and socket.
   private func startContainerd() throws {
     let config = scratch + "/containerd.toml"
-    try "version = 2\nroot = \"\(scratch)/containerd\"\nstate = \"/run/containerd\"\n[grpc]\n  address = \"\(socket)\"\n"
+    try FileManager.default.createDirectory(atPath: runtimeRoot + "/run/containerd", withIntermediateDirectories: true)
+    try "version = 2\nroot = \"\(scratch)/containerd\"\nstate = \"\(runtimeRoot)/run/containerd\"\n[grpc]\n  address = \"\(socket)\"\n"
       .write(toFile: config, atomically: true, encoding: .utf8)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/containerd")
@@ -90,17 +97,23 @@ final class ContainerRuntimes {
       cgroup: cgroupRoot + cgroup)
   }
 
+  /// podman with its stores where a node's are below `runtimeRoot`, and its own temporary files.
+  var podmanOptions: [String] {
+    ["--root", runtimeRoot + "/var/lib/containers/storage", "--runroot", runtimeRoot + "/run/containers/storage",
+     "--tmpdir", scratch + "/podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--storage-driver", "vfs"]
+  }
+
   /// A podman container named `name`, started stopped.
   func podman(_ name: String, _ arguments: String...) throws -> Container {
     let conf = scratch + "/containers.conf"  // podman's default ulimits are more than runc may set here
     try "[containers]\ndefault_ulimits = []\n".write(toFile: conf, atomically: true, encoding: .utf8)
     let id = try Self.run(
       "/usr/bin/podman",
-      ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--storage-driver", "vfs", "run", "-d", "--name", name,
-       "--network", "none", "--rootfs", rootfs, "/sd-workload", "--stop"] + arguments,
+      podmanOptions + ["run", "-d", "--name", name, "--network", "none", "--rootfs", rootfs, "/sd-workload", "--stop"] + arguments,
       environment: ["CONTAINERS_CONF": conf]).trimmingCharacters(in: .whitespacesAndNewlines)
     return try Container(
-      ["/usr/bin/podman", "wait", id], cgroup: cgroupRoot + "/libpod_parent/libpod-\(id)", removal: ["/usr/bin/podman", "rm", "-f", id])
+      ["/usr/bin/podman"] + podmanOptions + ["wait", id], cgroup: cgroupRoot + "/libpod_parent/libpod-\(id)",
+      removal: ["/usr/bin/podman"] + podmanOptions + ["rm", "-f", id])
   }
 
   enum RuntimeError: Error { case notStarted(String), failed(String, String) }

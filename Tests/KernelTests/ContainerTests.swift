@@ -41,7 +41,7 @@ final class ContainerTests: XCTestCase {
 
   func testCallsAreCountedPerPodAndContainerAndKeepTheirNamesAfterTheContainerIsGone() throws {
     let runtimes = try runtimes()
-    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j"])
+    let tool = try ToolRun(["--runtime-root", runtimes.runtimeRoot, "--profile", try temporaryProfile(profile), "-j"])
     try tool.waitUntilAttached()
     let shop1 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-1"), shop2 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-2")
     let containers = [
@@ -50,7 +50,7 @@ final class ContainerTests: XCTestCase {
     ]
     let host = try Workload("getppid", "70")
     // two containers called web: a filter must say which
-    let ambiguous = try ToolRun.complete(["--container", "web", "-d", "1"])
+    let ambiguous = try ToolRun.complete(["--runtime-root", runtimes.runtimeRoot, "--container", "web", "-d", "1"])
     XCTAssertEqual(ambiguous.status, 2, ambiguous.stderr)
     XCTAssertTrue(ambiguous.stderr.contains("--container web names 2 containers"), ambiguous.stderr)
     sleep(2)  // the tool names a container from the walk of the cgroups it makes every second
@@ -66,7 +66,7 @@ final class ContainerTests: XCTestCase {
   func testAPodFilterWaitsForThePodAndCountsItsContainersStartedLater() throws {
     let runtimes = try runtimes()
     let shop3 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-3"), shop4 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-4")
-    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j", "--pod", "prod/shop-3"])
+    let tool = try ToolRun(["--runtime-root", runtimes.runtimeRoot, "--profile", try temporaryProfile(profile), "-j", "--pod", "prod/shop-3"])
     try tool.waitUntilAttached()
     XCTAssertTrue(tool.stderr.contains("note: no pod prod/shop-3 yet: counting starts when it appears"), tool.stderr)
     let sandbox = try runtimes.containerd(shop3, nil, "getppid", "5")
@@ -83,7 +83,7 @@ final class ContainerTests: XCTestCase {
 
   func testAContainerFilterFollowsAContainerStartedAfterTheTool() throws {
     let runtimes = try runtimes()
-    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j", "--container", "sd-late"])
+    let tool = try ToolRun(["--runtime-root", runtimes.runtimeRoot, "--profile", try temporaryProfile(profile), "-j", "--container", "sd-late"])
     try tool.waitUntilAttached()
     XCTAssertTrue(tool.stderr.contains("note: no container sd-late yet"), tool.stderr)
     let late = try runtimes.podman("sd-late", "getppid", "120")
@@ -99,7 +99,7 @@ final class ContainerTests: XCTestCase {
   /// name all five about once in a thousand runs.
   func testContainersGoneBeforeAWalkAreNamed() throws {
     let runtimes = try runtimes()
-    let tool = try ToolRun(["--profile", try temporaryProfile(profile), "-j"])
+    let tool = try ToolRun(["--runtime-root", runtimes.runtimeRoot, "--profile", try temporaryProfile(profile), "-j"])
     try tool.waitUntilAttached()
     for index in 1...5 { try runtimes.podman("sd-brief-\(index)", "getppid", "10").finish() }
     // cgroupfs never ends a removed cgroup's watch: after a walk the tool watches live cgroups alone
@@ -117,7 +117,7 @@ final class ContainerTests: XCTestCase {
     let runtimes = try runtimes()
     let byComm = try temporaryProfile("version: 1\nname: ppid\nprobe: {syscall: getppid}\nkey: {source: comm, label: comm}\n")
     let config = try temporaryProfile(
-      "profiles:\n  - profile: \(byComm)\n    labels: [namespace, pod, container]\n", name: "serve")
+      "runtime_root: \(runtimes.runtimeRoot)\nprofiles:\n  - profile: \(byComm)\n    labels: [namespace, pod, container]\n", name: "serve")
     let serve = try ServeRun(["--config", config])
     let shop5 = ContainerRuntimes.Pod(namespace: "prod", name: "shop-5")
     let containers = [

@@ -12,6 +12,7 @@ final class ServeConfigTests: XCTestCase {
         listen: 0.0.0.0:9435
         max_series: 50
         series_idle: 120s
+        runtime_root: /tmp
         profiles:
           - profile: bpfsyscalldist
           - profile: /etc/bpfsyscalldist/mine.yaml
@@ -34,7 +35,8 @@ final class ServeConfigTests: XCTestCase {
     XCTAssertEqual(mine.filters.cgroupPath, "/sys/fs/cgroup/system.slice/nginx.service")
     XCTAssertTrue(mine.splitOutcome && mine.concurrency)
     XCTAssertEqual(mine.probeMethod?.name, "tp_btf")
-    XCTAssertEqual(mine.probeMethod?.location, SourceLocation(line: 13, column: 19))
+    XCTAssertEqual(mine.probeMethod?.location, SourceLocation(line: 14, column: 19))
+    XCTAssertEqual(config.runtimeRoot, "/tmp")
   }
 
   /// Every mistake of the file at once, each with its line and column.
@@ -43,6 +45,7 @@ final class ServeConfigTests: XCTestCase {
       listen: [1, 2]
       max_series: 0
       series_idle: 10
+      runtime_root: /no/such/host
       profiles:
         - profile: a
           pid: -3
@@ -58,10 +61,11 @@ final class ServeConfigTests: XCTestCase {
           "serve.yaml:1:9: error: 'listen' must be a string, found a sequence",
           "serve.yaml:2:13: error: 'max_series' must be from 1 to 1000000",
           "serve.yaml:3:14: error: 'series_idle' must be a duration with its unit: ns, us, ms or s (e.g. 600s)",
-          "serve.yaml:7:5: error: unknown key 'colour' in a 'profiles' entry; expected one of: profile, name, pid, tid, comm, cgroup, container, pod, labels, split_outcome, concurrency, probe_method, max_keys, max_errors",
-          "serve.yaml:8:11: error: 'name' becomes a metric name: letters, digits and '_' only",
-          "serve.yaml:6:10: error: 'pid' must be a positive process id",
-          "serve.yaml:9:5: error: a 'profiles' entry is missing 'profile'",
+          "serve.yaml:4:15: error: 'runtime_root' '/no/such/host' is not a directory (give where the host's / is mounted, e.g. /host)",
+          "serve.yaml:8:5: error: unknown key 'colour' in a 'profiles' entry; expected one of: profile, name, pid, tid, comm, cgroup, container, pod, labels, split_outcome, concurrency, probe_method, max_keys, max_errors",
+          "serve.yaml:9:11: error: 'name' becomes a metric name: letters, digits and '_' only",
+          "serve.yaml:7:10: error: 'pid' must be a positive process id",
+          "serve.yaml:10:5: error: a 'profiles' entry is missing 'profile'",
         ])
     }
   }

@@ -44,7 +44,7 @@ final class ContainerWatch: @unchecked Sendable {
     container = filters.container
     pod = filters.pod
     note = request.laterNotes ?? { _ in }
-    names = ContainerNames { [cgroups] in cgroups.path(of: $0) }
+    names = ContainerNames(metadata: RuntimeMetadata(root: filters.runtimeRoot ?? "/")) { [cgroups] in cgroups.path(of: $0) }
     creations = cgroups.root.flatMap { CgroupCreations(root: $0) }
     let live = cgroups.walk()
     names.learn(live)

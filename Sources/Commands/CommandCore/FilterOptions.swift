@@ -21,6 +21,13 @@ public struct FilterOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("Trace only this Kubernetes pod's containers, also those started later.", valueName: "namespace/name"))
   var pod: String?
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the container runtimes' files, which name containers and pods, under this directory: the host's / as a container mounts it (default /).",
+      valueName: "dir"))
+  var runtimeRoot: String?
+
   public init() {}
 
   public func validate() throws {
@@ -31,7 +38,12 @@ public struct FilterOptions: ParsableArguments {
     if container?.isEmpty == true { throw ValidationError("--container must name a container") }
     if let pod, let problem = Filters.podProblem(pod) { throw ValidationError("--pod " + problem) }
     if let problem = filters.combinationProblem { throw ValidationError(problem) }
+    if let runtimeRoot, let problem = Filters.runtimeRootProblem(runtimeRoot) { throw ValidationError("--runtime-root " + problem) }
   }
 
-  public var filters: Filters { Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup, container: container, pod: pod) }
+  public var filters: Filters {
+    var filters = Filters(pid: pid, tid: tid, comm: comm, cgroupPath: cgroup, container: container, pod: pod)
+    filters.runtimeRoot = runtimeRoot
+    return filters
+  }
 }

@@ -9,6 +9,7 @@ import YAMLReading
 /// listen: 127.0.0.1:9435
 /// max_series: 1000          # per profile; further keys are summed into "(over max_series)"
 /// series_idle: 10m          # a series unchanged this long leaves the exposition
+/// runtime_root: /host       # as --runtime-root: where the host's / is, for container names
 /// profiles:
 ///   - profile: bpfsyscalldist
 ///   - profile: futex        # a name or a file, as --profile takes it
@@ -25,6 +26,7 @@ public struct ServeConfig: Equatable, Sendable {
   public var listen: String?
   public var maxSeries: Int?
   public var seriesIdleNanoseconds: UInt64?
+  public var runtimeRoot: String?
   public var profiles: [Entry] = []
 
   public struct Entry: Equatable, Sendable {
@@ -74,7 +76,7 @@ struct ServeConfigBuilder: YAMLReader {
   mutating func config(from root: YAMLNode) -> ServeConfig? {
     guard
       let top = fields(
-        of: root, in: "the serve config", allowed: ["listen", "max_series", "series_idle", "profiles"],
+        of: root, in: "the serve config", allowed: ["listen", "max_series", "series_idle", "runtime_root", "profiles"],
         required: ["profiles"])
     else { return nil }
     var config = ServeConfig()
@@ -90,6 +92,10 @@ struct ServeConfigBuilder: YAMLReader {
       if config.seriesIdleNanoseconds.map({ $0 == 0 }) ?? true {
         error("'series_idle' must be a duration with its unit: ns, us, ms or s (e.g. 600s)", at: node.location)
       }
+    }
+    if let node = top["runtime_root"], let path = string(node, "'runtime_root'") {
+      if let problem = Filters.runtimeRootProblem(path) { error("'runtime_root' " + problem, at: node.location) }
+      config.runtimeRoot = path
     }
     guard let profilesNode = top["profiles"] else { return nil }
     guard case .sequence(let items, _) = profilesNode, !items.isEmpty else {

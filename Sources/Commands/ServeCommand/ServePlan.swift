@@ -43,7 +43,12 @@ struct ServePlan {
       listen = options.listen ?? config.listen
       maxSeries = options.maxSeries ?? config.maxSeries
       seriesIdle = options.seriesIdle ?? config.seriesIdleNanoseconds.map { "\($0)ns" }
-      sources = config.profiles
+      let runtimeRoot = options.filterOptions.filters.runtimeRoot ?? config.runtimeRoot
+      sources = config.profiles.map { entry in
+        var entry = entry
+        entry.filters.runtimeRoot = runtimeRoot
+        return entry
+      }
     } else {
       let filters = options.filterOptions.filters
       sources = (options.profiles.isEmpty ? ["bpfsyscalldist"] : options.profiles).map { profile in

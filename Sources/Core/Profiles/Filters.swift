@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which calls to count, all decided in the kernel.
 public struct Filters: Sendable, Equatable {
   /// A process: all its threads.
@@ -11,6 +13,9 @@ public struct Filters: Sendable, Equatable {
   /// followed as they come and go, through the cgroup they are given.
   public var container: String?
   public var pod: String?
+  /// Where the container runtimes' files are read, which name containers and pods (for these
+  /// filters and the keys): the host's `/` as a container mounts it; nil: `/`.
+  public var runtimeRoot: String?
 
   public init(
     pid: Int32? = nil, tid: Int32? = nil, comm: String? = nil, cgroupPath: String? = nil, container: String? = nil,
@@ -44,6 +49,13 @@ public struct Filters: Sendable, Equatable {
   /// "'pid'"). `what`: "process" or "thread".
   public static func taskIDProblem(_ id: Int64, of what: String) -> String? {
     id > 0 && id <= Int64(Int32.max) ? nil : "must be a positive \(what) id"
+  }
+
+  /// What is wrong with a runtime root, nil when nothing.
+  public static func runtimeRootProblem(_ path: String) -> String? {
+    var directory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+      ? nil : "'\(path)' is not a directory (give where the host's / is mounted, e.g. /host)"
   }
 
   /// What is wrong with a task name, nil when nothing.
