@@ -63,6 +63,10 @@ final class CommandLineUsageTests: XCTestCase {
         result.stderr)
       XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
     }
+    // the host's root, not a profile's filter: beside a config too (refused as one before)
+    let beside = try ToolRun.complete(["serve", "--config", "/no/such/serve.yaml", "--runtime-root", "/tmp"])
+    XCTAssertFalse(beside.stderr.contains("--config gives each profile its own filters"), beside.stderr)
+    XCTAssertTrue(beside.stderr.contains("/no/such/serve.yaml"), beside.stderr)
   }
 
   func testACgroupThatIsNotCgroupV2IsAUsageError() throws {

@@ -14,6 +14,7 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 int main(int argc, char **argv)
 {
 	char path[4096], prefix[64];
+	int chosen = 0;
 	struct bpf_object *obj;
 	struct bpf_program *p;
 
@@ -26,6 +27,9 @@ int main(int argc, char **argv)
 		const char *name = bpf_program__name(p);
 		bpf_program__set_autoload(p, !strncmp(name, prefix, strlen(prefix)));
 	}
+	bpf_object__for_each_program(p, obj)
+		chosen += bpf_program__autoload(p);
+	if (!chosen) { fprintf(stderr, "parts: no program begins with %s\n", prefix); return 2; }
 	if (bpf_object__load(obj)) { perror("load"); return 1; }
 	bpf_object__for_each_program(p, obj)
 		if (bpf_program__autoload(p) && !bpf_program__attach(p)) { perror(bpf_program__name(p)); return 1; }

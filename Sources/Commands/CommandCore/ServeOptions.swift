@@ -104,8 +104,10 @@ public struct ServeOptions: ParsableArguments {
   public static let defaultSeriesIdle = "600s"
 
   public func validate() throws {
+    var profileFilters = filterOptions.filters
+    profileFilters.runtimeRoot = nil  // the host's, not a profile's: it goes beside a config too
     let perProfileFlags = !profiles.isEmpty || splitOutcome || concurrency || probeMethod != .auto
-      || filterOptions.filters != Filters()
+      || profileFilters != Filters()
     if config != nil && perProfileFlags {
       throw ValidationError("--config gives each profile its own filters: use it alone, or --profile with the filter flags")
     }

@@ -59,6 +59,8 @@ struct ProfileBuilder: YAMLReader {
     "le": "it is the label of histogram buckets",
     "quantile": "it is the label of Prometheus summaries",
     "errno": "it is the label the tool gives failed calls",
+    "state": "it is the label of the time split's states (--off-cpu)",
+    "kind": "it is the label of the lock waits' kinds (--off-cpu)",
   ]
 
   mutating func profile(from root: YAMLNode) -> Profile? {

@@ -19,7 +19,8 @@ public struct OpenMetricsRenderer: Sendable {
     return ExpositionRenderer().render(families(snapshot, buckets: buckets) { _ in snapshot.since } + cost, as: .openMetrics)
   }
 
-  /// The latency and errors families of `snapshot`; `created(i)` is series i's `_created`.
+  /// The latency, errors, time split and lock wait families of `snapshot`; `created(i)` is
+  /// series i's `_created`.
   public func families(_ snapshot: Snapshot, buckets: BucketSet, created: (Int) -> Double) -> [MetricFamily] {
     let prefix = Labels.metricName(snapshot.profileName)
     let keyLabel = Labels.metricName(snapshot.keyLabel)

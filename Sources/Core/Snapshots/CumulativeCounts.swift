@@ -83,9 +83,10 @@ public struct CumulativeCounts: Sendable {
     addLockWaits(counts.waitSites, at: now)
   }
 
-  /// Lock waits go with their key's series (its ok one when outcomes are split, as printed
-  /// snapshots have them; the overflow series once the key would go there), or with the whole
-  /// profile when the kernel sums them for all its calls (keys found at exit).
+  /// Lock waits go with their key's series (with split outcomes its ok one, as printed snapshots
+  /// have them, else its lowest outcome so far; the overflow series once the key would go
+  /// there), or with the whole profile when the kernel sums them for all its calls (keys found
+  /// at exit, keys of parts).
   private mutating func addLockWaits(_ sites: [WaitSiteKey: WaitTotals], at now: Double) {
     for (site, totals) in sites {
       guard let flags = site.lockFlags else { continue }
