@@ -94,6 +94,28 @@ final class ExpositionTests: XCTestCase {
     XCTAssertEqual(notCounted.samples.filter { $0.suffix == "_total" }.map { count($0.value) }.reduce(0, +), 1)
     XCTAssertEqual(families.first { $0.name == "p_program_runs_skipped" }?.samples.first.map { count($0.value) }, 1)
     XCTAssertEqual(families.first { $0.name == "p_returns_missed" }?.samples.first.map { count($0.value) }, 2)
+    XCTAssertNil(families.first { $0.name == "p_wait_sites_lost" }, "--off-cpu's own")
+  }
+
+  /// With the time split, the switches its hook missed and the waits no wait site kept: a
+  /// serve that runs for weeks says when its wait-site map is full.
+  func testTheTimeSplitsLossesAreCounters() throws {
+    var accounting = Accounting(counted: 1)
+    accounting.switchesUnseen = 4
+    accounting.waitSitesLost = 9
+    let split = Histogram(
+      layout: .log2, counts: [1] + Array(repeating: 0, count: 63), sumNanoseconds: 10,
+      timeSplit: TimeSplit(blockedNanoseconds: 2, runnableNanoseconds: 1))
+    let snapshot = Snapshot(
+      profileName: "p", keyLabel: "k", unit: .us, layout: .log2,
+      series: [Series(rawKey: .unsigned(1), keyName: "1", title: "t", histogram: split)], accounting: accounting, timestamp: 0)
+    let families = OpenMetricsRenderer().accountingFamilies(snapshot, overflowCalls: 0, since: 0)
+    func total(_ name: String) -> UInt64? {
+      guard case .count(let count) = families.first(where: { $0.name == name })?.samples.first?.value else { return nil }
+      return count
+    }
+    XCTAssertEqual(total("p_switches_unseen"), 4)
+    XCTAssertEqual(total("p_wait_sites_lost"), 9)
   }
 
   /// --off-cpu's lock waits: two counters by key and kind, time in seconds and waits; the

@@ -152,6 +152,16 @@ public struct OpenMetricsRenderer: Sendable {
         "Calls of profile \(profile) counted in its '(over max_series)' series: the series limit was reached.",
         [("", overflowCalls)]),
     ]
+    if snapshot.series.contains(where: { $0.histogram.timeSplit != nil }) {  // --off-cpu's own, events too
+      families.append(
+        counter(
+          "_switches_unseen", "Context switches of profile \(profile)'s traced threads its hook missed (their time off CPU rebuilt).",
+          [("", accounting.switchesUnseen)]))
+      families.append(
+        counter(
+          "_wait_sites_lost", "Blocked stretches and lock waits of profile \(profile)'s calls no wait site kept (its map full or busy).",
+          [("", accounting.waitSitesLost)]))
+    }
     var inFlight = MetricFamily(name: prefix + "_calls_in_flight", kind: .gauge, help: "Calls of profile \(profile) running now.")
     inFlight.add("", "", .count(accounting.inFlight))
     families.append(inFlight)
