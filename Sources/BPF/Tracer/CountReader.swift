@@ -94,7 +94,7 @@ struct CountReader {
       now[WaitSiteKey(key: site.key, stack: site.stack)] = WaitTotals(nanoseconds: totals.ns, count: totals.count)
     }
     for (site, totals) in now {
-      let before = waitSitesSoFar[site] ?? WaitTotals(nanoseconds: 0, count: 0)
+      let before = waitSitesSoFar[site] ?? .zero
       guard totals.count != before.count else { continue }
       result.waitSites[site] = WaitTotals(nanoseconds: totals.nanoseconds &- before.nanoseconds, count: totals.count &- before.count)
     }

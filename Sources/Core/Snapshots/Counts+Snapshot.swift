@@ -55,7 +55,7 @@ extension Counts {
   static func named(_ sites: [WaitSiteKey: WaitTotals], _ waitSiteName: (Int64) -> String) -> (stacks: [NamedWaitSite], locks: [NamedWaitSite]) {
     let stacks = sites.filter { $0.key.lockFlags == nil }.map { ($0.key.stack, $0.value) }
     var locks: [UInt64: WaitTotals] = [:]
-    for (site, totals) in sites { if let flags = site.lockFlags { locks[flags] = locks[flags].map { $0.adding(totals) } ?? totals } }
+    for (site, totals) in sites { if let flags = site.lockFlags { locks[flags, default: .zero].add(totals) } }
     return (NamedWaitSite.named(stacks, waitSiteName), NamedWaitSite.lockKinds(locks))
   }
 }

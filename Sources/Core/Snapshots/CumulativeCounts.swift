@@ -91,9 +91,9 @@ public struct CumulativeCounts: Sendable {
     for (site, totals) in sites {
       guard let flags = site.lockFlags else { continue }
       if profile.waitSitesPerKey {
-        pendingLockWaits[site.key, default: ([:], now)].waits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals)
+        pendingLockWaits[site.key, default: ([:], now)].waits[flags, default: .zero].add(totals)
       } else {
-        probeLockWaits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals)
+        probeLockWaits[flags, default: .zero].add(totals)
       }
     }
     guard !pendingLockWaits.isEmpty else { return }
@@ -102,7 +102,7 @@ public struct CumulativeCounts: Sendable {
     let overflow: SeriesID? = keySeries >= seriesLimit - 1 && series[.overflowSeries] != nil ? .overflowSeries : nil
     for (key, pending) in pendingLockWaits {
       if let id = byName[decoder.decode(.number(key)).name] ?? overflow {
-        for (flags, totals) in pending.waits { series[id]?.lockWaits[flags, default: WaitTotals(nanoseconds: 0, count: 0)].add(totals) }
+        for (flags, totals) in pending.waits { series[id]?.lockWaits[flags, default: .zero].add(totals) }
         pendingLockWaits[key] = nil
       } else if now - pending.since >= idleSeconds {
         pendingLockWaits[key] = nil

@@ -55,6 +55,8 @@ public struct WaitTotals: Equatable, Sendable {
   }
 
   public mutating func add(_ other: WaitTotals) { self = adding(other) }
+
+  public static let zero = WaitTotals(nanoseconds: 0, count: 0)
 }
 
 /// A wait site as users read it: its frames named, its blocked time.
